@@ -1,0 +1,123 @@
+// Package vnfpkgm implements ETSI NFV-SOL 005 VNF package management:
+// package validation and onboarding, and (later) the REST resources.
+package vnfpkgm
+
+import (
+	"context"
+	"errors"
+	"io"
+
+	"github.com/vnfpkgm/vnfpkgm/csar"
+)
+
+// Checksum is SOL 005's Checksum: an algorithm name and a hex digest.
+type Checksum struct {
+	Algorithm string `json:"algorithm"`
+	Hash      string `json:"hash"`
+}
+
+// Report is the verdict on one package: the facts found and every
+// problem. Facts that depend on the VNFD are absent when it could not be
+// processed; nothing is invented.
+type Report struct {
+	Valid               bool                  `json:"valid"`
+	VnfdID              string                `json:"vnfdId,omitempty"`
+	VnfProvider         string                `json:"vnfProvider,omitempty"`
+	VnfProductName      string                `json:"vnfProductName,omitempty"`
+	VnfSoftwareVersion  string                `json:"vnfSoftwareVersion,omitempty"`
+	VnfdVersion         string                `json:"vnfdVersion,omitempty"`
+	Flavours            []ReportFlavour       `json:"flavours,omitempty"`
+	SoftwareImages      []ReportSoftwareImage `json:"softwareImages,omitempty"`
+	AdditionalArtifacts []ReportArtifact      `json:"additionalArtifacts,omitempty"`
+	Problems            []csar.Problem        `json:"problems"`
+
+	// EntryDefinitions is the main service template; not part of the JSON
+	// contract of `vnfpkgm validate`.
+	EntryDefinitions string `json:"-"`
+}
+
+// ReportFlavour is one deployment flavour and its VDUs.
+type ReportFlavour struct {
+	ID   string      `json:"id"`
+	VDUs []ReportVDU `json:"vdus"`
+}
+
+// ReportVDU is one VDU of a flavour.
+type ReportVDU struct {
+	ID            string `json:"id"`
+	Name          string `json:"name,omitempty"`
+	NumVirtualCPU int    `json:"numVirtualCpu,omitempty"`
+	MemoryBytes   int64  `json:"virtualMemoryBytes,omitempty"`
+	SoftwareImage string `json:"softwareImage,omitempty"`
+	MinInstances  int    `json:"minInstances"`
+	MaxInstances  int    `json:"maxInstances"`
+}
+
+// ReportSoftwareImage is a software image as SOL 005 lists it.
+type ReportSoftwareImage struct {
+	ID              string   `json:"id"`
+	Name            string   `json:"name"`
+	Version         string   `json:"version"`
+	Provider        string   `json:"provider"`
+	Checksum        Checksum `json:"checksum"`
+	ContainerFormat string   `json:"containerFormat"`
+	DiskFormat      string   `json:"diskFormat"`
+	MinDisk         int64    `json:"minDisk"`
+	MinRam          int64    `json:"minRam"`
+	Size            int64    `json:"size"`
+	ImagePath       string   `json:"imagePath,omitempty"`
+	ImageURI        string   `json:"imageUri,omitempty"`
+}
+
+// ReportArtifact is an additional artifact (neither a software image nor a
+// VNFD file) declared with a hash.
+type ReportArtifact struct {
+	ArtifactPath string   `json:"artifactPath,omitempty"`
+	ArtifactURI  string   `json:"artifactURI,omitempty"`
+	Checksum     Checksum `json:"checksum"`
+}
+
+// ValidateOptions configure ValidatePackage.
+type ValidateOptions struct {
+	Limits csar.Limits
+	CSAR   csar.Options
+}
+
+// ValidatePackage checks a stored package (r, size bytes) completely: the
+// archive, TOSCA.meta, the manifest and every digest it declares. A refused
+// (hostile or broken) archive is an invalid package, not an error; the
+// error is for I/O failures and cancellation only.
+func ValidatePackage(ctx context.Context, r io.ReaderAt, size int64, opts ValidateOptions) (*Report, error) {
+	rep := &Report{Problems: []csar.Problem{}}
+	a, err := csar.Open(ctx, r, size, opts.Limits)
+	if err != nil {
+		var refused *csar.RefusedError
+		if errors.As(err, &refused) {
+			rep.Problems = append(rep.Problems, refused.Problems...)
+			return rep, nil
+		}
+		return nil, err
+	}
+	pkg := csar.Inspect(a, opts.CSAR)
+	rep.EntryDefinitions = pkg.EntryDefinitions
+	rep.Problems = append(rep.Problems, pkg.Problems...)
+
+	checks := pkg.DigestChecks()
+	_, digestProblems := csar.VerifyDigests(ctx, a, checks, 0)
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	rep.Problems = append(rep.Problems, digestProblems...)
+	csar.SortProblems(rep.Problems)
+	rep.Valid = !hasErrors(rep.Problems)
+	return rep, nil
+}
+
+func hasErrors(ps []csar.Problem) bool {
+	for _, p := range ps {
+		if p.Severity == csar.SeverityError {
+			return true
+		}
+	}
+	return false
+}
