@@ -288,7 +288,7 @@ func (p *Package) inspectManifest(fsys fs.FS, opts Options) {
 			if _, known := digest.Lookup(e.Algorithm); !known {
 				p.add(SeverityError, CodeManifestAlgorithmUnknown, name, e.AlgLine, e.AlgColumn, "Algorithm %q of %s is not a known hash algorithm (known: %s)", e.Algorithm, e.Source, strings.Join(digest.Names(), ", "))
 			} else if e.Hash != "" {
-				if _, err := digest.NewMulti([]digest.Want{{Algorithm: e.Algorithm, Expected: e.Hash}}); err != nil {
+				if err := digest.Validate(digest.Want{Algorithm: e.Algorithm, Expected: e.Hash}); err != nil {
 					p.add(SeverityError, CodeManifestHashMalformed, name, e.HashLine, e.HashColumn, "the Hash of %s is not a %s digest: %v", e.Source, e.Algorithm, err)
 				}
 			}

@@ -39,7 +39,7 @@ func (p *Package) DigestChecks() []DigestCheck {
 			if !ok || !p.files[src] {
 				continue
 			}
-			if _, err := digest.NewMulti([]digest.Want{{Algorithm: e.Algorithm, Expected: e.Hash}}); err != nil {
+			if err := digest.Validate(digest.Want{Algorithm: e.Algorithm, Expected: e.Hash}); err != nil {
 				continue // reported by Inspect
 			}
 			out = append(out, DigestCheck{
@@ -59,7 +59,7 @@ func (p *Package) DigestChecks() []DigestCheck {
 			if !ok || !p.files[name] {
 				continue
 			}
-			if _, err := digest.NewMulti([]digest.Want{{Algorithm: fb.Algorithm, Expected: fb.Hash}}); err != nil {
+			if err := digest.Validate(digest.Want{Algorithm: fb.Algorithm, Expected: fb.Hash}); err != nil {
 				p.add(SeverityError, CodeManifestHashMalformed, MetaPath, fb.HashLine, fb.HashColumn, "the Hash of %s in TOSCA.meta is not a %s digest: %v", fb.Name, fb.Algorithm, err)
 				continue
 			}

@@ -561,3 +561,17 @@ func TestEqual(t *testing.T) {
 		}
 	}
 }
+
+func TestValidate(t *testing.T) {
+	if err := digest.Validate(digest.Want{Algorithm: "SHA-256", Expected: strings.Repeat("A", 64)}); err != nil {
+		t.Fatalf("a well-formed SHA-256 digest: %v", err)
+	}
+	var unknown *digest.UnknownAlgorithmError
+	if err := digest.Validate(digest.Want{Algorithm: "SHA-255"}); !errors.As(err, &unknown) {
+		t.Fatalf("unknown algorithm: %v", err)
+	}
+	var malformed *digest.MalformedHashError
+	if err := digest.Validate(digest.Want{Algorithm: "sha512", Expected: "abcd"}); !errors.As(err, &malformed) {
+		t.Fatalf("short digest: %v", err)
+	}
+}
