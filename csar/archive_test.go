@@ -1,6 +1,8 @@
 package csar_test
 
 import (
+	"fmt"
+	"time"
 	"archive/tar"
 	"archive/zip"
 	"bytes"
@@ -290,4 +292,54 @@ func TestLyingZipSizeIsCaught(t *testing.T) {
 	if got, err := fs.ReadFile(a, "liar"); err == nil {
 		t.Fatalf("read %d bytes of a member whose CRC and size lie, want an error", len(got))
 	}
+}
+
+// FuzzOpen feeds arbitrary bytes to the archive reader: it must refuse or
+// open them without panicking, and whatever it opens must read back within
+// the limits it was given.
+func FuzzOpen(f *testing.F) {
+	f.Add(makeZip(f, zipEntry{name: "TOSCA-Metadata/TOSCA.meta", body: goodMeta}, zipEntry{name: "a/b", body: "x", method: zip.Deflate}))
+	f.Add(makeTar(f, false, tarEntry{name: "./a", body: "abc"}, tarEntry{name: "l", typeflag: tar.TypeSymlink, link: "a"}))
+	f.Add(makeTar(f, true, tarEntry{name: "a", body: "abc"}))
+	f.Add([]byte("PK\x05\x06" + strings.Repeat("\x00", 18)))
+	lim := csar.Limits{MaxEntries: 64, MaxTotalSize: 1 << 20, MaxEntrySize: 1 << 20}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		done := make(chan struct{})
+		defer close(done)
+		go func() {
+			select {
+			case <-done:
+			case <-time.After(5 * time.Second):
+				panic(fmt.Sprintf("hang on %q", data))
+			}
+		}()
+		a, err := open(data, lim)
+		if err != nil {
+			var refused *csar.RefusedError
+			if !errors.As(err, &refused) || len(refused.Problems) == 0 {
+				t.Fatalf("an unopenable archive must be refused with problems, got %v", err)
+			}
+			return
+		}
+		var total int64
+		fs.WalkDir(a, ".", func(name string, d fs.DirEntry, err error) error {
+			if err != nil || d.IsDir() {
+				return nil
+			}
+			if !fs.ValidPath(name) || strings.HasPrefix(name, "..") {
+				t.Fatalf("invalid path %q", name)
+			}
+			f, err := a.Open(name)
+			if err != nil {
+				return nil
+			}
+			n, _ := io.Copy(io.Discard, io.LimitReader(f, 2<<20))
+			f.Close()
+			total += n
+			return nil
+		})
+		if total > 1<<20 {
+			t.Fatalf("read %d bytes from an archive limited to 1 MiB", total)
+		}
+	})
 }
