@@ -1,19 +1,19 @@
 package csar_test
 
 import (
-	"fmt"
-	"time"
 	"archive/tar"
 	"archive/zip"
 	"bytes"
 	"compress/gzip"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"io/fs"
 	"strings"
 	"testing"
 	"testing/fstest"
+	"time"
 
 	"github.com/vnfpkgm/vnfpkgm/csar"
 )
