@@ -44,6 +44,7 @@ type typeDef struct {
 type profileSet struct {
 	label   string
 	version string // tosca_definitions_version shared by the files
+	sol001  string // SOL 001 version ("2.6.1"), empty for a normative set
 	files   []string
 	types   map[string]map[string]*typeDef // kind -> name -> def
 }
@@ -142,7 +143,9 @@ func sets(t *testing.T) []*profileSet {
 		if !ok {
 			t.Fatalf("%s: no normative profile for %q", vnfd, dv)
 		}
-		out = append(out, buildSet(t, "SOL001 v"+v, norm, common, vnfd))
+		set := buildSet(t, "SOL001 v"+v, norm, common, vnfd)
+		set.sol001 = v
+		out = append(out, set)
 	}
 	return out
 }
@@ -549,6 +552,9 @@ func TestNFVFacts(t *testing.T) {
 				"min_ram": "scalar-unit.size", "size": "scalar-unit.size", "operating_system": "string",
 				"supported_virtualisation_environments": "list",
 			}
+			if !versionLess(set.sol001, "2.7.1") {
+				wantSw["provider"] = "string" // added in v2.7.1
+			}
 			gotSw := map[string]string{}
 			for n, p := range asMap(sw.def["properties"]) {
 				gotSw[n], _ = asMap(p)["type"].(string)
@@ -561,7 +567,11 @@ func TestNFVFacts(t *testing.T) {
 					t.Errorf("SwImageData.%s should be required", n)
 				}
 			}
-			for _, n := range []string{"min_ram", "operating_system", "supported_virtualisation_environments"} {
+			optional := []string{"min_ram", "operating_system", "supported_virtualisation_environments"}
+			if _, has := wantSw["provider"]; has {
+				optional = append(optional, "provider")
+			}
+			for _, n := range optional {
 				if required(prop(t, set, "data_types", sw.name, n)) {
 					t.Errorf("SwImageData.%s should be optional", n)
 				}
@@ -1162,4 +1172,306 @@ func sortedKeys(m map[string]any) []string {
 	}
 	sort.Strings(out)
 	return out
+}
+
+// ---------------------------------------------------------------------------
+// What ETSI GS NFV-SOL 001 v2.7.1 changed in the common and VNFD types
+// relative to v2.6.1. Each check must hold for the v2.7.1 profile and fail
+// for the v2.6.1 profile, so that neither can drift into the other.
+
+func solSet(t *testing.T, v string) *profileSet {
+	t.Helper()
+	set := buildSet(t, "SOL001 v"+v, "tosca-normative-1.2.yaml",
+		"sol001/v"+v+"/"+CommonTypes, "sol001/v"+v+"/"+VNFDTypes)
+	set.sol001 = v
+	return set
+}
+
+// propOf is prop without t.Fatalf: nil when the type or property is missing.
+func propOf(set *profileSet, kind, typeName, propName string) map[string]any {
+	td := set.lookup(kind, typeName)
+	if td == nil {
+		return nil
+	}
+	return asMap(asMap(td.def["properties"])[propName])
+}
+
+// isProp reports whether a property exists with the type and required flag
+// given, and, when entry is not empty, with that entry_schema type.
+func isProp(set *profileSet, kind, typeName, propName, ty string, req bool, entry string) bool {
+	p := propOf(set, kind, typeName, propName)
+	if p == nil || p["type"] != ty || required(p) != req {
+		return false
+	}
+	if entry == "" {
+		return p["entry_schema"] == nil
+	}
+	return fmt.Sprint(normSchema(p["entry_schema"])) == fmt.Sprint(normSchema(entry))
+}
+
+func validValuesOf(p map[string]any) []string {
+	l, _ := p["constraints"].([]any)
+	for _, c := range l {
+		if v, ok := asMap(c)["valid_values"]; ok {
+			return asStrings(v)
+		}
+	}
+	return nil
+}
+
+func sameStrings(got []string, want ...string) bool { return reflect.DeepEqual(got, want) }
+
+// reqOccurrences renders the occurrences of each requirement of a node type.
+func reqOccurrences(set *profileSet, typeName string) []string {
+	td := set.lookup("node_types", typeName)
+	if td == nil {
+		return nil
+	}
+	var out []string
+	for _, r := range reqList(td.def["requirements"]) {
+		out = append(out, r[1])
+	}
+	return out
+}
+
+var v271Changes = []struct {
+	name  string
+	holds func(s *profileSet) bool
+}{
+	// Common types.
+	{"VnfMonitoringParameter moved to the common types", func(s *profileSet) bool {
+		td := s.lookup("data_types", "tosca.datatypes.nfv.VnfMonitoringParameter")
+		return td != nil && path.Base(td.file) == CommonTypes
+	}},
+	{"capability type Forwarding", func(s *profileSet) bool {
+		td := s.lookup("capability_types", "tosca.capabilities.nfv.Forwarding")
+		return td != nil && td.def["derived_from"] == "tosca.capabilities.Root" && path.Base(td.file) == CommonTypes
+	}},
+	{"relationship type ForwardTo", func(s *profileSet) bool {
+		td := s.lookup("relationship_types", "tosca.relationships.nfv.ForwardTo")
+		return td != nil && td.def["derived_from"] == "tosca.relationships.Root" &&
+			sameStrings(asStrings(td.def["valid_target_types"]), "tosca.capabilities.nfv.Forwarding")
+	}},
+	{"relationship type VipVirtualLinksTo", func(s *profileSet) bool {
+		td := s.lookup("relationship_types", "tosca.relationships.nfv.VipVirtualLinksTo")
+		return td != nil && td.def["derived_from"] == "tosca.relationships.DependsOn" &&
+			sameStrings(asStrings(td.def["valid_target_types"]), "tosca.capabilities.nfv.VirtualLinkable")
+	}},
+	{"policy type Abstract.SecurityGroupRule holds the rule properties, without targets", func(s *profileSet) bool {
+		td := s.lookup("policy_types", "tosca.policies.nfv.Abstract.SecurityGroupRule")
+		if td == nil || td.def["derived_from"] != "tosca.policies.Root" || td.def["targets"] != nil || path.Base(td.file) != CommonTypes {
+			return false
+		}
+		defaults := map[string]any{"direction": "ingress", "ether_type": "ipv4", "protocol": "tcp", "port_range_min": 0, "port_range_max": 65535}
+		for n, d := range defaults {
+			if p := propOf(s, "policy_types", td.name, n); p == nil || required(p) || p["default"] != d {
+				return false
+			}
+		}
+		return isProp(s, "policy_types", td.name, "description", "string", false, "") && len(asMap(td.def["properties"])) == 6
+	}},
+
+	// VNFD types: the security group rule now derives from the abstract one.
+	{"SecurityGroupRule derives from Abstract.SecurityGroupRule and defines no properties", func(s *profileSet) bool {
+		td := s.lookup("policy_types", "tosca.policies.nfv.SecurityGroupRule")
+		return td != nil && td.def["derived_from"] == "tosca.policies.nfv.Abstract.SecurityGroupRule" &&
+			td.def["properties"] == nil &&
+			sameStrings(asStrings(td.def["targets"]), "tosca.nodes.nfv.VduCp", "tosca.nodes.nfv.VnfExtCp")
+	}},
+
+	// VNFD types: boot data.
+	{"data type BootData", func(s *profileSet) bool {
+		td := s.lookup("data_types", "tosca.datatypes.nfv.BootData")
+		return td != nil && len(asMap(td.def["properties"])) == 3 &&
+			isProp(s, "data_types", td.name, "vim_specific_properties", "tosca.datatypes.nfv.BootDataVimSpecificProperties", false, "") &&
+			isProp(s, "data_types", td.name, "kvp_data", "tosca.datatypes.nfv.KvpData", false, "") &&
+			isProp(s, "data_types", td.name, "content_or_file_data", "tosca.datatypes.nfv.ContentOrFileData", false, "")
+	}},
+	{"data type BootDataVimSpecificProperties", func(s *profileSet) bool {
+		n := "tosca.datatypes.nfv.BootDataVimSpecificProperties"
+		return isProp(s, "data_types", n, "vim_type", "string", true, "") &&
+			isProp(s, "data_types", n, "properties", "map", true, "string") &&
+			len(asMap(s.lookup("data_types", n).def["properties"])) == 2
+	}},
+	{"data type KvpData", func(s *profileSet) bool {
+		n := "tosca.datatypes.nfv.KvpData"
+		return isProp(s, "data_types", n, "data", "map", false, "string") &&
+			len(asMap(s.lookup("data_types", n).def["properties"])) == 1
+	}},
+	{"data type ContentOrFileData", func(s *profileSet) bool {
+		n := "tosca.datatypes.nfv.ContentOrFileData"
+		return isProp(s, "data_types", n, "data", "map", false, "string") &&
+			isProp(s, "data_types", n, "content", "string", false, "") &&
+			isProp(s, "data_types", n, "source_path", "string", false, "") &&
+			isProp(s, "data_types", n, "destination_path", "string", false, "") &&
+			len(asMap(s.lookup("data_types", n).def["properties"])) == 4
+	}},
+	{"Vdu.Compute boot_data is a BootData", func(s *profileSet) bool {
+		return isProp(s, "node_types", "tosca.nodes.nfv.Vdu.Compute", "boot_data", "tosca.datatypes.nfv.BootData", false, "")
+	}},
+	{"Vdu.Compute boot_order is a boolean", func(s *profileSet) bool {
+		return isProp(s, "node_types", "tosca.nodes.nfv.Vdu.Compute", "boot_order", "boolean", false, "")
+	}},
+	{"Vdu.Compute nfvi_constraints is a map of strings", func(s *profileSet) bool {
+		return isProp(s, "node_types", "tosca.nodes.nfv.Vdu.Compute", "nfvi_constraints", "map", false, "string")
+	}},
+
+	// VNFD types: VNF configuration towards the VNFM.
+	{"data type OauthServerInfo, without properties", func(s *profileSet) bool {
+		td := s.lookup("data_types", "tosca.datatypes.nfv.OauthServerInfo")
+		return td != nil && td.def["derived_from"] == "tosca.datatypes.Root" && td.def["properties"] == nil
+	}},
+	{"data type VnfmInterfaceInfo", func(s *profileSet) bool {
+		n := "tosca.datatypes.nfv.VnfmInterfaceInfo"
+		return isProp(s, "data_types", n, "interface_name", "string", true, "") &&
+			sameStrings(validValuesOf(propOf(s, "data_types", n, "interface_name")), "vnf_lcm", "vnf_pm", "vnf_fm") &&
+			isProp(s, "data_types", n, "details", "tosca.datatypes.nfv.InterfaceDetails", false, "") &&
+			isProp(s, "data_types", n, "credentials", "map", false, "string")
+	}},
+	{"VnfConfigurableProperties gains VNFM interface and OAuth server info", func(s *profileSet) bool {
+		n := "tosca.datatypes.nfv.VnfConfigurableProperties"
+		return isProp(s, "data_types", n, "vnfm_interface_info", "tosca.datatypes.nfv.VnfmInterfaceInfo", false, "") &&
+			isProp(s, "data_types", n, "vnfm_oauth_server_info", "tosca.datatypes.nfv.OauthServerInfo", false, "") &&
+			isProp(s, "data_types", n, "vnf_oauth_server_info", "tosca.datatypes.nfv.OauthServerInfo", false, "")
+	}},
+	{"VnfAdditionalConfigurableProperties.is_writable_anytime", func(s *profileSet) bool {
+		n := "tosca.datatypes.nfv.VnfAdditionalConfigurableProperties"
+		return isProp(s, "data_types", n, "is_writable_anytime", "boolean", false, "") &&
+			propOf(s, "data_types", n, "is_writable_anytime")["default"] == false
+	}},
+
+	// VNFD types: other new properties.
+	{"L2ProtocolData.segmentation_id", func(s *profileSet) bool {
+		return isProp(s, "data_types", "tosca.datatypes.nfv.L2ProtocolData", "segmentation_id", "string", false, "")
+	}},
+	{"SwImageData.provider", func(s *profileSet) bool {
+		return isProp(s, "data_types", "tosca.datatypes.nfv.SwImageData", "provider", "string", false, "")
+	}},
+
+	// VNFD types: monitoring metrics.
+	{"VirtualLinkMonitoringParameter metrics", func(s *profileSet) bool {
+		return sameStrings(validValuesOf(propOf(s, "data_types", "tosca.datatypes.nfv.VirtualLinkMonitoringParameter", "performance_metric")),
+			"byte_incoming", "byte_outgoing", "packet_incoming", "packet_outgoing")
+	}},
+	{"VnfcMonitoringParameter metrics", func(s *profileSet) bool {
+		return sameStrings(validValuesOf(propOf(s, "data_types", "tosca.datatypes.nfv.VnfcMonitoringParameter", "performance_metric")),
+			"v_cpu_usage_mean_vnf", "v_cpu_usage_peak_vnf", "v_memory_usage_mean_vnf", "v_memory_usage_peak_vnf",
+			"v_disk_usage_mean_vnf", "v_disk_usage_peak_vnf", "byte_incoming_vnf_int_cp", "byte_outgoing_vnf_int_cp",
+			"packet_incoming_vnf_int_cp", "packet_outgoing_vnf_int_cp",
+			"v_cpu_usage_mean", "v_cpu_usage_peak", "v_memory_usage_mean", "v_memory_usage_peak",
+			"v_disk_usage_mean", "v_disk_usage_peak", "v_net_byte_incoming", "v_net_byte_outgoing",
+			"v_net_packet_incoming", "v_net_packet_outgoing", "usage_mean_vStorage", "usage_peak_vStorage")
+	}},
+
+	// VNFD types: interfaces and connection points.
+	{"interface type VnfIndicator, without operations", func(s *profileSet) bool {
+		td := s.lookup("interface_types", "tosca.interfaces.nfv.VnfIndicator")
+		return td != nil && td.def["derived_from"] == "tosca.interfaces.Root" && len(operations(td.def, s.version)) == 0
+	}},
+	{"node type VipCp", func(s *profileSet) bool {
+		td := s.lookup("node_types", "tosca.nodes.nfv.VipCp")
+		if td == nil || td.def["derived_from"] != "tosca.nodes.nfv.Cp" {
+			return false
+		}
+		vf := propOf(s, "node_types", td.name, "vip_function")
+		reqs := reqList(td.def["requirements"])
+		return isProp(s, "node_types", td.name, "vip_function", "string", true, "") &&
+			sameStrings(validValuesOf(vf), "high_availability", "load_balance") &&
+			len(reqs) == 2 &&
+			reqs[0] == [2]string{"target{capability=tosca.capabilities.Node node=<nil> relationship=tosca.relationships.DependsOn}", "target[1 UNBOUNDED]"} &&
+			reqs[1] == [2]string{"virtual_link{capability=tosca.capabilities.nfv.VirtualLinkable node=<nil> relationship=tosca.relationships.nfv.VipVirtualLinksTo}", "virtual_link[1 1]"}
+	}},
+	{"VduCp.vnic_type values", func(s *profileSet) bool {
+		return sameStrings(validValuesOf(propOf(s, "node_types", "tosca.nodes.nfv.VduCp", "vnic_type")),
+			"normal", "macvtap", "direct", "baremetal", "virtio-forwarder", "direct-physical", "smart-nic")
+	}},
+	{"VduCp requirement occurrences", func(s *profileSet) bool {
+		return sameStrings(reqOccurrences(s, "tosca.nodes.nfv.VduCp"), "virtual_link[0 1]", "virtual_binding[1 1]")
+	}},
+	{"VnfExtCp requirement occurrences", func(s *profileSet) bool {
+		return sameStrings(reqOccurrences(s, "tosca.nodes.nfv.VnfExtCp"), "external_virtual_link[0 1]", "internal_virtual_link[1 1]")
+	}},
+	{"Vdu.VirtualFileStorage requirement occurrences", func(s *profileSet) bool {
+		return sameStrings(reqOccurrences(s, "tosca.nodes.nfv.Vdu.VirtualFileStorage"), "virtual_link[1 1]")
+	}},
+}
+
+func TestSOL001V271Changes(t *testing.T) {
+	old, cur := solSet(t, "2.6.1"), solSet(t, "2.7.1")
+	for _, c := range v271Changes {
+		if !c.holds(cur) {
+			t.Errorf("v2.7.1: %s: does not hold", c.name)
+		}
+		if c.holds(old) {
+			t.Errorf("v2.6.1: %s: holds, but it is a v2.7.1 change", c.name)
+		}
+	}
+}
+
+// TestSOL001V271Delta pins the whole difference between the two profiles:
+// which types v2.7.1 adds (none is removed) and which sections of which
+// existing types change. A change not listed here is a mistake in one of
+// the two profiles.
+func TestSOL001V271Delta(t *testing.T) {
+	old, cur := solSet(t, "2.6.1"), solSet(t, "2.7.1")
+	wantAdded := []string{
+		"capability_types tosca.capabilities.nfv.Forwarding",
+		"data_types tosca.datatypes.nfv.BootData",
+		"data_types tosca.datatypes.nfv.BootDataVimSpecificProperties",
+		"data_types tosca.datatypes.nfv.ContentOrFileData",
+		"data_types tosca.datatypes.nfv.KvpData",
+		"data_types tosca.datatypes.nfv.OauthServerInfo",
+		"data_types tosca.datatypes.nfv.VnfmInterfaceInfo",
+		"interface_types tosca.interfaces.nfv.VnfIndicator",
+		"node_types tosca.nodes.nfv.VipCp",
+		"policy_types tosca.policies.nfv.Abstract.SecurityGroupRule",
+		"relationship_types tosca.relationships.nfv.ForwardTo",
+		"relationship_types tosca.relationships.nfv.VipVirtualLinksTo",
+	}
+	wantChanged := map[string][]string{
+		"data_types tosca.datatypes.nfv.L2ProtocolData":                      {"properties"},
+		"data_types tosca.datatypes.nfv.SwImageData":                         {"properties"},
+		"data_types tosca.datatypes.nfv.VirtualLinkMonitoringParameter":      {"properties"},
+		"data_types tosca.datatypes.nfv.VnfAdditionalConfigurableProperties": {"properties"},
+		"data_types tosca.datatypes.nfv.VnfConfigurableProperties":           {"properties"},
+		"data_types tosca.datatypes.nfv.VnfcMonitoringParameter":             {"properties"},
+		"node_types tosca.nodes.nfv.Vdu.Compute":                             {"properties"},
+		"node_types tosca.nodes.nfv.Vdu.VirtualFileStorage":                  {"requirement-occurrences"},
+		"node_types tosca.nodes.nfv.VduCp":                                   {"properties", "requirement-occurrences"},
+		"node_types tosca.nodes.nfv.VnfExtCp":                                {"requirement-occurrences"},
+		"policy_types tosca.policies.nfv.SecurityGroupRule":                  {"derived_from", "properties"},
+	}
+	var added, removed []string
+	changed := map[string][]string{}
+	for _, kind := range sections {
+		for name, td := range cur.types[kind] {
+			prev := old.lookup(kind, name)
+			if prev == nil {
+				added = append(added, kind+" "+name)
+				continue
+			}
+			secs := map[string]bool{}
+			for _, d := range diffType(kind, prev.def, td.def, cur.version) {
+				secs[strings.SplitN(d, ":", 2)[0]] = true
+			}
+			if len(secs) > 0 {
+				changed[kind+" "+name] = sortedKeys(toAny(secs))
+			}
+		}
+		for name := range old.types[kind] {
+			if cur.lookup(kind, name) == nil {
+				removed = append(removed, kind+" "+name)
+			}
+		}
+	}
+	sort.Strings(added)
+	if !reflect.DeepEqual(added, wantAdded) {
+		t.Errorf("types added in v2.7.1 = %v, want %v", added, wantAdded)
+	}
+	if len(removed) > 0 {
+		t.Errorf("types removed in v2.7.1 = %v, want none", removed)
+	}
+	if !reflect.DeepEqual(changed, wantChanged) {
+		t.Errorf("types changed in v2.7.1 = %v, want %v", changed, wantChanged)
+	}
 }
