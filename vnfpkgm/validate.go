@@ -8,6 +8,7 @@ import (
 	"io"
 
 	"github.com/vnfpkgm/vnfpkgm/csar"
+	"github.com/vnfpkgm/vnfpkgm/tosca"
 )
 
 // Checksum is SOL 005's Checksum: an algorithm name and a hex digest.
@@ -81,10 +82,13 @@ type ReportArtifact struct {
 type ValidateOptions struct {
 	Limits csar.Limits
 	CSAR   csar.Options
+	TOSCA  tosca.Options
 }
 
 // ValidatePackage checks a stored package (r, size bytes) completely: the
-// archive, TOSCA.meta, the manifest and every digest it declares. A refused
+// archive, TOSCA.meta, the manifest, the VNFD (TOSCA processing and the
+// SOL 001 model) and every digest declared by the manifest, TOSCA.meta and
+// the software images' sw_image_data. A refused
 // (hostile or broken) archive is an invalid package, not an error; the
 // error is for I/O failures and cancellation only.
 func ValidatePackage(ctx context.Context, r io.ReaderAt, size int64, opts ValidateOptions) (*Report, error) {
@@ -103,6 +107,19 @@ func ValidatePackage(ctx context.Context, r io.ReaderAt, size int64, opts Valida
 	rep.Problems = append(rep.Problems, pkg.Problems...)
 
 	checks := pkg.DigestChecks()
+	if pkg.EntryDefinitions != "" {
+		d, problems := processDescriptor(a, pkg.EntryDefinitions, opts.TOSCA)
+		rep.Problems = append(rep.Problems, problems...)
+		if d.vnfd != nil {
+			rep.fillFacts(d.vnfd)
+			imgChecks, imgProblems := imageChecks(pkg, d.vnfd)
+			checks = append(checks, imgChecks...)
+			rep.Problems = append(rep.Problems, imgProblems...)
+		}
+		rep.AdditionalArtifacts = additionalArtifacts(pkg, d)
+	}
+	// One pass over the files for the manifest's, TOSCA.meta's and the
+	// images' digests: a file is read once whatever asks for it.
 	_, digestProblems := csar.VerifyDigests(ctx, a, checks, 0)
 	if err := ctx.Err(); err != nil {
 		return nil, err

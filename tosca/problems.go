@@ -1,0 +1,156 @@
+package tosca
+
+import (
+	"fmt"
+	"sort"
+	"strconv"
+)
+
+// Stable problem codes. Clients and tests match on these; never rename one.
+const (
+	// Reading (phase 1).
+	CodeYAMLSyntax      = "tosca-yaml-syntax"
+	CodeFileTooLarge    = "tosca-file-too-large"
+	CodeTooManyNodes    = "tosca-too-many-nodes"
+	CodeTooDeep         = "tosca-too-deep"
+	CodeMultiDocument   = "tosca-multi-document"
+	CodeNotMapping      = "tosca-not-a-mapping"
+	CodeEmptyFile       = "tosca-empty-file"
+	CodeDuplicateKey    = "tosca-duplicate-key"
+	CodeFileUnreadable  = "tosca-file-unreadable"
+	CodeTooManyFiles    = "tosca-too-many-files"
+	CodeDefinitionsVers = "tosca-definitions-version"
+
+	// Grammar of any construct.
+	CodeUnknownKeyname = "tosca-unknown-keyname"
+	CodeMissingKeyname = "tosca-missing-keyname"
+	CodeSyntax         = "tosca-syntax"
+
+	// Imports (phase 2).
+	CodeImportMissing    = "tosca-import-missing"
+	CodeImportOutside    = "tosca-import-outside-package"
+	CodeImportUnresolved = "tosca-import-unresolved"
+	CodeImportLoop       = "tosca-import-loop"
+	CodeImportFallback   = "tosca-import-fallback"
+	CodeImportRepository = "tosca-import-repository"
+
+	// Namespaces and hierarchy (phases 3 and 4).
+	CodeDuplicateType    = "tosca-duplicate-type"
+	CodeUnknownType      = "tosca-unknown-type"
+	CodeWrongKind        = "tosca-wrong-kind"
+	CodeWrongSection     = "tosca-wrong-section"
+	CodeUndeclaredImport = "tosca-undeclared-import"
+	CodeImplicitSOL001   = "tosca-implicit-sol001-type"
+	CodeDerivationLoop   = "tosca-derivation-loop"
+
+	// Inheritance and values (phases 5 and 6).
+	CodeRefinement        = "tosca-refinement"
+	CodeTypeMismatch      = "tosca-type-mismatch"
+	CodeConstraint        = "tosca-constraint"
+	CodeInvalidConstraint = "tosca-invalid-constraint"
+	CodeUnknownProperty   = "tosca-unknown-property"
+	CodeMissingProperty   = "tosca-missing-property"
+	CodeNullValue         = "tosca-null-value"
+	CodeLenientValue      = "tosca-lenient-value"
+	CodeStatus            = "tosca-status"
+
+	// Templates (phase 7).
+	CodeUnknownTemplate    = "tosca-unknown-template"
+	CodeUnknownCapability  = "tosca-unknown-capability"
+	CodeUnknownRequirement = "tosca-unknown-requirement"
+	CodeRequirementTarget  = "tosca-requirement-target"
+	CodeOccurrences        = "tosca-occurrences"
+	CodeUnknownInterface   = "tosca-unknown-interface"
+	CodeUnknownOperation   = "tosca-unknown-operation"
+	CodeEmptyOperation     = "tosca-empty-operation"
+	CodeArtifactMissing    = "tosca-artifact-missing"
+	CodeArtifactOutside    = "tosca-artifact-outside-package"
+	CodeInvalidTarget      = "tosca-invalid-target"
+	CodeTooManyTemplates   = "tosca-too-many-templates"
+	CodeLenientSubstitute  = "tosca-lenient-substitution"
+	CodeLenientGroup       = "tosca-lenient-group-property"
+	CodeInputDefault       = "tosca-input-default-function"
+	CodeUnsupported        = "tosca-unsupported"
+
+	// Functions (phase 8).
+	CodeUnknownFunction = "tosca-unknown-function"
+	CodeFunctionArgs    = "tosca-function-arguments"
+	CodeFunctionTarget  = "tosca-function-target"
+	CodeFunctionCycle   = "tosca-function-cycle"
+	CodeFunctionContext = "tosca-function-context"
+
+	// A panic turned into a problem; it is a bug of this package.
+	CodeInternal = "tosca-internal"
+)
+
+// String formats the problem the way compilers do:
+// "file:line:column: severity: message [code]".
+func (p Problem) String() string {
+	loc := p.File
+	if p.Line > 0 {
+		loc += ":" + strconv.Itoa(p.Line)
+		if p.Column > 0 {
+			loc += ":" + strconv.Itoa(p.Column)
+		}
+	}
+	if loc == "" {
+		return fmt.Sprintf("%s: %s [%s]", p.Severity, p.Message, p.Code)
+	}
+	return fmt.Sprintf("%s: %s: %s [%s]", loc, p.Severity, p.Message, p.Code)
+}
+
+// problemList collects problems; each phase appends, nothing is thrown.
+type problemList struct {
+	list []Problem
+}
+
+func (l *problemList) add(sev Severity, code string, at Position, format string, args ...any) {
+	msg := format
+	if len(args) > 0 {
+		msg = fmt.Sprintf(format, args...)
+	}
+	l.list = append(l.list, Problem{Severity: sev, Code: code, File: at.File, Line: at.Line, Column: at.Column, Message: msg})
+}
+
+func (l *problemList) errorf(code string, at Position, format string, args ...any) {
+	l.add(SeverityError, code, at, format, args...)
+}
+
+func (l *problemList) warnf(code string, at Position, format string, args ...any) {
+	l.add(SeverityWarning, code, at, format, args...)
+}
+
+// sorted returns the problems ordered by file (in the order files were
+// read), line and column, without exact duplicates: the same file reached
+// twice, or a shared definition checked from two places, reports once.
+func (l *problemList) sorted(fileOrder map[string]int) []Problem {
+	out := make([]Problem, 0, len(l.list))
+	seen := make(map[Problem]bool, len(l.list))
+	for _, p := range l.list {
+		if seen[p] {
+			continue
+		}
+		seen[p] = true
+		out = append(out, p)
+	}
+	rank := func(f string) int {
+		if r, ok := fileOrder[f]; ok {
+			return r
+		}
+		return len(fileOrder)
+	}
+	sort.SliceStable(out, func(i, j int) bool {
+		a, b := out[i], out[j]
+		if ra, rb := rank(a.File), rank(b.File); ra != rb {
+			return ra < rb
+		}
+		if a.File != b.File {
+			return a.File < b.File
+		}
+		if a.Line != b.Line {
+			return a.Line < b.Line
+		}
+		return a.Column < b.Column
+	})
+	return out
+}

@@ -1,0 +1,175 @@
+package vnfpkgm
+
+import (
+	"io/fs"
+	"path"
+	"sort"
+	"strings"
+
+	"github.com/vnfpkgm/vnfpkgm/csar"
+	"github.com/vnfpkgm/vnfpkgm/csar/digest"
+	"github.com/vnfpkgm/vnfpkgm/tosca"
+	"github.com/vnfpkgm/vnfpkgm/tosca/vnfd"
+)
+
+// Problem codes of the software-image checks, which join what the CSAR
+// says (files, digests) with what the VNFD says (sw_image_data).
+const (
+	CodeImageChecksumMismatch = "sw-image-checksum-mismatch"
+	CodeImageNotFound         = "sw-image-file-not-found"
+	CodeImageAlgorithm        = "sw-image-algorithm-unknown"
+	CodeImageHashMalformed    = "sw-image-hash-malformed"
+)
+
+// descriptor is the processed VNFD of a package.
+type descriptor struct {
+	template *tosca.ServiceTemplate
+	vnfd     *vnfd.VNFD // nil when extraction found no VNF
+}
+
+// processDescriptor runs the TOSCA processor from the package's entry
+// definitions and extracts the SOL 001 VNFD.
+func processDescriptor(fsys fs.FS, entry string, opts tosca.Options) (*descriptor, []csar.Problem) {
+	st := tosca.Process(fsys, entry, opts)
+	problems := fromTOSCA(st.Problems)
+	d := &descriptor{template: st}
+	v, extractProblems := vnfd.Extract(st)
+	problems = append(problems, fromTOSCA(extractProblems)...)
+	d.vnfd = v
+	return d, problems
+}
+
+// fromTOSCA converts the processor's problems; the two types carry the
+// same fields so reports can mix them.
+func fromTOSCA(ps []tosca.Problem) []csar.Problem {
+	out := make([]csar.Problem, len(ps))
+	for i, p := range ps {
+		out[i] = csar.Problem{Severity: csar.Severity(p.Severity), Code: p.Code, File: p.File, Line: p.Line, Column: p.Column, Message: p.Message}
+	}
+	return out
+}
+
+// imageChecks lists, for every software image delivered in the package,
+// the check of its bytes against its sw_image_data checksum. They are run
+// with the manifest's checks, so a file is read once for all of them.
+func imageChecks(pkg *csar.Package, v *vnfd.VNFD) ([]csar.DigestCheck, []csar.Problem) {
+	var checks []csar.DigestCheck
+	var problems []csar.Problem
+	for _, f := range v.Flavours {
+		for _, img := range f.Images {
+			if img.File == "" {
+				continue // external (URI) or provided out of band
+			}
+			at := img.Pos
+			if !pkg.HasFile(img.File) {
+				ap := img.ArtifactPos
+				problems = append(problems, csar.Problem{Severity: csar.SeverityError, Code: CodeImageNotFound, File: ap.File, Line: ap.Line, Column: ap.Column,
+					Message: "the SwImage artifact of " + img.ID + " names " + img.File + ", which is not in the package"})
+				continue
+			}
+			if img.Checksum.Algorithm == "" || img.Checksum.Hash == "" {
+				continue // the TOSCA processor reports the missing required property
+			}
+			if _, known := digest.Lookup(img.Checksum.Algorithm); !known {
+				problems = append(problems, csar.Problem{Severity: csar.SeverityError, Code: CodeImageAlgorithm, File: at.File, Line: at.Line, Column: at.Column,
+					Message: "the sw_image_data checksum algorithm " + img.Checksum.Algorithm + " of " + img.ID + " is not a known hash algorithm"})
+				continue
+			}
+			if err := digest.Validate(digest.Want{Algorithm: img.Checksum.Algorithm, Expected: img.Checksum.Hash}); err != nil {
+				problems = append(problems, csar.Problem{Severity: csar.SeverityError, Code: CodeImageHashMalformed, File: at.File, Line: at.Line, Column: at.Column,
+					Message: "the sw_image_data checksum of " + img.ID + " is not a " + img.Checksum.Algorithm + " digest: " + err.Error()})
+				continue
+			}
+			checks = append(checks, csar.DigestCheck{
+				Path: img.File, Algorithm: img.Checksum.Algorithm, Expected: img.Checksum.Hash,
+				What:       "the sw_image_data checksum of " + img.ID + " (flavour " + f.ID + ")",
+				DeclaredIn: at.File, Line: at.Line, Column: at.Column,
+				MismatchCode: CodeImageChecksumMismatch,
+			})
+		}
+	}
+	return checks, problems
+}
+
+// fillFacts copies the VNFD facts into the report.
+func (r *Report) fillFacts(v *vnfd.VNFD) {
+	r.VnfdID = v.DescriptorID
+	r.VnfProvider = v.Provider
+	r.VnfProductName = v.ProductName
+	r.VnfSoftwareVersion = v.SoftwareVersion
+	r.VnfdVersion = v.DescriptorVersion
+	for _, f := range v.Flavours {
+		rf := ReportFlavour{ID: f.ID, VDUs: []ReportVDU{}}
+		for _, vdu := range f.VDUs {
+			rv := ReportVDU{
+				ID: vdu.ID, Name: vdu.Name,
+				NumVirtualCPU: vdu.VirtualCompute.NumVirtualCPU, MemoryBytes: vdu.VirtualCompute.MemoryBytes,
+				MinInstances: vdu.VduProfile.MinInstances, MaxInstances: vdu.VduProfile.MaxInstances,
+			}
+			if vdu.SwImage != nil {
+				rv.SoftwareImage = vdu.SwImage.ID
+			}
+			rf.VDUs = append(rf.VDUs, rv)
+		}
+		r.Flavours = append(r.Flavours, rf)
+	}
+	for _, img := range v.SoftwareImages() {
+		r.SoftwareImages = append(r.SoftwareImages, ReportSoftwareImage{
+			ID: img.ID, Name: img.Name, Version: img.Version, Provider: img.Provider,
+			Checksum:        Checksum{Algorithm: img.Checksum.Algorithm, Hash: img.Checksum.Hash},
+			ContainerFormat: strings.ToUpper(img.ContainerFormat),
+			DiskFormat:      strings.ToUpper(img.DiskFormat),
+			MinDisk:         img.MinDisk, MinRam: img.MinRam, Size: img.Size,
+			ImagePath: img.File, ImageURI: img.URI,
+		})
+	}
+}
+
+// additionalArtifacts lists every artifact declared with a hash in the
+// manifest (or, without one, in TOSCA.meta file blocks) except the
+// software images and the files that make up the VNFD (CONFORMANCE.md).
+func additionalArtifacts(pkg *csar.Package, d *descriptor) []ReportArtifact {
+	exclude := map[string]bool{}
+	for _, f := range d.template.Files {
+		exclude[f] = true
+	}
+	if d.vnfd != nil {
+		for _, f := range d.vnfd.Flavours {
+			for _, img := range f.Images {
+				exclude[img.File] = true
+				exclude[img.URI] = true
+			}
+		}
+	}
+	var out []ReportArtifact
+	addLocal := func(p, alg, hash string) {
+		if p = path.Clean(p); exclude[p] {
+			return
+		}
+		out = append(out, ReportArtifact{ArtifactPath: p, Checksum: Checksum{Algorithm: alg, Hash: hash}})
+	}
+	if m := pkg.Manifest; m != nil {
+		for _, e := range m.Entries {
+			if e.Source == "" || e.Hash == "" {
+				continue
+			}
+			if e.External {
+				if !exclude[e.Source] {
+					out = append(out, ReportArtifact{ArtifactURI: e.Source, Checksum: Checksum{Algorithm: e.Algorithm, Hash: e.Hash}})
+				}
+				continue
+			}
+			addLocal(e.Source, e.Algorithm, e.Hash)
+		}
+	} else if pkg.Meta != nil {
+		for _, fb := range pkg.Meta.Files {
+			if fb.Hash != "" {
+				addLocal(fb.Name, fb.Algorithm, fb.Hash)
+			}
+		}
+	}
+	sort.Slice(out, func(i, j int) bool {
+		return out[i].ArtifactPath+out[i].ArtifactURI < out[j].ArtifactPath+out[j].ArtifactURI
+	})
+	return out
+}
