@@ -24,7 +24,7 @@ const (
 // descriptor is the processed VNFD of a package.
 type descriptor struct {
 	template *tosca.ServiceTemplate
-	vnfd     *vnfd.VNFD // nil when extraction found no VNF
+	vnfd     *vnfd.VNFD
 }
 
 // processDescriptor runs the TOSCA processor from the package's entry
@@ -114,6 +114,11 @@ func (r *Report) fillFacts(v *vnfd.VNFD) {
 		r.Flavours = append(r.Flavours, rf)
 	}
 	for _, img := range v.SoftwareImages() {
+		if !img.InPackage() {
+			// sw_image_data without an artifact: the image reaches the VIM
+			// out of band, so it is not one of the package's images.
+			continue
+		}
 		r.SoftwareImages = append(r.SoftwareImages, ReportSoftwareImage{
 			ID: img.ID, Name: img.Name, Version: img.Version, Provider: img.Provider,
 			Checksum:        Checksum{Algorithm: img.Checksum.Algorithm, Hash: img.Checksum.Hash},

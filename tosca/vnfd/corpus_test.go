@@ -268,3 +268,18 @@ func BenchmarkExtractHelloworld3(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkExtractOnlyHelloworld3 measures Extract alone on the processed
+// helloworld3 sample.
+func BenchmarkExtractOnlyHelloworld3(b *testing.B) {
+	dir := corpusDir(b)
+	fsys, entry := openPackage(b, filepath.Join(dir, "helloworld3-multi.zip"))
+	st := tosca.Process(fsys, entry, tosca.Options{})
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if d, _ := Extract(st); d == nil || len(d.Flavours) != 1 {
+			b.Fatalf("extraction failed: %+v", d)
+		}
+	}
+}

@@ -46,9 +46,12 @@ type extractor struct {
 // Extract reads the VNFD from a processed service template.
 //
 // It returns the VNFD it could build (never nil; partial when problems
-// were found) and the problems it found itself. The processor's problems
-// stay in st.Problems: a caller deciding whether a package is valid looks
-// at both. Extract never panics on a template that failed processing.
+// were found) and the problems it found itself, ordered by position. The
+// processor's problems stay in st.Problems: a caller deciding whether a
+// package is valid looks at both. Extract does not repeat what tosca.Process
+// reports (unknown templates, policy targets outside the policy type's
+// targets, constraint violations), and never panics on a template that
+// failed processing.
 func Extract(st *tosca.ServiceTemplate) (*VNFD, []tosca.Problem) {
 	x := &extractor{st: st, deliveredHashes: map[string]bool{}}
 	if st == nil {
@@ -106,8 +109,8 @@ func Extract(st *tosca.ServiceTemplate) (*VNFD, []tosca.Problem) {
 	}
 	if vnfNode == nil && vnfType == nil {
 		x.errorf(CodeNoVNFNode, entryPos,
-			"the VNFD has no VNF node: no node template in %s and no substitution_mappings node type derives from %s",
-			firstPos(entryPos).File, TypeVNF)
+			"the VNFD has no VNF node: no node template of %s and no substitution_mappings node type derives from %s",
+			entryPos.File, TypeVNF)
 	}
 
 	// Flavours.
@@ -156,8 +159,13 @@ func Extract(st *tosca.ServiceTemplate) (*VNFD, []tosca.Problem) {
 	case vnfNode != nil:
 		v.Interfaces = lcmInterfaces(vnfNode.Interfaces)
 	case vnfType != nil:
-		v.Interfaces = lcmInterfaces(vnfType.Interfaces)
+		v.Interfaces = lcmInterfaces(implementedInterfaces(vnfType.Interfaces))
 	}
+	sort.SliceStable(x.problems, func(i, j int) bool {
+		a, b := x.problems[i], x.problems[j]
+		return before(tosca.Position{File: a.File, Line: a.Line, Column: a.Column},
+			tosca.Position{File: b.File, Line: b.Line, Column: b.Column})
+	})
 	return v, x.problems
 }
 
@@ -340,6 +348,30 @@ func lcmInterfaces(ifs map[string]*tosca.InterfaceDef) []*LcmInterface {
 			return before(li.Operations[i].Pos, li.Operations[j].Pos)
 		})
 		out = append(out, li)
+	}
+	return out
+}
+
+// implementedInterfaces keeps the operations of a type's interfaces that
+// have an implementation: what a node template of the type carries when it
+// assigns none itself (tosca.Process does the same).
+func implementedInterfaces(ifs map[string]*tosca.InterfaceDef) map[string]*tosca.InterfaceDef {
+	out := map[string]*tosca.InterfaceDef{}
+	for name, d := range ifs {
+		if d == nil {
+			continue
+		}
+		ops := map[string]*tosca.Operation{}
+		for on, op := range d.Operations {
+			if op != nil && op.Implementation != "" {
+				ops[on] = op
+			}
+		}
+		if len(ops) > 0 {
+			c := *d
+			c.Operations = ops
+			out[name] = &c
+		}
 	}
 	return out
 }

@@ -39,7 +39,7 @@ func (x *extractor) flavour(t *tosca.Topology, sm *tosca.SubstitutionMappings, t
 			f.VirtualLinks = append(f.VirtualLinks, virtualLink(n))
 		}
 	}
-	f.ExtCps = x.extCps(t, sm, nodes)
+	f.ExtCps = extCps(t, sm, nodes)
 	x.policies(f, t)
 	return f
 }
@@ -73,14 +73,18 @@ func (x *extractor) flavourProperty(t *tosca.Topology, sm *tosca.SubstitutionMap
 			return "", tosca.Position{}, false
 		}
 		v := prop(sm.Properties, name)
-		switch d := val(v).(type) {
+		if v == nil {
+			return "", tosca.Position{}, false
+		}
+		switch d := v.V.(type) {
 		case string:
-			if d != "" {
+			if d != "" && v.Function == "" {
 				return d, v.Pos, true
 			}
 		case []any:
-			// TOSCA property mapping to an input: [ input_name ].
-			if len(d) == 1 {
+			// A property mapped to an input, [ input_name ] (tosca.Process
+			// marks it as a get_input): the input's value.
+			if len(d) == 1 && (v.Function == "" || v.Function == "get_input") {
 				if in, ok := d[0].(string); ok && t.Inputs[in] != nil {
 					if s, ok := val(t.Inputs[in].Value).(string); ok && s != "" {
 						return s, v.Pos, true
@@ -424,7 +428,7 @@ func cpKind(t *tosca.Type) string {
 // extCps lists the flavour's external connection points: every node a
 // substitution_mappings requirement exposes (one entry per mapping), and
 // every VnfExtCp node template, in node order.
-func (x *extractor) extCps(t *tosca.Topology, sm *tosca.SubstitutionMappings, nodes []*tosca.NodeTemplate) []*ExtCp {
+func extCps(t *tosca.Topology, sm *tosca.SubstitutionMappings, nodes []*tosca.NodeTemplate) []*ExtCp {
 	byNode := map[string][]string{}
 	nodeReq := map[string]string{}
 	if sm != nil {
@@ -434,9 +438,7 @@ func (x *extractor) extCps(t *tosca.Topology, sm *tosca.SubstitutionMappings, no
 				continue
 			}
 			if t.NodeTemplates[m[0]] == nil {
-				x.errorf(CodeSubstitutionUnknownNode, firstPos(sm.Pos, t.Pos),
-					"substitution_mappings requirement %s maps to node template %s, which %s does not define", req, m[0], t.File)
-				continue
+				continue // tosca.Process reports it (tosca-unknown-template)
 			}
 			byNode[m[0]] = append(byNode[m[0]], req)
 			if len(m) > 1 {

@@ -6,9 +6,12 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"testing/fstest"
+	"time"
 
 	"github.com/vnfpkgm/vnfpkgm/tosca"
 )
@@ -162,6 +165,9 @@ topology_template:
 	"{",
 }
 
+// fuzzTimeout bounds one Process+Extract run of the fuzz target.
+const fuzzTimeout = 10 * time.Second
+
 // FuzzProcessExtract runs the YAML-to-model pipeline on a single-file
 // template: Process then Extract must never panic, whatever the input.
 func FuzzProcessExtract(f *testing.F) {
@@ -179,11 +185,35 @@ func FuzzProcessExtract(f *testing.F) {
 			"Definitions/vnfd.yaml": {Data: []byte(doc)},
 			"Definitions/img.qcow2": {Data: []byte("image")},
 		}
-		st := tosca.Process(fsys, "Definitions/vnfd.yaml", tosca.Options{})
+		// A watchdog turns a hang into a failure that names the phase
+		// (the fuzzer would otherwise stall without saving the input).
+		var (
+			phase atomic.Value
+			st    *tosca.ServiceTemplate
+			d     *VNFD
+			probs []tosca.Problem
+			done  = make(chan struct{})
+		)
+		phase.Store("tosca.Process")
+		go func() {
+			defer close(done)
+			st = tosca.Process(fsys, "Definitions/vnfd.yaml", tosca.Options{})
+			if st == nil {
+				return
+			}
+			phase.Store("Extract")
+			d, probs = Extract(st)
+		}()
+		select {
+		case <-done:
+		case <-time.After(fuzzTimeout):
+			buf := make([]byte, 1<<16)
+			buf = buf[:runtime.Stack(buf, true)]
+			t.Fatalf("%s did not return within %s; goroutines:\n%s", phase.Load(), fuzzTimeout, buf)
+		}
 		if st == nil {
 			t.Fatal("Process returned nil")
 		}
-		d, probs := Extract(st)
 		if d == nil {
 			t.Fatal("Extract returned nil")
 		}

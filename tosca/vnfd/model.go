@@ -36,15 +36,17 @@ type VNFD struct {
 	// ("" when the entry topology has none).
 	Node string `json:"node,omitempty"`
 	// Interfaces are the LCM interfaces of the entry VNF node template
-	// (or, without one, of the VNF node type): see LcmInterface.
+	// (or, without one, the implemented operations of the VNF node type);
+	// each flavour has its own VNF node template's in Flavour.Interfaces.
 	Interfaces []*LcmInterface `json:"interfaces,omitempty"`
 	Flavours   []*Flavour      `json:"flavours"`
 	Pos        tosca.Position  `json:"-"`
 }
 
 // LcmInterface is an interface of the VNF node whose type derives from
-// tosca.interfaces.nfv.Vnflcm (or that is named Vnflcm), with the
-// operations present on the node, in the order they were written.
+// tosca.interfaces.nfv.Vnflcm (or, untyped, that is named Vnflcm), with the
+// operations present on the node template (assigned by the template, or
+// implemented by its type), in the order they were written.
 type LcmInterface struct {
 	Name       string          `json:"name"`
 	Type       string          `json:"type,omitempty"`

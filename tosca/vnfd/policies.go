@@ -15,12 +15,13 @@ type levelRef struct {
 
 // aspectRef is a use of a scaling aspect.
 type aspectRef struct {
-	what     string // for messages
-	aspect   string
-	level    int // scale_level (InstantiationLevels)
-	hasLevel bool
-	deltas   []string
-	pos      tosca.Position
+	what      string // for messages
+	aspect    string
+	level     int // scale_level (InstantiationLevels)
+	hasLevel  bool
+	deltas    []string
+	pos       tosca.Position // of the aspect name
+	deltasPos tosca.Position // of the deltas
 }
 
 // policies reads a flavour's policies and checks that they agree with
@@ -158,7 +159,8 @@ func (x *extractor) policies(f *Flavour, t *tosca.Topology) {
 			f.VduScalingAspectDeltas = append(f.VduScalingAspectDeltas, d)
 			if d.Aspect != "" {
 				aspectRefs = append(aspectRefs, aspectRef{
-					what: "policy " + p.Name, aspect: d.Aspect, deltas: sortedKeys(dm), pos: firstPos(pos(av), p.Pos),
+					what: "policy " + p.Name, aspect: d.Aspect, deltas: sortedKeys(dm),
+					pos: firstPos(pos(av), p.Pos), deltasPos: firstPos(pos(dv), pos(av), p.Pos),
 				})
 			}
 
@@ -168,10 +170,11 @@ func (x *extractor) policies(f *Flavour, t *tosca.Topology) {
 		case p.Type.IsA(TypeVirtualLinkBitrateScalingAspectDeltas):
 			x.checkTargets(p, t, TypeVnfVirtualLink, CodePolicyTargetNotVirtualLink, "virtual link")
 			av := prop(p.Properties, "aspect")
+			dv := prop(p.Properties, "deltas")
 			if a := str(val(av)); a != "" {
 				aspectRefs = append(aspectRefs, aspectRef{
-					what: "policy " + p.Name, aspect: a,
-					deltas: sortedKeys(asMap(val(prop(p.Properties, "deltas")))), pos: firstPos(pos(av), p.Pos),
+					what: "policy " + p.Name, aspect: a, deltas: sortedKeys(asMap(val(dv))),
+					pos: firstPos(pos(av), p.Pos), deltasPos: firstPos(pos(dv), pos(av), p.Pos),
 				})
 			}
 
@@ -247,7 +250,7 @@ func (x *extractor) policies(f *Flavour, t *tosca.Topology) {
 			}
 		}
 		if len(unknown) > 0 {
-			x.warnf(CodeUnknownScalingDelta, r.pos,
+			x.warnf(CodeUnknownScalingDelta, r.deltasPos,
 				"%s: delta(s) %s are not among the step_deltas of aspect %s (%s)",
 				r.what, strings.Join(unknown, ", "), r.aspect, strings.Join(a.StepDeltas, ", "))
 		}
@@ -278,6 +281,36 @@ func groupOf(t *tosca.Topology, name string) *tosca.Group {
 	return nil
 }
 
+// processorChecked reports whether tosca.Process has already judged a
+// policy target, so that Extract does not report it twice: a name that is
+// neither a node template nor a group of the topology
+// (tosca-unknown-template), a template whose type is unknown, and a target
+// outside the targets the policy type declares (tosca-invalid-target, at
+// the target's own position). What remains for Extract is a policy type
+// that declares no targets, or declares wider ones than SOL 001.
+func processorChecked(pt *tosca.Type, t *tosca.Topology, name string) bool {
+	var typ *tosca.Type
+	if n := t.NodeTemplates[name]; n != nil {
+		typ = n.Type
+	} else if g := groupOf(t, name); g != nil {
+		typ = g.Type
+	} else {
+		return true
+	}
+	if typ == nil {
+		return true
+	}
+	if pt == nil || len(pt.Targets) == 0 {
+		return false
+	}
+	for _, valid := range pt.Targets {
+		if typ.IsA(valid) {
+			return false
+		}
+	}
+	return true
+}
+
 // checkTargets reports the targets of a policy that are not node
 // templates of type want, and returns the targets.
 func (x *extractor) checkTargets(p *tosca.Policy, t *tosca.Topology, want, code, what string) []string {
@@ -286,14 +319,14 @@ func (x *extractor) checkTargets(p *tosca.Policy, t *tosca.Topology, want, code,
 		return []string{}
 	}
 	for _, name := range p.Targets {
+		if processorChecked(p.Type, t, name) {
+			continue
+		}
 		n := t.NodeTemplates[name]
 		switch {
-		case n == nil && groupOf(t, name) != nil:
+		case n == nil:
 			x.errorf(code, p.Pos, "policy %s (%s) targets the group %s; it applies to %s node templates only",
 				p.Name, typeName(p.Type), name, want)
-		case n == nil:
-			x.errorf(code, p.Pos, "policy %s (%s) targets %s, which is not a node template of %s",
-				p.Name, typeName(p.Type), name, t.File)
 		case !n.Type.IsA(want):
 			x.errorf(code, p.Pos, "policy %s (%s) targets %s, a %s, not a %s (%s)",
 				p.Name, typeName(p.Type), name, typeName(n.Type), what, want)
@@ -328,8 +361,9 @@ func (x *extractor) placement(p *tosca.Policy, t *tosca.Topology) *PlacementRule
 		}
 	}
 	for _, name := range p.Targets {
+		checked := processorChecked(p.Type, t, name)
 		if n := t.NodeTemplates[name]; n != nil {
-			if !n.Type.IsA(TypeVduCompute) && !n.Type.IsA(TypeVnfVirtualLink) {
+			if !checked && !n.Type.IsA(TypeVduCompute) && !n.Type.IsA(TypeVnfVirtualLink) {
 				x.errorf(CodePolicyTargetInvalid, p.Pos, "policy %s (%s) targets %s, a %s; placement rules apply to VDUs, virtual links and placement groups",
 					p.Name, typeName(p.Type), name, typeName(n.Type))
 			}
@@ -338,11 +372,9 @@ func (x *extractor) placement(p *tosca.Policy, t *tosca.Topology) *PlacementRule
 		}
 		g := groupOf(t, name)
 		if g == nil {
-			x.errorf(CodePolicyTargetInvalid, p.Pos, "policy %s (%s) targets %s, which is neither a node template nor a group of %s",
-				p.Name, typeName(p.Type), name, t.File)
-			continue
+			continue // tosca.Process reports it (tosca-unknown-template)
 		}
-		if g.Type != nil && !g.Type.IsA(TypePlacementGroup) {
+		if !checked && !g.Type.IsA(TypePlacementGroup) {
 			x.errorf(CodePolicyTargetInvalid, p.Pos, "policy %s (%s) targets the group %s, a %s, not a %s",
 				p.Name, typeName(p.Type), name, typeName(g.Type), TypePlacementGroup)
 		}

@@ -23,9 +23,6 @@ const (
 	// CodeFlavourNodeType: a flavour substitutes a VNF node type unrelated
 	// to the VNFD's.
 	CodeFlavourNodeType = "vnfd-flavour-node-type"
-	// CodeSubstitutionUnknownNode: a substitution_mappings requirement
-	// names a node template the topology does not have.
-	CodeSubstitutionUnknownNode = "vnfd-substitution-unknown-node"
 
 	// CodeMultipleSwImages: more than one SwImage artifact on one node.
 	CodeMultipleSwImages = "vnfd-multiple-sw-images"
