@@ -32,3 +32,27 @@ func BenchmarkProcessHelloworld3(b *testing.B) {
 		run(b)
 	})
 }
+
+// TestConcurrentProcessing runs Process concurrently on packages sharing
+// their type files through the cache (run with -race).
+func TestConcurrentProcessing(t *testing.T) {
+	fsys, entry := corpusPackage(t, "helloworld3-multi.zip")
+	bad, badEntry := corpusPackage(t, "image-checksum-blake2b.zip")
+	done := make(chan *ServiceTemplate)
+	for i := 0; i < 8; i++ {
+		go func(i int) {
+			if i%2 == 0 {
+				done <- Process(fsys, entry, Options{})
+			} else {
+				done <- Process(bad, badEntry, Options{})
+			}
+		}(i)
+	}
+	for i := 0; i < 8; i++ {
+		st := <-done
+		algo := node(t, st, "VDU1").Properties["sw_image_data"].V.(map[string]any)["checksum"].(map[string]any)["algorithm"]
+		if (algo == "blake2b") != st.HasErrors() {
+			t.Fatalf("results mixed up: %v %v", algo, st.Problems)
+		}
+	}
+}

@@ -122,7 +122,7 @@ type rawArtifact struct {
 
 // rawBody is a type's body decoded as one kind.
 type rawBody struct {
-	problems     []Problem
+	problems     problemList
 	version      string
 	description  string
 	metadata     map[string]string
@@ -168,7 +168,7 @@ func (d *rawDecl) decoded(kind TypeKind) *rawBody {
 	var pl problemList
 	dc := decoder{file: d.file.name, v13: d.file.version == "tosca_simple_yaml_1_3", pl: &pl}
 	b := dc.typeBody(d, kind)
-	b.problems = pl.list
+	b.problems = pl
 	if d.bodies == nil {
 		d.bodies = map[TypeKind]*rawBody{}
 	}
@@ -251,9 +251,9 @@ func (dc *decoder) typeBody(d *rawDecl, kind TypeKind) *rawBody {
 		case "file_ext":
 			b.fileExt, b.hasFileExt = dc.stringList(v, "file_ext"), true
 		case "valid_source_types":
-			b.validSources, b.hasSources = dc.names(v, "valid_source_types"), true
+			b.validSources, b.hasSources = dc.nameNodes(v, "valid_source_types"), true
 		case "valid_target_types", "members", "targets":
-			b.targets, b.hasTargets = dc.names(v, k.Value), true
+			b.targets, b.hasTargets = dc.nameNodes(v, k.Value), true
 		case "capabilities":
 			b.caps = dc.capDefs(v, d.name)
 		case "requirements":
@@ -306,10 +306,6 @@ func (dc *decoder) stringList(v *yaml.Node, what string) []string {
 		out = append(out, n.name)
 	}
 	return out
-}
-
-func (dc *decoder) names(v *yaml.Node, what string) []rawName {
-	return dc.nameNodes(v, what)
 }
 
 // nameNodes reads a list of strings; a single string is accepted as a
@@ -587,7 +583,7 @@ func (dc *decoder) capDefs(v *yaml.Node, owner string) []*rawCapDef {
 				case "attributes":
 					cd.attrs = dc.propDefs(fv, "attributes of capability "+k.Value, false)
 				case "valid_source_types":
-					cd.validSources, cd.hasSources = dc.names(fv, "valid_source_types"), true
+					cd.validSources, cd.hasSources = dc.nameNodes(fv, "valid_source_types"), true
 				case "occurrences":
 					cd.occ = dc.occurrences(fv)
 				default:

@@ -97,9 +97,6 @@ func (fc *funcCall) at() Position { return posOf(fc.file.name, fc.node) }
 // valueRef is a Value holding at least one function.
 type valueRef struct {
 	v     *Value
-	def   vdef
-	where string
-	fc    *fnCtx
 	state uint8
 }
 
@@ -418,10 +415,8 @@ func (p *processor) host(topo *topoCtx, nt *NodeTemplate, prop string) *NodeTemp
 func (p *processor) isHostedOn(nt *NodeTemplate, ra *RequirementAssignment) bool {
 	rel := ra.Relationship
 	if rel == "" && nt.Type != nil {
-		for _, rd := range nt.Type.Requirements {
-			if rd.Name == ra.Name {
-				rel = rd.Relationship
-			}
+		if rd := p.reqDef(nt.Type, ra.Name); rd != nil {
+			rel = rd.Relationship
 		}
 	}
 	if t := p.st.Types[KindRelationship][rel]; t != nil {
@@ -561,18 +556,27 @@ func (p *processor) getOperationOutput(fc *funcCall) (any, bool) {
 	if !ok || ent.typ == nil {
 		return nil, false
 	}
-	ifaces := ent.typ.Interfaces
-	if ent.node != nil && ent.node.Interfaces != nil {
-		ifaces = ent.node.Interfaces
+	// The template's interfaces hold what it assigns; the type's, every
+	// operation declared.
+	var ids []*InterfaceDef
+	if ent.node != nil {
+		ids = append(ids, ent.node.Interfaces[iface])
 	}
-	id := ifaces[iface]
-	if id == nil {
+	ids = append(ids, ent.typ.Interfaces[iface])
+	found := false
+	for _, id := range ids {
+		if id == nil {
+			continue
+		}
+		found = true
+		if id.Operations[op] != nil {
+			return nil, false
+		}
+	}
+	if !found {
 		return p.targetErr(fc, "%s has no interface %q", ent.what, iface)
 	}
-	if id.Operations[op] == nil {
-		return p.targetErr(fc, "interface %q of %s has no operation %q", iface, ent.what, op)
-	}
-	return nil, false
+	return p.targetErr(fc, "interface %q of %s has no operation %q", iface, ent.what, op)
 }
 
 func (p *processor) getArtifact(fc *funcCall) (any, bool) {

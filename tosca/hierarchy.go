@@ -184,7 +184,39 @@ func (p *processor) detectLoops(all []*typeDecl) {
 			y.color = black
 		}
 	}
+	// Every IsA walks the chain: a hostile chain of thousands of types
+	// would make each check slow. No real profile comes near the bound.
+	depth := make(map[*typeDecl]int, len(all))
+	var depthOf func(d *typeDecl) int
+	depthOf = func(d *typeDecl) int {
+		n := 0
+		var chain []*typeDecl
+		for x := d; x != nil; x = x.parent {
+			if k, ok := depth[x]; ok {
+				n = k
+				break
+			}
+			chain = append(chain, x)
+		}
+		for i := len(chain) - 1; i >= 0; i-- {
+			n++
+			if n > maxDerivationDepth {
+				y := chain[i]
+				p.errorf(CodeDerivationLoop, y.parentPos(), "%s derives through more than %d ancestors", y.raw.name, maxDerivationDepth)
+				y.parent, y.t.Parent = nil, nil
+				n = 1
+			}
+			depth[chain[i]] = n
+		}
+		return n
+	}
+	for _, d := range all {
+		depthOf(d)
+	}
 }
+
+// maxDerivationDepth bounds derivation chains.
+const maxDerivationDepth = 64
 
 // resolveType finds a type of a kind by name from file f, reporting an
 // unknown name or a type of another kind at at. what names the reference

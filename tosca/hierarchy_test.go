@@ -9,7 +9,7 @@ func TestHierarchyProblems(t *testing.T) {
 		frag             string
 	}{
 		{"unknown parent", "node_types:\n  my.N:\n    derived_from: my.Nope\n", CodeUnknownType, 4, 19, "my.Nope"},
-		{"loop", "node_types:\n  my.A:\n    derived_from: my.B\n  my.B:\n    derived_from: my.A\n", CodeDerivationLoop, 0, 0, "my.A -> my.B -> my.A"},
+		{"loop", "node_types:\n  my.A:\n    derived_from: my.B\n  my.B:\n    derived_from: my.A\n", CodeDerivationLoop, 6, 19, "my.A -> my.B -> my.A"},
 		{"self", "node_types:\n  my.A:\n    derived_from: my.A\n", CodeDerivationLoop, 4, 19, "itself"},
 		{"node type under data_types", "data_types:\n  my.D:\n    derived_from: tosca.nodes.Root\n", CodeWrongSection, 3, 3, "read as a node type"},
 		{"primitive parent under node_types", "node_types:\n  my.N:\n    derived_from: string\n", CodeWrongSection, 3, 3, "read as a data type"},

@@ -49,6 +49,10 @@ type fileImport struct {
 // readAll runs phases 1 and 2. It returns false when the entry cannot be
 // processed at all.
 func (p *processor) readAll(entry string) bool {
+	// "./Definitions/x.yaml" and "/Definitions/x.yaml" name the same file.
+	if clean := path.Clean(strings.TrimPrefix(entry, "/")); clean != ".." && !strings.HasPrefix(clean, "../") {
+		entry = clean
+	}
 	if !fs.ValidPath(entry) || entry == "." {
 		p.errorf(CodeFileUnreadable, Position{File: entry}, "the entry %q is not a valid path inside the package", entry)
 		return false
@@ -85,7 +89,7 @@ func (p *processor) register(name string, data []byte, inPackage, fallback bool)
 	p.fileCount++
 	f := &srcFile{name: name, inPackage: inPackage, fallback: fallback, pf: parseCached(name, data, p.lim)}
 	p.files[name] = f
-	p.pl.list = append(p.pl.list, f.pf.problems...)
+	p.pl.merge(f.pf.problems)
 	if inPackage {
 		p.st.Files = append(p.st.Files, name)
 	}

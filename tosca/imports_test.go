@@ -86,7 +86,7 @@ func TestImportProblems(t *testing.T) {
 		{"broken import", map[string]string{
 			"main.yaml": "tosca_definitions_version: tosca_simple_yaml_1_2\nimports: [a.yaml]\n",
 			"a.yaml":    "tosca_definitions_version: tosca_simple_yaml_1_2\nnode_types: [\n"},
-			CodeYAMLSyntax, "a.yaml", 0, 0, ""},
+			CodeYAMLSyntax, "a.yaml", 2, 0, "did not find expected node content"},
 		{"too many files", map[string]string{
 			"main.yaml": "tosca_definitions_version: tosca_simple_yaml_1_2\nimports: [a.yaml, b.yaml, c.yaml]\n",
 			"a.yaml":    "tosca_definitions_version: tosca_simple_yaml_1_2\n",
@@ -267,4 +267,15 @@ topology_template:
 	if want := []string{"main.yaml:top", "df1.yaml:one", "df2.yaml:two"}; !reflect.DeepEqual(files, want) {
 		t.Fatalf("topologies %v, want %v", files, want)
 	}
+}
+
+func TestImportEntrySpelling(t *testing.T) {
+	fsys := pkg(map[string]string{"Definitions/a.yaml": "tosca_definitions_version: tosca_simple_yaml_1_2\n"})
+	for _, entry := range []string{"Definitions/a.yaml", "./Definitions/a.yaml", "/Definitions/a.yaml"} {
+		if st := Process(fsys, entry, Options{}); len(st.Problems) != 0 || len(st.Files) != 1 || st.Files[0] != "Definitions/a.yaml" {
+			t.Errorf("%s: %v %v", entry, st.Files, st.Problems)
+		}
+	}
+	st := Process(fsys, "../a.yaml", Options{})
+	wantProblem(t, st, CodeFileUnreadable, "../a.yaml", 0, 0, "not a valid path inside the package")
 }

@@ -75,7 +75,7 @@ func (p *processor) build(d *typeDecl) {
 		p.build(d.parent)
 	}
 	b := d.raw.decoded(d.kind)
-	p.pl.list = append(p.pl.list, b.problems...)
+	p.pl.merge(b.problems)
 	t, f := d.t, d.file
 	var par *Type
 	if d.parent != nil {
@@ -375,14 +375,15 @@ func (p *processor) mergeRequirements(f *srcFile, parent []*RequirementDef, raws
 		return parent
 	}
 	out := append([]*RequirementDef(nil), parent...)
+	index := make(map[string]int, len(out)+len(raws))
+	for i, x := range out {
+		index[x.Name] = i
+	}
 	for _, r := range raws {
 		what := "requirement " + quote(r.name) + " of " + owner
-		idx := -1
-		for i, x := range out {
-			if x.Name == r.name {
-				idx = i
-				break
-			}
+		idx, ok := index[r.name]
+		if !ok {
+			idx = -1
 		}
 		rd := &RequirementDef{Name: r.name, Pos: r.pos, Occurrences: [2]int{1, 1}}
 		if idx >= 0 {
@@ -419,6 +420,7 @@ func (p *processor) mergeRequirements(f *srcFile, parent []*RequirementDef, raws
 		if idx >= 0 {
 			out[idx] = rd
 		} else {
+			index[r.name] = len(out)
 			out = append(out, rd)
 		}
 	}

@@ -367,6 +367,15 @@ func (p *processor) checkDuplicates() {
 				continue
 			}
 			reported[[2]*typeDecl{prev, d}] = true
+			if p.packageAndProfile(prev.file, d.file) {
+				// A package shipping its own copy of a SOL 001 file next to
+				// a file that imports the official one by URL (the ETSI
+				// vnfd types import the common types that way) gets two
+				// wordings of the same standard.
+				p.warnf(CodeDuplicateType, d.raw.pos, "%s %s is defined both here and at %s (one from the package, one from an embedded profile) and the two differ; each file uses the definition it imports",
+					kindNoun(d.kind), d.raw.name, fmtPos(prev.raw.pos))
+				continue
+			}
 			p.errorf(CodeDuplicateType, d.raw.pos, "%s %s is defined again with a different definition; the first is at %s",
 				kindNoun(d.kind), d.raw.name, fmtPos(prev.raw.pos))
 		}
@@ -382,6 +391,15 @@ func (p *processor) checkDuplicates() {
 		walk(p.normative, "")
 	}
 	walk(p.entry, "")
+}
+
+// packageAndProfile reports whether one file is the package's and the
+// other an embedded profile other than the normative types.
+func (p *processor) packageAndProfile(a, b *srcFile) bool {
+	if a == p.normative || b == p.normative {
+		return false
+	}
+	return a.inPackage != b.inPackage
 }
 
 func fmtPos(at Position) string {

@@ -88,6 +88,19 @@ func TestNamespaceDuplicates(t *testing.T) {
 		})
 		wantNoProblems(t, st)
 	})
+	t.Run("package copy and embedded profile", func(t *testing.T) {
+		res := mapResolver{"https://example.com/common.yaml": "tosca_definitions_version: tosca_simple_yaml_1_2\nnode_types:\n  my.N:\n    derived_from: tosca.nodes.Root\n    description: official wording\n"}
+		st := process(t, map[string]string{
+			"main.yaml":   "tosca_definitions_version: tosca_simple_yaml_1_2\nimports: [common.yaml, vnfd.yaml]\n",
+			"common.yaml": "tosca_definitions_version: tosca_simple_yaml_1_2\nnode_types:\n  my.N:\n    derived_from: tosca.nodes.Root\n    description: local copy\n",
+			"vnfd.yaml":   "tosca_definitions_version: tosca_simple_yaml_1_2\nimports: [\"https://example.com/common.yaml\"]\n",
+		}, Options{Resolver: res})
+		wantClean(t, st)
+		p := wantProblem(t, st, CodeDuplicateType, "https://example.com/common.yaml", 3, 3, "embedded profile", "common.yaml:3:3")
+		if p.Severity != SeverityWarning {
+			t.Fatal(p)
+		}
+	})
 	t.Run("normative redefined", func(t *testing.T) {
 		st := process(t, map[string]string{"main.yaml": "tosca_definitions_version: tosca_simple_yaml_1_2\nnode_types:\n  tosca.nodes.Compute:\n    derived_from: tosca.nodes.Root\n"})
 		wantProblem(t, st, CodeDuplicateType, "main.yaml", 3, 3, "tosca.nodes.Compute", "tosca-normative-1.2.yaml")

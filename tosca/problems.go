@@ -99,17 +99,45 @@ func (p Problem) String() string {
 	return fmt.Sprintf("%s: %s: %s [%s]", loc, p.Severity, p.Message, p.Code)
 }
 
+// maxProblems bounds the problems of one Process call: a hostile file
+// with a million wrong keys must not make a million problems.
+const maxProblems = 1000
+
+// CodeTooManyProblems ends a list of problems cut at maxProblems.
+const CodeTooManyProblems = "tosca-too-many-problems"
+
 // problemList collects problems; each phase appends, nothing is thrown.
 type problemList struct {
-	list []Problem
+	list     []Problem
+	overflow bool
 }
 
 func (l *problemList) add(sev Severity, code string, at Position, format string, args ...any) {
+	if len(l.list) >= maxProblems {
+		l.overflow = true
+		return
+	}
 	msg := format
 	if len(args) > 0 {
 		msg = fmt.Sprintf(format, args...)
 	}
 	l.list = append(l.list, Problem{Severity: sev, Code: code, File: at.File, Line: at.Line, Column: at.Column, Message: msg})
+}
+
+// merge appends problems found earlier (those of a cached file).
+func (l *problemList) merge(o problemList) {
+	l.addAll(o.list)
+	l.overflow = l.overflow || o.overflow
+}
+
+func (l *problemList) addAll(ps []Problem) {
+	for _, p := range ps {
+		if len(l.list) >= maxProblems {
+			l.overflow = true
+			return
+		}
+		l.list = append(l.list, p)
+	}
 }
 
 func (l *problemList) errorf(code string, at Position, format string, args ...any) {
@@ -124,7 +152,7 @@ func (l *problemList) warnf(code string, at Position, format string, args ...any
 // read), line and column, without exact duplicates: the same file reached
 // twice, or a shared definition checked from two places, reports once.
 func (l *problemList) sorted(fileOrder map[string]int) []Problem {
-	out := make([]Problem, 0, len(l.list))
+	out := make([]Problem, 0, len(l.list)+1)
 	seen := make(map[Problem]bool, len(l.list))
 	for _, p := range l.list {
 		if seen[p] {
@@ -152,5 +180,9 @@ func (l *problemList) sorted(fileOrder map[string]int) []Problem {
 		}
 		return a.Column < b.Column
 	})
+	if l.overflow {
+		out = append(out, Problem{Severity: SeverityError, Code: CodeTooManyProblems,
+			Message: fmt.Sprintf("more problems were found; only the first %d are reported", maxProblems)})
+	}
 	return out
 }

@@ -1,7 +1,6 @@
 package tosca
 
 import (
-	"fmt"
 	"io/fs"
 
 	"github.com/vnfpkgm/vnfpkgm/tosca/profiles"
@@ -100,6 +99,8 @@ type processor struct {
 	defaults map[*PropertyDef]*defaultInfo
 	funcs    []*valueRef // values holding unevaluated functions (phase 8)
 	refOf    map[*Value]*valueRef
+	reqIndex map[*Type]map[string]*RequirementDef
+	capMatch map[capKey]string
 }
 
 // Process reads entry (a slash-separated path in fsys) and everything it
@@ -178,8 +179,4 @@ func (p *processor) warnOnce(key, code string, at Position, format string, args 
 	}
 	p.warned[key] = true
 	p.pl.warnf(code, at, format, args...)
-}
-
-func quoteList(xs []string) string {
-	return fmt.Sprintf("%q", xs)
 }

@@ -117,6 +117,13 @@ func yamlErrorPos(file string, err error, data []byte) yamlErrAt {
 			n++
 			rest += " (in the construct that starts on this line)"
 		}
+		// At the end of the stream yaml.v3 may count one line past the end.
+		if lines := bytes.Count(data, []byte("\n")); !bytes.HasSuffix(data, []byte("\n")) {
+			lines++
+			n = min(n, lines)
+		} else {
+			n = min(n, max(lines, 1))
+		}
 		return yamlErrAt{Position{File: file, Line: n}, rest}
 	}
 	if m := yamlAnchorRE.FindStringSubmatch(msg); m != nil {

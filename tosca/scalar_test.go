@@ -77,12 +77,12 @@ func TestParseVersion(t *testing.T) {
 
 func TestParseTimestamp(t *testing.T) {
 	for in, want := range map[string]time.Time{
-		"2001-12-14":                    time.Date(2001, 12, 14, 0, 0, 0, 0, time.UTC),
-		"2001-12-15T02:59:43.1Z":        time.Date(2001, 12, 15, 2, 59, 43, 1e8, time.UTC),
-		"2001-12-14t21:59:43.10-05:00":  time.Date(2001, 12, 15, 2, 59, 43, 1e8, time.UTC),
-		"2001-12-14 21:59:43.10 -5":     time.Date(2001, 12, 15, 2, 59, 43, 1e8, time.UTC),
-		"2001-12-15 2:59:43.10":         time.Date(2001, 12, 15, 2, 59, 43, 1e8, time.UTC),
-		"2024-02-29T00:00:00+01:30":     time.Date(2024, 2, 28, 22, 30, 0, 0, time.UTC),
+		"2001-12-14":                     time.Date(2001, 12, 14, 0, 0, 0, 0, time.UTC),
+		"2001-12-15T02:59:43.1Z":         time.Date(2001, 12, 15, 2, 59, 43, 1e8, time.UTC),
+		"2001-12-14t21:59:43.10-05:00":   time.Date(2001, 12, 15, 2, 59, 43, 1e8, time.UTC),
+		"2001-12-14 21:59:43.10 -5":      time.Date(2001, 12, 15, 2, 59, 43, 1e8, time.UTC),
+		"2001-12-15 2:59:43.10":          time.Date(2001, 12, 15, 2, 59, 43, 1e8, time.UTC),
+		"2024-02-29T00:00:00+01:30":      time.Date(2024, 2, 28, 22, 30, 0, 0, time.UTC),
 		"2024-01-31T12:00:00.123456789Z": time.Date(2024, 1, 31, 12, 0, 0, 123456789, time.UTC),
 	} {
 		got, err := ParseTimestamp(in)

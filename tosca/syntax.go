@@ -16,7 +16,7 @@ type parsedFile struct {
 	name     string
 	root     *yaml.Node // nil when the file could not be read
 	stats    readStats
-	problems []Problem // problems of reading and of the top-level grammar
+	problems problemList // problems of reading and of the top-level grammar
 
 	version     string
 	versionNode *yaml.Node
@@ -74,7 +74,7 @@ func parseFile(name string, data []byte, lim Limits) *parsedFile {
 	if pf.root != nil {
 		pf.decodeTop(&pl)
 	}
-	pf.problems = pl.list
+	pf.problems = pl
 	return pf
 }
 

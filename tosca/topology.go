@@ -394,7 +394,7 @@ func (p *processor) inputValues(tc *topoCtx, vals []rawValue, defs, more map[str
 		l := &loc{text: "input " + strconv.Quote(iv.name) + " of " + owner}
 		v := &Value{V: p.check(iv.node, d, l, c), Type: d.typeName, Pos: tc.at(iv.node)}
 		if c.hasFn {
-			p.funcs = append(p.funcs, &valueRef{v: v, def: d, where: l.String(), fc: fc})
+			p.funcs = append(p.funcs, &valueRef{v: v})
 		}
 		out[iv.name] = v
 	}
@@ -435,12 +435,7 @@ func (p *processor) requirements(tc *topoCtx, nt *NodeTemplate, n *yaml.Node) {
 }
 
 func (p *processor) requirement(tc *topoCtx, nt *NodeTemplate, k, v *yaml.Node, what string) *RequirementAssignment {
-	var rd *RequirementDef
-	for _, x := range nt.Type.Requirements {
-		if x.Name == k.Value {
-			rd = x
-		}
-	}
+	rd := p.reqDef(nt.Type, k.Value)
 	if rd == nil {
 		p.errorf(CodeUnknownRequirement, tc.at(k), "%s: %q is not a requirement of %s", what, k.Value, nt.Type.Name)
 		return nil
@@ -484,7 +479,7 @@ func (p *processor) requirement(tc *topoCtx, nt *NodeTemplate, k, v *yaml.Node, 
 				want = rd.Capability
 			}
 			if want != "" && target.Type != nil {
-				if name, ok := matchCapability(target.Type, want); ok {
+				if name, ok := p.matchCapability(target.Type, want); ok {
 					if ra.Capability == "" {
 						ra.Capability = name
 					}
@@ -545,22 +540,32 @@ func (p *processor) requirement(tc *topoCtx, nt *NodeTemplate, k, v *yaml.Node, 
 	return ra
 }
 
-// matchCapability finds a capability of a node type by name or by type.
-func matchCapability(t *Type, want string) (string, bool) {
+// matchCapability finds a capability of a node type by name, or the first
+// (by name) whose type is or derives from want. Answers are kept per type.
+func (p *processor) matchCapability(t *Type, want string) (string, bool) {
 	if t.Capabilities[want] != nil {
 		return want, true
 	}
-	names := make([]string, 0, len(t.Capabilities))
+	key := capKey{t, want}
+	if name, ok := p.capMatch[key]; ok {
+		return name, name != ""
+	}
+	best := ""
 	for name, cd := range t.Capabilities {
-		if cd.Type != nil && cd.Type.IsA(want) {
-			names = append(names, name)
+		if cd.Type != nil && cd.Type.IsA(want) && (best == "" || name < best) {
+			best = name
 		}
 	}
-	if len(names) == 0 {
-		return "", false
+	if p.capMatch == nil {
+		p.capMatch = map[capKey]string{}
 	}
-	sort.Strings(names)
-	return names[0], true
+	p.capMatch[key] = best
+	return best, best != ""
+}
+
+type capKey struct {
+	t    *Type
+	want string
 }
 
 // relationshipTemplates reads relationship_templates (used by name from
@@ -789,7 +794,7 @@ func (p *processor) substitution(tc *topoCtx, n *yaml.Node) {
 			l := &loc{text: "property " + strconv.Quote(k.Value) + " of substitution_mappings"}
 			val := &Value{V: p.check(v, pdDef(pd), l, c), Type: pd.Type, Pos: tc.at(v)}
 			if c.hasFn {
-				p.funcs = append(p.funcs, &valueRef{v: val, def: pdDef(pd), where: l.String(), fc: fc})
+				p.funcs = append(p.funcs, &valueRef{v: val})
 			}
 			sm.Properties[k.Value] = val
 		}
@@ -820,7 +825,7 @@ func (p *processor) mappings(tc *topoCtx, sm *SubstitutionMappings, n *yaml.Node
 		tmpl, name := deref(its[0]).Value, deref(its[1]).Value
 		out[k.Value] = []string{tmpl, name}
 		if reqs {
-			if !hasRequirement(sm.Type, k.Value) {
+			if p.reqDef(sm.Type, k.Value) == nil {
 				p.warnf(CodeLenientSubstitute, tc.at(k), "substitution_mappings: %q is not a requirement of %s; accepted because tosca-parser does not check it", k.Value, sm.Type.Name)
 			}
 		} else if sm.Type.Capabilities[k.Value] == nil {
@@ -834,7 +839,7 @@ func (p *processor) mappings(tc *topoCtx, sm *SubstitutionMappings, n *yaml.Node
 		if nt.Type == nil {
 			continue
 		}
-		if reqs && !hasRequirement(nt.Type, name) {
+		if reqs && p.reqDef(nt.Type, name) == nil {
 			p.warnf(CodeLenientSubstitute, tc.at(its[1]), "substitution_mappings: %q is not a requirement of node template %q (%s); accepted because tosca-parser does not check it", name, tmpl, nt.Type.Name)
 		}
 		if !reqs && nt.Type.Capabilities[name] == nil {
@@ -843,13 +848,29 @@ func (p *processor) mappings(tc *topoCtx, sm *SubstitutionMappings, n *yaml.Node
 	}
 }
 
-func hasRequirement(t *Type, name string) bool {
-	for _, rd := range t.Requirements {
-		if rd.Name == name {
-			return true
+// reqDef finds a requirement definition of a type by name, through an
+// index built once per type (a hostile type may have thousands).
+func (p *processor) reqDef(t *Type, name string) *RequirementDef {
+	if len(t.Requirements) < 8 {
+		for _, rd := range t.Requirements {
+			if rd.Name == name {
+				return rd
+			}
 		}
+		return nil
 	}
-	return false
+	idx := p.reqIndex[t]
+	if idx == nil {
+		idx = make(map[string]*RequirementDef, len(t.Requirements))
+		for _, rd := range t.Requirements {
+			idx[rd.Name] = rd
+		}
+		if p.reqIndex == nil {
+			p.reqIndex = map[*Type]map[string]*RequirementDef{}
+		}
+		p.reqIndex[t] = idx
+	}
+	return idx[name]
 }
 
 // outputs reads the topology's outputs.
@@ -887,7 +908,7 @@ func (p *processor) outputs(tc *topoCtx, n *yaml.Node) {
 		l := &loc{text: what}
 		val := &Value{V: p.check(value, d, l, c), Type: d.typeName, Pos: tc.at(value)}
 		if c.hasFn {
-			p.funcs = append(p.funcs, &valueRef{v: val, def: d, where: l.String(), fc: fc})
+			p.funcs = append(p.funcs, &valueRef{v: val})
 		}
 		tc.t.Outputs[k.Value] = val
 	}

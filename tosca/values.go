@@ -288,7 +288,7 @@ func (p *processor) checkData(n *yaml.Node, dt *Type, l *loc, c *vctx) map[strin
 			p.errorf(CodeUnknownProperty, c.at(k), "%s: %q is not a property of %s", l, k.Value, dt.Name)
 			continue
 		}
-		if isNull(v) {
+		if isNull(v) && p.category(pd.Type, pd.DataType) != catNull {
 			p.warnf(CodeNullValue, c.at(v), "%s: the value of %q is null; read as not set, as tosca-parser does", l, k.Value)
 			continue
 		}
@@ -355,7 +355,7 @@ func (p *processor) assignWith(f *srcFile, defs map[string]*PropertyDef, n *yaml
 			p.errorf(code, posOf(f.name, k), "%s: %q is not %s %s of %s", s.what, k.Value, article(noun), noun, owner)
 			continue
 		}
-		if isNull(v) {
+		if isNull(v) && p.category(pd.Type, pd.DataType) != catNull {
 			p.warnf(CodeNullValue, posOf(f.name, v), "%s: the value of %s %q is null; read as not set, as tosca-parser does", s.what, noun, k.Value)
 			continue
 		}
@@ -366,7 +366,7 @@ func (p *processor) assignWith(f *srcFile, defs map[string]*PropertyDef, n *yaml
 		l := &loc{text: noun + " " + strconv.Quote(k.Value) + " of " + s.what}
 		val := &Value{V: p.check(v, pdDef(pd), l, c), Type: pd.Type, Pos: posOf(f.name, v)}
 		if c.hasFn {
-			p.funcs = append(p.funcs, &valueRef{v: val, def: pdDef(pd), where: l.String(), fc: fc})
+			p.funcs = append(p.funcs, &valueRef{v: val})
 		}
 		out[k.Value] = val
 	}

@@ -207,16 +207,19 @@ func sameNodeDepth(a, b *yaml.Node, depth int) bool {
 		}
 		return true
 	case yaml.MappingNode:
-		if mapLen(a) != mapLen(b) {
-			return false
+		bm := make(map[string]*yaml.Node, len(b.Content)/2)
+		for k, v := range entries(b) {
+			bm[k.Value] = v
 		}
+		n := 0
 		for k, v := range entries(a) {
-			w := lookupKey(b, k.Value)
+			n++
+			w := bm[k.Value]
 			if w == nil || !sameNodeDepth(v, w, depth+1) {
 				return false
 			}
 		}
-		return true
+		return n == len(bm)
 	}
 	return false
 }
