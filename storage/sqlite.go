@@ -1,0 +1,152 @@
+package storage
+
+// This file is the SQLite driver set-up: the only SQLite-specific code.
+
+import (
+	"context"
+	"fmt"
+	"net/url"
+	"strings"
+	"time"
+
+	"gorm.io/driver/sqlite"
+	"gorm.io/gorm"
+)
+
+// BusyTimeout is how long an SQLite connection waits for a lock held by
+// another connection or process before failing.
+const BusyTimeout = 10 * time.Second
+
+// Open opens (creating it if needed) the SQLite database at dsn, a file path
+// or a "file:" URI, and migrates the schema. Whatever the DSN says, each
+// connection gets: WAL journal (readers never block the writer), a busy
+// timeout, foreign keys on, synchronous=FULL (a commit that returned is on
+// disk, which the blob/row ordering relies on) and BEGIN IMMEDIATE for
+// transactions (a transaction takes the write lock at its start, so two
+// transactions never deadlock upgrading a read lock). An in-memory database
+// is refused: every pooled connection would see a different one, and WAL
+// needs a file.
+//
+// This is the only SQLite-specific code; the repository methods use
+// portable SQL (see the package documentation).
+func Open(dsn string) (*DB, error) {
+	full, err := sqliteDSN(dsn)
+	if err != nil {
+		return nil, err
+	}
+	g, err := gorm.Open(sqlite.Open(full), gormConfig())
+	if err != nil {
+		return nil, fmt.Errorf("storage: open %s: %w", dsn, err)
+	}
+	db := &DB{g: g, now: utcNow}
+	sqlDB, err := g.DB()
+	if err != nil {
+		return nil, fmt.Errorf("storage: open %s: %w", dsn, err)
+	}
+	sqlDB.SetMaxIdleConns(8)
+	sqlDB.SetConnMaxIdleTime(5 * time.Minute)
+	var mode string
+	if err := g.Raw("PRAGMA journal_mode").Scan(&mode).Error; err != nil {
+		sqlDB.Close()
+		return nil, fmt.Errorf("storage: open %s: %w", dsn, err)
+	}
+	if !strings.EqualFold(mode, "wal") {
+		sqlDB.Close()
+		return nil, fmt.Errorf("storage: open %s: journal mode is %q, not WAL", dsn, mode)
+	}
+	if err := db.migrate(context.Background()); err != nil {
+		sqlDB.Close()
+		return nil, err
+	}
+	if err := db.Optimize(context.Background()); err != nil {
+		sqlDB.Close()
+		return nil, err
+	}
+	return db, nil
+}
+
+// sqliteDSN adds the connection parameters Open guarantees to dsn (those of
+// github.com/mattn/go-sqlite3), refusing values that contradict them.
+func sqliteDSN(dsn string) (string, error) {
+	path, query, _ := strings.Cut(dsn, "?")
+	if path == "" || path == ":memory:" || strings.Contains(path, "mode=memory") || strings.HasPrefix(path, "file::memory:") {
+		return "", fmt.Errorf("storage: %q: an in-memory database is not supported; give a file", dsn)
+	}
+	q, err := url.ParseQuery(query)
+	if err != nil {
+		return "", fmt.Errorf("storage: DSN %q: %w", dsn, err)
+	}
+	if strings.Contains(q.Get("mode"), "memory") {
+		return "", fmt.Errorf("storage: %q: an in-memory database is not supported; give a file", dsn)
+	}
+	want := []struct {
+		names []string
+		value string
+	}{
+		{[]string{"_journal_mode", "_journal"}, "WAL"},
+		{[]string{"_busy_timeout", "_timeout"}, fmt.Sprint(BusyTimeout.Milliseconds())},
+		{[]string{"_foreign_keys", "_fk"}, "1"},
+		{[]string{"_synchronous", "_sync"}, "FULL"},
+		{[]string{"_txlock"}, "immediate"},
+	}
+	for _, w := range want {
+		found := false
+		for _, n := range w.names {
+			if v, ok := q[n]; ok {
+				found = true
+				switch n {
+				case "_busy_timeout", "_timeout":
+					// any explicit timeout is the caller's choice
+				case "_foreign_keys", "_fk":
+					if !isTrue(v[0]) {
+						return "", fmt.Errorf("storage: DSN %q: foreign keys must be on", dsn)
+					}
+				default:
+					if !strings.EqualFold(v[0], w.value) {
+						return "", fmt.Errorf("storage: DSN %q: %s must be %s", dsn, n, w.value)
+					}
+				}
+			}
+		}
+		if !found {
+			q.Set(w.names[0], w.value)
+		}
+	}
+	return path + "?" + q.Encode(), nil
+}
+
+func isTrue(v string) bool {
+	switch strings.ToLower(v) {
+	case "1", "true", "yes", "on":
+		return true
+	}
+	return false
+}
+
+// Optimize refreshes the statistics the query planner uses to choose an
+// index for a ScanPackages filter (without them SQLite may walk a
+// low-selectivity index in scan order rather than seek a selective one).
+// Open runs it; a long-running server should run it now and then (say
+// daily, or after a bulk import). Its cost is bounded whatever the table
+// size (ANALYZE samples at most 1000 rows per index). On databases that
+// keep statistics themselves it does nothing.
+func (db *DB) Optimize(ctx context.Context) error {
+	if db.g.Dialector.Name() != "sqlite" {
+		return nil
+	}
+	sqlDB, err := db.g.DB()
+	if err != nil {
+		return err
+	}
+	conn, err := sqlDB.Conn(ctx)
+	if err != nil {
+		return fmt.Errorf("storage: optimize: %w", err)
+	}
+	defer conn.Close()
+	for _, stmt := range []string{"PRAGMA analysis_limit=1000", "ANALYZE"} {
+		if _, err := conn.ExecContext(ctx, stmt); err != nil {
+			return fmt.Errorf("storage: optimize: %s: %w", stmt, err)
+		}
+	}
+	return nil
+}

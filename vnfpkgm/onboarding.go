@@ -1,0 +1,206 @@
+package vnfpkgm
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/vnfpkgm/vnfpkgm/csar"
+	"github.com/vnfpkgm/vnfpkgm/storage"
+	"github.com/vnfpkgm/vnfpkgm/vnfpkgm/sol013"
+)
+
+// leaseDuration is how long a claimed job stays this worker's without a
+// renewal; workers renew at a third of it. It is also how long a job of a
+// process that died waits before another worker (or the restarted server)
+// takes it over, so it is short.
+const leaseDuration = 10 * time.Second
+
+// maxAttempts is how often a job is claimed before it is given up: a job
+// that kills its worker every time must not loop forever.
+const maxAttempts = 5
+
+// notify wakes one idle worker.
+func (s *Server) notify() {
+	select {
+	case s.wake <- struct{}{}:
+	default:
+	}
+}
+
+// work claims and runs jobs until ctx ends. It polls the shared queue
+// (other replicas enqueue too) and wakes early when this process enqueues.
+func (s *Server) work(ctx context.Context, owner string) {
+	for ctx.Err() == nil {
+		job, err := s.db.ClaimJob(ctx, owner, leaseDuration)
+		if err != nil {
+			if !errors.Is(err, storage.ErrNoJob) && ctx.Err() == nil {
+				s.log.Error("claiming a job", "error", err)
+			}
+			select {
+			case <-ctx.Done():
+			case <-s.wake:
+			case <-time.After(time.Second):
+			}
+			continue
+		}
+		s.runJob(ctx, owner, job)
+	}
+}
+
+// runJob runs one claimed job, renewing its lease meanwhile.
+func (s *Server) runJob(ctx context.Context, owner string, job *storage.Job) {
+	log := s.log.With("job", job.ID, "kind", job.Kind, "package", job.PackageID, "attempt", job.Attempts)
+	jobCtx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	go func() {
+		t := time.NewTicker(leaseDuration / 3)
+		defer t.Stop()
+		for {
+			select {
+			case <-jobCtx.Done():
+				return
+			case <-t.C:
+				if err := s.db.RenewLease(jobCtx, job.ID, owner, leaseDuration); err != nil && jobCtx.Err() == nil {
+					log.Warn("lease lost", "error", err)
+					cancel()
+					return
+				}
+			}
+		}
+	}()
+	start := time.Now()
+	var err error
+	switch {
+	case job.Attempts > maxAttempts:
+		err = fmt.Errorf("given up after %d attempts", job.Attempts-1)
+		s.failPackage(job.PackageID, []csar.Problem{{Severity: csar.SeverityError, Code: "onboarding-aborted", Message: "onboarding was interrupted too often: " + err.Error()}})
+	case job.Kind == storage.JobOnboard:
+		err = s.onboard(jobCtx, job.PackageID)
+	case job.Kind == JobFetch:
+		err = s.fetch(jobCtx, job)
+		if err != nil && ctx.Err() == nil {
+			s.backToCreated(job.PackageID)
+		}
+	default:
+		err = fmt.Errorf("unknown job kind %q", job.Kind)
+	}
+	if ctx.Err() != nil {
+		// Shutting down: the job is released and resumes later.
+		return
+	}
+	if err != nil {
+		log.Warn("job failed", "error", err, "duration", time.Since(start))
+		if ferr := s.db.FailJob(context.Background(), job.ID, owner, err.Error()); ferr != nil {
+			log.Error("recording the failure", "error", ferr)
+		}
+		return
+	}
+	log.Info("job done", "duration", time.Since(start))
+	if err := s.db.CompleteJob(context.Background(), job.ID, owner); err != nil {
+		log.Error("completing the job", "error", err)
+	}
+}
+
+// onboard processes an uploaded package: PROCESSING -> ONBOARDED, or
+// ERROR with every problem found. A returned error means the job could
+// not run (and may run again); a bad package is not an error of the job.
+func (s *Server) onboard(ctx context.Context, id string) error {
+	p, err := s.db.GetPackage(ctx, id)
+	if err != nil {
+		if errors.Is(err, storage.ErrNotFound) {
+			return nil // deleted meanwhile: nothing to do
+		}
+		return err
+	}
+	if p.OnboardingState != storage.OnboardingProcessing || !p.HasContent() {
+		return nil
+	}
+	obj, err := s.blobs.Open(ctx, *p.ContentKey)
+	if err != nil {
+		return fmt.Errorf("opening the content: %w", err)
+	}
+	defer obj.Close()
+	rep, err := ValidatePackage(ctx, obj, obj.Size(), ValidateOptions{Limits: s.cfg.Limits})
+	if err != nil {
+		return err
+	}
+	if !rep.Valid {
+		return s.failPackage(id, rep.Problems)
+	}
+	_, err = s.db.UpdatePackageIf(ctx, id, storage.InOnboarding(storage.OnboardingProcessing), func(p *storage.Package) error {
+		applyReport(p, rep)
+		p.OnboardingState = storage.OnboardingOnboarded
+		p.OperationalState = storage.OperationalEnabled
+		p.OnboardingFailureDetails = nil
+		return nil
+	})
+	if errors.Is(err, storage.ErrVnfdIDOnboarded) {
+		existing, gerr := s.db.GetOnboardedPackage(ctx, rep.VnfdID)
+		other := "another package"
+		if gerr == nil {
+			other = "package " + existing.ID
+		}
+		return s.failPackage(id, []csar.Problem{{Severity: csar.SeverityError, Code: "vnfd-id-duplicate", File: rep.EntryDefinitions,
+			Message: fmt.Sprintf("vnfdId %s is already the vnfdId of %s, which is ONBOARDED", rep.VnfdID, other)}})
+	}
+	if errors.Is(err, storage.ErrNotFound) || errors.Is(err, storage.ErrConflict) {
+		return nil // deleted or changed meanwhile
+	}
+	return err
+}
+
+// applyReport records the facts of a validation in the package row.
+func applyReport(p *storage.Package, rep *Report) {
+	p.VnfdID, p.VnfProvider, p.VnfProductName = rep.VnfdID, rep.VnfProvider, rep.VnfProductName
+	p.VnfSoftwareVersion, p.VnfdVersion = rep.VnfSoftwareVersion, rep.VnfdVersion
+	created := time.Now().UTC().Format(time.RFC3339)
+	images := make([]SoftwareImageInfo, 0, len(rep.SoftwareImages))
+	for _, im := range rep.SoftwareImages {
+		images = append(images, SoftwareImageInfo{
+			ID: im.ID, Name: im.Name, Provider: im.Provider, Version: im.Version,
+			Checksum: im.Checksum, ContainerFormat: im.ContainerFormat, DiskFormat: im.DiskFormat,
+			CreatedAt: created, MinDisk: im.MinDisk, MinRAM: im.MinRam, Size: im.Size,
+			ImagePath: im.ImagePath, ImageURI: im.ImageURI,
+		})
+	}
+	p.SoftwareImages = storage.MustJSON(images)
+	arts := make([]ArtifactInfo, 0, len(rep.AdditionalArtifacts))
+	for _, a := range rep.AdditionalArtifacts {
+		arts = append(arts, ArtifactInfo{ArtifactPath: a.ArtifactPath, ArtifactURI: a.ArtifactURI, Checksum: a.Checksum})
+	}
+	p.AdditionalArtifacts = storage.MustJSON(arts)
+}
+
+// failPackage puts a package in ERROR with a ProblemDetails listing every
+// problem (errors and warnings), each with file, line and column.
+func (s *Server) failPackage(id string, problems []csar.Problem) error {
+	var errs []string
+	for _, p := range problems {
+		if p.Severity == csar.SeverityError {
+			errs = append(errs, p.String())
+		}
+	}
+	detail := fmt.Sprintf("the package is invalid: %d problem(s): %s", len(errs), strings.Join(errs, "; "))
+	if len(detail) > 4000 {
+		detail = detail[:3997] + "..."
+	}
+	pd := sol013.NewProblem(http.StatusUnprocessableEntity, detail)
+	pd.Title = "Invalid VNF package"
+	pd.With("problems", problems)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	_, err := s.db.UpdatePackageIf(ctx, id, storage.InOnboarding(storage.OnboardingProcessing), func(p *storage.Package) error {
+		p.OnboardingState = storage.OnboardingError
+		p.OperationalState = storage.OperationalDisabled
+		p.OnboardingFailureDetails = storage.MustJSON(pd)
+		return nil
+	})
+	if errors.Is(err, storage.ErrNotFound) || errors.Is(err, storage.ErrConflict) {
+		return nil
+	}
+	return err
+}

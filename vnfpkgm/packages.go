@@ -1,0 +1,337 @@
+package vnfpkgm
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"io"
+	"mime"
+	"net/http"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/vnfpkgm/vnfpkgm/storage"
+	"github.com/vnfpkgm/vnfpkgm/vnfpkgm/sol013"
+)
+
+// pageSize is how many packages one list response holds at most.
+const pageSize = 100
+
+// maxJSONBody bounds the JSON request bodies (create, patch, upload_from_uri).
+const maxJSONBody = 1 << 20
+
+type findFunc func(echo.Context) (*storage.Package, error)
+
+// storageError maps repository errors to ProblemDetails.
+func storageError(err error, what string) error {
+	var pre *storage.PreconditionError
+	switch {
+	case errors.As(err, &pre):
+		return sol013.Problemf(http.StatusConflict, "%s: %s is %s, must be %s", what, pre.Attribute, pre.Actual, strings.Join(pre.Expected, " or "))
+	case errors.Is(err, storage.ErrNotFound):
+		return sol013.Problemf(http.StatusNotFound, "%s does not exist", what)
+	case errors.Is(err, storage.ErrConflict):
+		return sol013.Problemf(http.StatusConflict, "%s: %v", what, err)
+	}
+	return err
+}
+
+func (s *Server) findByID(c echo.Context) (*storage.Package, error) {
+	id := c.Param("id")
+	p, err := s.db.GetPackage(c.Request().Context(), id)
+	if err != nil {
+		return nil, storageError(err, "VNF package "+id)
+	}
+	return p, nil
+}
+
+// findOnboardedByVnfdID serves the SOL 003 view keyed by vnfdId.
+func (s *Server) findOnboardedByVnfdID(c echo.Context) (*storage.Package, error) {
+	id := c.Param("id")
+	p, err := s.db.GetOnboardedPackage(c.Request().Context(), id)
+	if err != nil {
+		return nil, storageError(err, "an onboarded VNF package with vnfdId "+id)
+	}
+	return p, nil
+}
+
+// onboardedRead wraps a read of package content: only an ONBOARDED
+// package has content to read (409 otherwise).
+func (s *Server) onboardedRead(find findFunc, h func(echo.Context, *storage.Package) error) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		p, err := find(c)
+		if err != nil {
+			return err
+		}
+		if p.OnboardingState != storage.OnboardingOnboarded {
+			return sol013.Problemf(http.StatusConflict, "VNF package %s is %s, not ONBOARDED: its content cannot be read", p.ID, p.OnboardingState)
+		}
+		return h(c, p)
+	}
+}
+
+func (s *Server) writeInfo(c echo.Context, p *storage.Package) error {
+	return c.JSON(http.StatusOK, toInfo(p))
+}
+
+func (s *Server) showPackage(c echo.Context) error {
+	p, err := s.findByID(c)
+	if err != nil {
+		return err
+	}
+	return s.writeInfo(c, p)
+}
+
+// readJSON decodes a bounded JSON object body into v; contentTypes lists
+// the media types accepted (an absent Content-Type is accepted as JSON).
+func readJSON(c echo.Context, v any, contentTypes ...string) error {
+	if ct := c.Request().Header.Get(echo.HeaderContentType); ct != "" {
+		mt, _, err := mime.ParseMediaType(ct)
+		ok := err == nil && mt == "application/json"
+		for _, t := range contentTypes {
+			ok = ok || (err == nil && mt == t)
+		}
+		if !ok {
+			return sol013.Problemf(http.StatusUnsupportedMediaType, "Content-Type %q is not accepted here (accepted: %s)", ct, strings.Join(append([]string{"application/json"}, contentTypes...), ", "))
+		}
+	}
+	body, err := io.ReadAll(io.LimitReader(c.Request().Body, maxJSONBody+1))
+	if err != nil {
+		return sol013.Problemf(http.StatusBadRequest, "the request body cannot be read: %v", err)
+	}
+	if len(body) > maxJSONBody {
+		return sol013.Problemf(http.StatusRequestEntityTooLarge, "the request body is larger than %d bytes", maxJSONBody)
+	}
+	if len(bytes.TrimSpace(body)) == 0 {
+		body = []byte("{}")
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return sol013.Problemf(http.StatusBadRequest, "the request body is not a valid JSON object of the expected form: %v", err)
+	}
+	if dec.More() {
+		return sol013.NewProblem(http.StatusBadRequest, "the request body holds more than one JSON value")
+	}
+	return nil
+}
+
+// createPackage is POST /vnf_packages (CreateVnfPkgInfoRequest).
+func (s *Server) createPackage(c echo.Context) error {
+	var req struct {
+		UserDefinedData map[string]any `json:"userDefinedData"`
+	}
+	if err := readJSON(c, &req); err != nil {
+		return err
+	}
+	p := &storage.Package{
+		OnboardingState:  storage.OnboardingCreated,
+		OperationalState: storage.OperationalDisabled,
+		UsageState:       storage.UsageNotInUse,
+	}
+	if req.UserDefinedData != nil {
+		p.UserDefinedData = storage.MustJSON(req.UserDefinedData)
+	}
+	if err := s.db.CreatePackage(c.Request().Context(), p); err != nil {
+		return err
+	}
+	info := toInfo(p)
+	c.Response().Header().Set(echo.HeaderLocation, info.Links.Self.Href)
+	return c.JSON(http.StatusCreated, info)
+}
+
+// deletePackage is DELETE /vnf_packages/{id}: only a DISABLED package not
+// in use may go; its row goes first, then its content.
+func (s *Server) deletePackage(c echo.Context) error {
+	ctx := c.Request().Context()
+	id := c.Param("id")
+	p, err := s.db.DeletePackage(ctx, id, storage.Expect{
+		OperationalState: []string{storage.OperationalDisabled},
+		UsageState:       []string{storage.UsageNotInUse},
+	})
+	if err != nil {
+		return storageError(err, "VNF package "+id)
+	}
+	if p.HasContent() {
+		if err := s.blobs.Delete(ctx, *p.ContentKey); err != nil {
+			// The row is gone: the blob is an orphan Reconcile removes.
+			s.log.Warn("package content left for clean-up", "package", id, "error", err)
+		}
+	}
+	return c.NoContent(http.StatusNoContent)
+}
+
+// patchPackage is PATCH /vnf_packages/{id} (VnfPkgInfoModifications).
+func (s *Server) patchPackage(c echo.Context) error {
+	var req struct {
+		OperationalState *string        `json:"operationalState"`
+		UserDefinedData  map[string]any `json:"userDefinedData"`
+	}
+	if err := readJSON(c, &req, "application/merge-patch+json"); err != nil {
+		return err
+	}
+	if req.OperationalState == nil && req.UserDefinedData == nil {
+		return sol013.NewProblem(http.StatusBadRequest, "the modification names neither operationalState nor userDefinedData")
+	}
+	expect := storage.Expect{}
+	if op := req.OperationalState; op != nil {
+		if *op != storage.OperationalEnabled && *op != storage.OperationalDisabled {
+			return sol013.Problemf(http.StatusBadRequest, "operationalState must be ENABLED or DISABLED, not %q", *op)
+		}
+		expect.OnboardingState = []string{storage.OnboardingOnboarded}
+		other := storage.OperationalEnabled
+		if *op == storage.OperationalEnabled {
+			other = storage.OperationalDisabled
+		}
+		// Changing to the state it already has is a conflict (SOL 005).
+		expect.OperationalState = []string{other}
+	}
+	id := c.Param("id")
+	_, err := s.db.UpdatePackageIf(c.Request().Context(), id, expect, func(p *storage.Package) error {
+		if req.OperationalState != nil {
+			p.OperationalState = *req.OperationalState
+		}
+		if req.UserDefinedData != nil {
+			var current map[string]any
+			decode(p.UserDefinedData, &current)
+			merged := mergePatch(current, req.UserDefinedData)
+			if len(merged) == 0 {
+				p.UserDefinedData = nil
+			} else {
+				p.UserDefinedData = storage.MustJSON(merged)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return storageError(err, "VNF package "+id)
+	}
+	out := map[string]any{}
+	if req.OperationalState != nil {
+		out["operationalState"] = *req.OperationalState
+	}
+	if req.UserDefinedData != nil {
+		out["userDefinedData"] = req.UserDefinedData
+	}
+	return c.JSON(http.StatusOK, out)
+}
+
+// mergePatch applies an RFC 7396 merge patch to an object: null deletes a
+// key, objects merge recursively, anything else replaces.
+func mergePatch(target, patch map[string]any) map[string]any {
+	if target == nil {
+		target = map[string]any{}
+	}
+	for k, v := range patch {
+		switch pv := v.(type) {
+		case nil:
+			delete(target, k)
+		case map[string]any:
+			tv, _ := target[k].(map[string]any)
+			target[k] = mergePatch(tv, pv)
+		default:
+			target[k] = v
+		}
+	}
+	return target
+}
+
+// indexedColumns are the VnfPkgInfo attributes stored as indexed columns:
+// eq and in terms on them are pushed down to the database.
+var indexedColumns = map[string]storage.Column{
+	"id":                 storage.ColID,
+	"vnfdId":             storage.ColVnfdID,
+	"vnfProvider":        storage.ColVnfProvider,
+	"vnfProductName":     storage.ColVnfProductName,
+	"vnfSoftwareVersion": storage.ColVnfSoftwareVersion,
+	"vnfdVersion":        storage.ColVnfdVersion,
+	"onboardingState":    storage.ColOnboardingState,
+	"operationalState":   storage.ColOperationalState,
+	"usageState":         storage.ColUsageState,
+}
+
+// pushdown extracts the conditions the database can evaluate. The filter
+// is still applied to every row returned, so pushdown only narrows.
+func pushdown(f *sol013.Filter) storage.IndexedFilter {
+	where := storage.IndexedFilter{}
+	if f == nil {
+		return where
+	}
+	for _, t := range f.Terms {
+		col, ok := indexedColumns[t.Attr]
+		if !ok || (t.Op != sol013.Eq && t.Op != sol013.In) {
+			continue
+		}
+		if prev, seen := where[col]; seen {
+			// Two conditions on one column: keep the intersection.
+			var both []string
+			for _, v := range prev {
+				for _, w := range t.Values {
+					if v == w {
+						both = append(both, v)
+					}
+				}
+			}
+			where[col] = both
+			continue
+		}
+		where[col] = append([]string(nil), t.Values...)
+	}
+	return where
+}
+
+// listPackages is GET /vnf_packages with SOL 013 filter, attribute
+// selectors and paging. Rows are scanned in batches in creation order, so
+// memory stays bounded whatever the number of packages.
+func (s *Server) listPackages(c echo.Context) error {
+	q, err := sol013.ParseQuery(c.Request().URL.RawQuery)
+	if err != nil {
+		return sol013.Problemf(http.StatusBadRequest, "the query string is malformed: %v", err)
+	}
+	filter, err := sol013.FilterFromQuery(q, pkgSchema)
+	if err != nil {
+		return sol013.Problemf(http.StatusBadRequest, "%v", err)
+	}
+	sel, err := sol013.ParseSelector(q, defaultExcluded, "onboardingState", "operationalState", "usageState")
+	if err != nil {
+		return sol013.Problemf(http.StatusBadRequest, "%v", err)
+	}
+	if err := sel.Validate(pkgSchema); err != nil {
+		return sol013.Problemf(http.StatusBadRequest, "%v", err)
+	}
+	var after storage.Cursor
+	if m := q.Get("nextpage_opaque_marker"); m != "" {
+		pos, err := sol013.DecodeMarker(m)
+		if err == nil {
+			after, err = storage.ParseCursor(pos.SortKey)
+		}
+		if err != nil {
+			return sol013.Problemf(http.StatusBadRequest, "nextpage_opaque_marker is not one this server issued: %v", err)
+		}
+	}
+	page := make([]map[string]any, 0, 16)
+	var last storage.Cursor
+	more := false
+	_, err = s.db.ScanPackages(c.Request().Context(), after, 500, pushdown(filter), func(p *storage.Package) (bool, error) {
+		m := asMap(toInfo(p))
+		if !filter.Match(m) {
+			return true, nil
+		}
+		if len(page) == pageSize {
+			more = true
+			return false, nil
+		}
+		page = append(page, sel.Apply(m))
+		last = p.Cursor()
+		return true, nil
+	})
+	if err != nil {
+		return err
+	}
+	if more {
+		marker := sol013.EncodeMarker(sol013.Position{SortKey: last.String()})
+		c.Response().Header().Set("Link", sol013.NextLink(c.Request(), marker))
+	}
+	return c.JSON(http.StatusOK, page)
+}

@@ -1,0 +1,370 @@
+package vnfpkgm
+
+import (
+	"archive/zip"
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"net/http"
+	"path"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/vnfpkgm/vnfpkgm/csar"
+	"github.com/vnfpkgm/vnfpkgm/storage"
+	"github.com/vnfpkgm/vnfpkgm/storage/blob"
+	"github.com/vnfpkgm/vnfpkgm/tosca"
+	"github.com/vnfpkgm/vnfpkgm/vnfpkgm/sol013"
+)
+
+// openContent opens an onboarded package's stored content.
+func (s *Server) openContent(ctx context.Context, p *storage.Package) (blob.Object, error) {
+	if !p.HasContent() {
+		return nil, sol013.Problemf(http.StatusConflict, "VNF package %s has no content", p.ID)
+	}
+	return s.blobs.Open(ctx, *p.ContentKey)
+}
+
+// openArchive opens an onboarded package's content as a CSAR; the caller
+// closes the returned object.
+func (s *Server) openArchive(ctx context.Context, p *storage.Package) (*csar.Archive, blob.Object, error) {
+	obj, err := s.openContent(ctx, p)
+	if err != nil {
+		return nil, nil, err
+	}
+	a, err := csar.Open(ctx, obj, obj.Size(), s.cfg.Limits)
+	if err != nil {
+		obj.Close()
+		return nil, nil, fmt.Errorf("reopening the content of %s: %w", p.ID, err)
+	}
+	return a, obj, nil
+}
+
+func lastModified(p *storage.Package) time.Time {
+	if p.ContentUploadedAt != nil {
+		return *p.ContentUploadedAt
+	}
+	return p.UpdatedAt
+}
+
+// getContent is GET .../package_content: the stored package, with RFC 9110
+// ranges (single, suffix, open, several as multipart/byteranges), a strong
+// ETag, If-Range and Last-Modified.
+func (s *Server) getContent(c echo.Context, p *storage.Package) error {
+	obj, err := s.openContent(c.Request().Context(), p)
+	if err != nil {
+		return err
+	}
+	defer obj.Close()
+	h := c.Response().Header()
+	h.Set(echo.HeaderContentType, "application/zip")
+	h.Set("ETag", p.ContentETag)
+	http.ServeContent(c.Response(), c.Request(), "", lastModified(p), obj)
+	return nil
+}
+
+// getArtifact is GET .../artifacts/{artifactPath}: one file of the package,
+// byte for byte, with ranges whether it is stored or compressed.
+func (s *Server) getArtifact(c echo.Context, p *storage.Package) error {
+	name := c.Param("*")
+	if !fs.ValidPath(name) || name == "." {
+		return sol013.Problemf(http.StatusBadRequest, "%q is not a path inside the package", name)
+	}
+	a, obj, err := s.openArchive(c.Request().Context(), p)
+	if err != nil {
+		return err
+	}
+	defer obj.Close()
+	e, ok := a.Lookup(name)
+	if !ok || e.IsDir() {
+		return sol013.Problemf(http.StatusNotFound, "VNF package %s has no artifact %s", p.ID, name)
+	}
+	content, err := seekableMember(a, name, e.Size)
+	if err != nil {
+		return err
+	}
+	defer content.Close()
+	h := c.Response().Header()
+	h.Set(echo.HeaderContentType, "application/octet-stream")
+	// The artifact's bytes never change while the package exists: the
+	// package ETag plus the path identify them.
+	h.Set("ETag", fmt.Sprintf(`"%s-%x"`, strings.Trim(p.ContentETag, `"`), []byte(name)))
+	http.ServeContent(c.Response(), c.Request(), "", lastModified(p), content)
+	return nil
+}
+
+// seekableMember gives http.ServeContent the io.ReadSeeker it needs. A
+// stored member seeks directly; a compressed one is re-opened and skipped
+// forward when a range starts before the current position.
+func seekableMember(a *csar.Archive, name string, size int64) (io.ReadSeekCloser, error) {
+	f, err := a.Open(name)
+	if err != nil {
+		return nil, err
+	}
+	if rs, ok := f.(io.ReadSeeker); ok {
+		return struct {
+			io.ReadSeeker
+			io.Closer
+		}{rs, f}, nil
+	}
+	return &reopener{a: a, name: name, size: size, f: f}, nil
+}
+
+// reopener is an io.ReadSeeker over a compressed member.
+type reopener struct {
+	a    *csar.Archive
+	name string
+	size int64
+	f    fs.File
+	pos  int64 // position of f
+	want int64 // position asked by Seek
+}
+
+func (r *reopener) Read(p []byte) (int, error) {
+	if r.want < r.pos {
+		r.f.Close()
+		f, err := r.a.Open(r.name)
+		if err != nil {
+			return 0, err
+		}
+		r.f, r.pos = f, 0
+	}
+	if r.want > r.pos {
+		n, err := io.CopyN(io.Discard, r.f, r.want-r.pos)
+		r.pos += n
+		if err != nil {
+			return 0, err
+		}
+	}
+	n, err := r.f.Read(p)
+	r.pos += int64(n)
+	r.want = r.pos
+	return n, err
+}
+
+func (r *reopener) Seek(offset int64, whence int) (int64, error) {
+	switch whence {
+	case io.SeekStart:
+	case io.SeekCurrent:
+		offset += r.want
+	case io.SeekEnd:
+		offset += r.size
+	}
+	if offset < 0 {
+		return 0, errors.New("seek before the start")
+	}
+	r.want = offset
+	return offset, nil
+}
+
+func (r *reopener) Close() error { return r.f.Close() }
+
+// accepts reports which of text/plain and application/zip an Accept header
+// allows; a missing Accept or */* allows both.
+func accepts(h string) (text, zipOK bool) {
+	if strings.TrimSpace(h) == "" {
+		return true, true
+	}
+	for _, part := range strings.Split(h, ",") {
+		mt := strings.TrimSpace(strings.SplitN(part, ";", 2)[0])
+		switch strings.ToLower(mt) {
+		case "*/*":
+			return true, true
+		case "text/*", "text/plain":
+			text = true
+		case "application/*", "application/zip":
+			zipOK = true
+		}
+	}
+	return text, zipOK
+}
+
+// getVNFD is GET .../vnfd: the VNFD as one YAML file (text/plain) when it
+// is one file, or a zip of TOSCA.meta, the entry definitions and every
+// file they import, with their paths.
+func (s *Server) getVNFD(c echo.Context, p *storage.Package) error {
+	text, zipOK := accepts(c.Request().Header.Get(echo.HeaderAccept))
+	if !text && !zipOK {
+		return sol013.NewProblem(http.StatusNotAcceptable, "the VNFD is available as text/plain (one file) or application/zip")
+	}
+	ctx := c.Request().Context()
+	a, obj, err := s.openArchive(ctx, p)
+	if err != nil {
+		return err
+	}
+	defer obj.Close()
+	pkg := csar.Inspect(a, csar.Options{})
+	if pkg.EntryDefinitions == "" {
+		return fmt.Errorf("onboarded package %s has no entry definitions", p.ID)
+	}
+	st := tosca.Process(a, pkg.EntryDefinitions, tosca.Options{})
+	files := st.Files
+	if text && (len(files) == 1 || !zipOK) {
+		if len(files) != 1 {
+			return sol013.Problemf(http.StatusNotAcceptable, "the VNFD of %s is %d files: ask for application/zip", p.ID, len(files))
+		}
+		data, err := fs.ReadFile(a, files[0])
+		if err != nil {
+			return err
+		}
+		return c.Blob(http.StatusOK, "text/plain; charset=utf-8", data)
+	}
+	names := append([]string(nil), files...)
+	var meta []byte
+	if pkg.Meta != nil {
+		names = append(names, csar.MetaPath)
+	} else {
+		meta = []byte("TOSCA-Meta-File-Version: 1.0\nCSAR-Version: 1.1\nCreated-By: vnfpkgm\nEntry-Definitions: " + pkg.EntryDefinitions + "\n")
+	}
+	return streamZip(c, a, names, map[string][]byte{csar.MetaPath: meta})
+}
+
+// streamZip writes a zip of package files (plus generated ones) straight
+// to the response, never holding a member in memory.
+func streamZip(c echo.Context, a *csar.Archive, names []string, generated map[string][]byte) error {
+	sort.Strings(names)
+	c.Response().Header().Set(echo.HeaderContentType, "application/zip")
+	c.Response().WriteHeader(http.StatusOK)
+	zw := zip.NewWriter(c.Response())
+	for name, data := range generated {
+		if data == nil {
+			continue
+		}
+		w, err := zw.Create(name)
+		if err != nil {
+			return err
+		}
+		if _, err := w.Write(data); err != nil {
+			return err
+		}
+	}
+	for _, name := range names {
+		w, err := zw.Create(name)
+		if err != nil {
+			return err
+		}
+		f, err := a.Open(name)
+		if err != nil {
+			return err
+		}
+		_, err = io.Copy(w, f)
+		f.Close()
+		if err != nil {
+			return err
+		}
+	}
+	return zw.Close()
+}
+
+// getManifest is GET .../manifest: the manifest as text/plain, or a zip
+// with it (and, with include_signatures, its certificate). Without
+// include_signatures the CMS signature is left out.
+func (s *Server) getManifest(c echo.Context, p *storage.Package) error {
+	text, zipOK := accepts(c.Request().Header.Get(echo.HeaderAccept))
+	if !text && !zipOK {
+		return sol013.NewProblem(http.StatusNotAcceptable, "the manifest is available as text/plain or application/zip")
+	}
+	q, err := sol013.ParseQuery(c.Request().URL.RawQuery)
+	if err != nil {
+		return sol013.Problemf(http.StatusBadRequest, "the query string is malformed: %v", err)
+	}
+	_, withSignatures := q["include_signatures"]
+	a, obj, err := s.openArchive(c.Request().Context(), p)
+	if err != nil {
+		return err
+	}
+	defer obj.Close()
+	pkg := csar.Inspect(a, csar.Options{})
+	if pkg.ManifestPath == "" {
+		return sol013.Problemf(http.StatusNotFound, "VNF package %s has no manifest", p.ID)
+	}
+	data, err := fs.ReadFile(a, pkg.ManifestPath)
+	if err != nil {
+		return err
+	}
+	if !withSignatures {
+		if i := bytes.Index(data, []byte("-----BEGIN CMS-----")); i >= 0 {
+			data = bytes.TrimRight(data[:i], "\n")
+			data = append(data, '\n')
+		}
+	}
+	if text && !zipOK || text && !withSignatures {
+		return c.Blob(http.StatusOK, "text/plain; charset=utf-8", data)
+	}
+	var names []string
+	if withSignatures && pkg.CertificatePath != "" {
+		names = append(names, pkg.CertificatePath)
+	}
+	return streamZip(c, a, names, map[string][]byte{path.Clean(pkg.ManifestPath): data})
+}
+
+// getArtifacts is GET .../artifacts: a zip of the package's artifacts
+// (software images and additional artifacts), selected by
+// exclude_all_mano_artifacts, exclude_all_non_mano_artifacts and
+// select_non_mano_artifact_sets.
+func (s *Server) getArtifacts(c echo.Context, p *storage.Package) error {
+	q, err := sol013.ParseQuery(c.Request().URL.RawQuery)
+	if err != nil {
+		return sol013.Problemf(http.StatusBadRequest, "the query string is malformed: %v", err)
+	}
+	_, noMano := q["exclude_all_mano_artifacts"]
+	_, noNonMano := q["exclude_all_non_mano_artifacts"]
+	var sets map[string]bool
+	if v := q.Get("select_non_mano_artifact_sets"); v != "" {
+		if noNonMano {
+			return sol013.NewProblem(http.StatusBadRequest, "select_non_mano_artifact_sets and exclude_all_non_mano_artifacts exclude each other")
+		}
+		sets = map[string]bool{}
+		for _, id := range strings.Split(v, ",") {
+			sets[strings.TrimSpace(id)] = true
+		}
+	}
+	a, obj, err := s.openArchive(c.Request().Context(), p)
+	if err != nil {
+		return err
+	}
+	defer obj.Close()
+	pkg := csar.Inspect(a, csar.Options{})
+	nonMano := map[string]string{} // path -> set id
+	if pkg.Manifest != nil {
+		for _, set := range pkg.Manifest.NonManoSets {
+			for _, src := range set.Sources {
+				nonMano[path.Clean(src)] = set.ID
+			}
+		}
+	}
+	info := toInfo(p)
+	var paths []string
+	for _, im := range info.SoftwareImages {
+		if im.ImagePath != "" {
+			paths = append(paths, im.ImagePath)
+		}
+	}
+	for _, art := range info.AdditionalArtifacts {
+		if art.ArtifactPath != "" {
+			paths = append(paths, art.ArtifactPath)
+		}
+	}
+	seen := map[string]bool{}
+	var names []string
+	for _, n := range paths {
+		if seen[n] {
+			continue
+		}
+		seen[n] = true
+		set, isNonMano := nonMano[n]
+		switch {
+		case isNonMano && (noNonMano || (sets != nil && !sets[set])):
+		case !isNonMano && noMano:
+		default:
+			names = append(names, n)
+		}
+	}
+	return streamZip(c, a, names, nil)
+}

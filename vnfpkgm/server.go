@@ -1,0 +1,197 @@
+package vnfpkgm
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/labstack/echo/v4"
+
+	"github.com/vnfpkgm/vnfpkgm/storage"
+	"github.com/vnfpkgm/vnfpkgm/storage/blob"
+	"github.com/vnfpkgm/vnfpkgm/vnfpkgm/sol013"
+)
+
+// Server is the SOL 005 VNF package management server: the HTTP resources
+// and the onboarding workers, over a database and a blob store.
+type Server struct {
+	cfg   Config
+	db    *storage.DB
+	blobs blob.Store
+	log   *slog.Logger
+	echo  *echo.Echo
+	// owner names this process's workers in job leases.
+	owner string
+	// wake tells idle workers that a job was enqueued here.
+	wake chan struct{}
+}
+
+// NewServer opens the database and blob store of cfg, repairs what a crash
+// may have left (storage.Reconcile) and builds the HTTP handler.
+func NewServer(ctx context.Context, cfg Config, log *slog.Logger) (*Server, error) {
+	if err := os.MkdirAll(cfg.DataDir, 0o755); err != nil {
+		return nil, fmt.Errorf("data directory: %w", err)
+	}
+	db, err := storage.Open(cfg.Database)
+	if err != nil {
+		return nil, fmt.Errorf("database %s: %w", cfg.Database, err)
+	}
+	blobs, err := blob.NewFS(cfg.BlobDir)
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("blob store %s: %w", cfg.BlobDir, err)
+	}
+	rep, err := storage.Reconcile(ctx, db, blobs)
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("reconcile: %w", err)
+	}
+	for _, ev := range rep.Events {
+		log.Info("start-up repair", "event", ev)
+	}
+	host, _ := os.Hostname()
+	s := &Server{
+		cfg: cfg, db: db, blobs: blobs, log: log,
+		owner: fmt.Sprintf("%s:%d:%s", host, os.Getpid(), uuid.NewString()[:8]),
+		wake:  make(chan struct{}, 1),
+	}
+	s.echo = s.routes()
+	return s, nil
+}
+
+// Close releases the database.
+func (s *Server) Close() error { return s.db.Close() }
+
+// Handler is the HTTP handler of every resource.
+func (s *Server) Handler() http.Handler { return s.echo }
+
+// Serve runs the onboarding workers and serves HTTP on ln until ctx ends,
+// then shuts down gracefully: requests in flight get cfg.ShutdownTimeout,
+// workers give their jobs back so another process (or the next start)
+// resumes them.
+func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
+	workCtx, stopWork := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	for i := 0; i < s.cfg.Workers; i++ {
+		wg.Add(1)
+		go func(n int) {
+			defer wg.Done()
+			s.work(workCtx, fmt.Sprintf("%s/%d", s.owner, n))
+		}(i)
+	}
+	srv := &http.Server{Handler: s.echo, ReadHeaderTimeout: 30 * time.Second}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	s.log.Info("serving", "address", ln.Addr().String(), "api", BasePath, "workers", s.cfg.Workers)
+
+	var err error
+	select {
+	case err = <-errc:
+	case <-ctx.Done():
+		s.log.Info("shutting down")
+		shutCtx, cancel := context.WithTimeout(context.Background(), s.cfg.ShutdownTimeout)
+		err = srv.Shutdown(shutCtx)
+		cancel()
+	}
+	stopWork()
+	wg.Wait()
+	if n, rerr := s.db.ReleaseJobs(context.Background(), s.owner); rerr == nil && n > 0 {
+		s.log.Info("jobs released for resumption", "count", n)
+	}
+	if errors.Is(err, http.ErrServerClosed) {
+		err = nil
+	}
+	return err
+}
+
+// routes registers every resource.
+func (s *Server) routes() *echo.Echo {
+	e := echo.New()
+	e.HideBanner, e.HidePort = true, true
+	e.HTTPErrorHandler = sol013.HTTPErrorHandler
+	e.Pre(sol013.CollapseLeadingSlashes())
+	e.Use(s.requestLog)
+	e.Use(sol013.Version(APIVersion))
+
+	e.GET("/healthz", s.healthz)
+	e.GET("/vnfpkgm/api_versions", s.apiVersions)
+	g := e.Group(BasePath)
+	g.GET("/api_versions", s.apiVersions)
+	g.GET("/vnf_packages", s.listPackages)
+	g.POST("/vnf_packages", s.createPackage)
+	g.GET("/vnf_packages/:id", s.showPackage)
+	g.PATCH("/vnf_packages/:id", s.patchPackage)
+	g.DELETE("/vnf_packages/:id", s.deletePackage)
+	g.PUT("/vnf_packages/:id/package_content", s.uploadContent)
+	g.POST("/vnf_packages/:id/package_content/upload_from_uri", s.uploadFromURI)
+	for _, view := range []struct {
+		prefix string
+		find   findFunc
+	}{
+		{"/vnf_packages/:id", s.findByID},
+		{"/onboarded_vnf_packages/:id", s.findOnboardedByVnfdID},
+	} {
+		get := func(path string, h func(echo.Context, *storage.Package) error) {
+			handler := s.onboardedRead(view.find, h)
+			g.GET(view.prefix+path, handler)
+			g.HEAD(view.prefix+path, handler)
+		}
+		if view.prefix != "/vnf_packages/:id" {
+			g.GET(view.prefix, func(c echo.Context) error {
+				p, err := view.find(c)
+				if err != nil {
+					return err
+				}
+				return s.writeInfo(c, p)
+			})
+		}
+		get("/package_content", s.getContent)
+		get("/vnfd", s.getVNFD)
+		get("/manifest", s.getManifest)
+		get("/artifacts", s.getArtifacts)
+		get("/artifacts/*", s.getArtifact)
+	}
+	return e
+}
+
+// requestLog gives every request an id (X-Request-Id, taken from the
+// client when it sends one) and logs it once it is answered.
+func (s *Server) requestLog(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		id := c.Request().Header.Get(echo.HeaderXRequestID)
+		if id == "" || len(id) > 128 {
+			id = uuid.NewString()
+		}
+		c.Response().Header().Set(echo.HeaderXRequestID, id)
+		start := time.Now()
+		err := next(c)
+		if err != nil {
+			c.Error(err)
+		}
+		s.log.Info("request", "id", id, "method", c.Request().Method, "path", c.Request().URL.Path,
+			"status", c.Response().Status, "bytes", c.Response().Size, "duration", time.Since(start).Round(time.Microsecond))
+		return nil
+	}
+}
+
+func (s *Server) healthz(c echo.Context) error {
+	if err := s.db.Gorm().WithContext(c.Request().Context()).Exec("SELECT 1").Error; err != nil {
+		return sol013.NewProblem(http.StatusServiceUnavailable, "the database does not answer")
+	}
+	return c.JSON(http.StatusOK, map[string]string{"status": "ok"})
+}
+
+// apiVersions is ApiVersionInformation (SOL 013 clause 9.3).
+func (s *Server) apiVersions(c echo.Context) error {
+	return c.JSON(http.StatusOK, map[string]any{
+		"uriPrefix":   BasePath,
+		"apiVersions": []map[string]any{{"version": APIVersion, "isDeprecated": false}},
+	})
+}

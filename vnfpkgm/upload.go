@@ -1,0 +1,217 @@
+package vnfpkgm
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"mime/multipart"
+	"net/http"
+	"net/url"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/vnfpkgm/vnfpkgm/storage"
+	"github.com/vnfpkgm/vnfpkgm/vnfpkgm/sol013"
+)
+
+// JobFetch fetches a package for upload_from_uri; it then enqueues the
+// onboarding job.
+const JobFetch = "fetch"
+
+// PackageChecksumAlgorithm is the algorithm of VnfPkgInfo.checksum,
+// computed while the upload streams into the blob store.
+const PackageChecksumAlgorithm = "SHA-256"
+
+// uploadBody returns the package bytes of a PUT .../package_content:
+// the body itself (application/zip, application/octet-stream) or the
+// first file of a multipart/form-data body, streamed, never buffered.
+func uploadBody(c echo.Context) (io.Reader, error) {
+	ct := c.Request().Header.Get(echo.HeaderContentType)
+	mt, params, err := mime.ParseMediaType(ct)
+	if ct == "" || err != nil {
+		return nil, sol013.Problemf(http.StatusUnsupportedMediaType, "Content-Type %q: send the package as application/zip, application/octet-stream or multipart/form-data", ct)
+	}
+	switch mt {
+	case "application/zip", "application/octet-stream", "application/x-zip-compressed":
+		return c.Request().Body, nil
+	case "multipart/form-data":
+		mr := multipart.NewReader(c.Request().Body, params["boundary"])
+		for {
+			part, err := mr.NextPart()
+			if err == io.EOF {
+				return nil, sol013.NewProblem(http.StatusBadRequest, "the multipart/form-data body has no file part")
+			}
+			if err != nil {
+				return nil, sol013.Problemf(http.StatusBadRequest, "the multipart/form-data body is malformed: %v", err)
+			}
+			if part.FileName() != "" || part.FormName() == "file" {
+				return part, nil
+			}
+		}
+	}
+	return nil, sol013.Problemf(http.StatusUnsupportedMediaType, "Content-Type %s is not accepted: send application/zip, application/octet-stream or multipart/form-data", mt)
+}
+
+// uploadContent is PUT /vnf_packages/{id}/package_content.
+func (s *Server) uploadContent(c echo.Context) error {
+	ctx := c.Request().Context()
+	id := c.Param("id")
+	body, err := uploadBody(c)
+	if err != nil {
+		return err
+	}
+	if _, err := s.db.UpdatePackageIf(ctx, id, storage.InOnboarding(storage.OnboardingCreated), func(p *storage.Package) error {
+		p.OnboardingState = storage.OnboardingUploading
+		return nil
+	}); err != nil {
+		return storageError(err, "VNF package "+id)
+	}
+	if err := s.storeContent(ctx, id, body); err != nil {
+		s.backToCreated(id)
+		return err
+	}
+	return c.NoContent(http.StatusAccepted)
+}
+
+// backToCreated undoes UPLOADING after a failed upload, so it can be retried.
+func (s *Server) backToCreated(id string) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	_, err := s.db.UpdatePackageIf(ctx, id, storage.InOnboarding(storage.OnboardingUploading), func(p *storage.Package) error {
+		p.OnboardingState = storage.OnboardingCreated
+		return nil
+	})
+	if err != nil && !errors.Is(err, storage.ErrNotFound) {
+		s.log.Warn("failed upload not rolled back", "package", id, "error", err)
+	}
+}
+
+// storeContent streams body into the blob store while hashing it, then
+// records the content and enqueues onboarding in one transaction. The blob
+// is committed before the row names it, so a row never points at a
+// missing blob; a crash in between leaves an orphan Reconcile removes.
+func (s *Server) storeContent(ctx context.Context, id string, body io.Reader) error {
+	w, err := s.blobs.Create(ctx)
+	if err != nil {
+		return err
+	}
+	h := sha256.New()
+	n, err := io.Copy(io.MultiWriter(w, h), io.LimitReader(body, s.cfg.MaxUploadSize+1))
+	switch {
+	case err != nil:
+		w.Abort()
+		return sol013.Problemf(http.StatusBadRequest, "the package upload was interrupted after %d bytes: %v", n, err)
+	case n > s.cfg.MaxUploadSize:
+		w.Abort()
+		return sol013.Problemf(http.StatusRequestEntityTooLarge, "the package is larger than the %d bytes this server accepts", s.cfg.MaxUploadSize)
+	case n == 0:
+		w.Abort()
+		return sol013.NewProblem(http.StatusBadRequest, "the package is empty (0 bytes)")
+	}
+	key := storage.NewContentKey(id)
+	if err := w.Commit(ctx, key); err != nil {
+		return err
+	}
+	sum := hex.EncodeToString(h.Sum(nil))
+	now := time.Now().UTC()
+	err = s.db.Tx(ctx, func(tx *storage.DB) error {
+		if _, err := tx.UpdatePackageIf(ctx, id, storage.InOnboarding(storage.OnboardingUploading), func(p *storage.Package) error {
+			p.OnboardingState = storage.OnboardingProcessing
+			p.ContentKey = &key
+			p.ContentSize = n
+			p.ContentChecksum = "sha-256:" + sum
+			p.ContentETag = `"` + sum + `"`
+			p.ContentUploadedAt = &now
+			p.Checksum = storage.MustJSON(Checksum{Algorithm: PackageChecksumAlgorithm, Hash: sum})
+			return nil
+		}); err != nil {
+			return err
+		}
+		return tx.EnqueueJob(ctx, &storage.Job{PackageID: id, Kind: storage.JobOnboard})
+	})
+	if err != nil {
+		if derr := s.blobs.Delete(context.Background(), key); derr != nil {
+			s.log.Warn("uploaded content left for clean-up", "package", id, "error", derr)
+		}
+		return storageError(err, "VNF package "+id)
+	}
+	s.notify()
+	return nil
+}
+
+// fetchRequest is UploadVnfPkgFromUriRequest.
+type fetchRequest struct {
+	AddressInformation string `json:"addressInformation"`
+	UserName           string `json:"userName,omitempty"`
+	Password           string `json:"password,omitempty"`
+}
+
+// uploadFromURI is POST .../package_content/upload_from_uri: the fetch
+// runs as a persisted job (it resumes after a restart).
+func (s *Server) uploadFromURI(c echo.Context) error {
+	ctx := c.Request().Context()
+	id := c.Param("id")
+	var req fetchRequest
+	if err := readJSON(c, &req); err != nil {
+		return err
+	}
+	u, err := url.Parse(req.AddressInformation)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return sol013.Problemf(http.StatusBadRequest, "addressInformation %q must be an http or https URL", req.AddressInformation)
+	}
+	err = s.db.Tx(ctx, func(tx *storage.DB) error {
+		if _, err := tx.UpdatePackageIf(ctx, id, storage.InOnboarding(storage.OnboardingCreated), func(p *storage.Package) error {
+			p.OnboardingState = storage.OnboardingUploading
+			return nil
+		}); err != nil {
+			return err
+		}
+		return tx.EnqueueJob(ctx, &storage.Job{PackageID: id, Kind: JobFetch, Payload: storage.MustJSON(req)})
+	})
+	if err != nil {
+		return storageError(err, "VNF package "+id)
+	}
+	s.notify()
+	return c.NoContent(http.StatusAccepted)
+}
+
+// fetch runs a JobFetch: GET the address with a bounded time, redirect
+// count and size, and store it as the package content.
+func (s *Server) fetch(ctx context.Context, job *storage.Job) error {
+	var req fetchRequest
+	decode(job.Payload, &req)
+	ctx, cancel := context.WithTimeout(ctx, s.cfg.FetchTimeout)
+	defer cancel()
+	client := &http.Client{
+		CheckRedirect: func(r *http.Request, via []*http.Request) error {
+			if len(via) > s.cfg.FetchRedirects {
+				return fmt.Errorf("more than %d redirects", s.cfg.FetchRedirects)
+			}
+			if r.URL.Scheme != "http" && r.URL.Scheme != "https" {
+				return fmt.Errorf("redirect to a %s URL", r.URL.Scheme)
+			}
+			return nil
+		},
+	}
+	hr, err := http.NewRequestWithContext(ctx, http.MethodGet, req.AddressInformation, nil)
+	if err != nil {
+		return err
+	}
+	if req.UserName != "" || req.Password != "" {
+		hr.SetBasicAuth(req.UserName, req.Password)
+	}
+	resp, err := client.Do(hr)
+	if err != nil {
+		return fmt.Errorf("fetching %s: %w", req.AddressInformation, err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("fetching %s: the server answered %s", req.AddressInformation, resp.Status)
+	}
+	return s.storeContent(ctx, job.PackageID, resp.Body)
+}
