@@ -98,6 +98,7 @@ func (r *Report) fillFacts(v *vnfd.VNFD) {
 	r.VnfProductName = v.ProductName
 	r.VnfSoftwareVersion = v.SoftwareVersion
 	r.VnfdVersion = v.DescriptorVersion
+	r.VnfmInfo = append([]string(nil), v.VnfmInfo...)
 	for _, f := range v.Flavours {
 		rf := ReportFlavour{ID: f.ID, VDUs: []ReportVDU{}}
 		for _, vdu := range f.VDUs {
@@ -146,12 +147,15 @@ func additionalArtifacts(pkg *csar.Package, d *descriptor) []ReportArtifact {
 			}
 		}
 	}
+	sets := NonManoSets(pkg)
+	class := classifications(pkg)
 	var out []ReportArtifact
 	addLocal := func(p, alg, hash string) {
 		if p = path.Clean(p); exclude[p] {
 			return
 		}
-		out = append(out, ReportArtifact{ArtifactPath: p, Checksum: Checksum{Algorithm: alg, Hash: hash}})
+		out = append(out, ReportArtifact{ArtifactPath: p, Checksum: Checksum{Algorithm: alg, Hash: hash},
+			NonManoArtifactSetID: sets[p], ArtifactClassification: class(p)})
 	}
 	if m := pkg.Manifest; m != nil {
 		for _, e := range m.Entries {
@@ -160,7 +164,8 @@ func additionalArtifacts(pkg *csar.Package, d *descriptor) []ReportArtifact {
 			}
 			if e.External {
 				if !exclude[e.Source] {
-					out = append(out, ReportArtifact{ArtifactURI: e.Source, Checksum: Checksum{Algorithm: e.Algorithm, Hash: e.Hash}})
+					out = append(out, ReportArtifact{ArtifactURI: e.Source, Checksum: Checksum{Algorithm: e.Algorithm, Hash: e.Hash},
+						NonManoArtifactSetID: sets[e.Source]})
 				}
 				continue
 			}
@@ -177,4 +182,49 @@ func additionalArtifacts(pkg *csar.Package, d *descriptor) []ReportArtifact {
 		return out[i].ArtifactPath+out[i].ArtifactURI < out[j].ArtifactPath+out[j].ArtifactURI
 	})
 	return out
+}
+
+// NonManoSets maps every artifact the manifest's non_mano_artifact_sets
+// list (a clean package path, or a URI for an external one) to its set.
+func NonManoSets(pkg *csar.Package) map[string]string {
+	out := map[string]string{}
+	if pkg.Manifest == nil {
+		return out
+	}
+	for _, set := range pkg.Manifest.NonManoSets {
+		for _, src := range set.Sources {
+			if !strings.Contains(src, "://") {
+				src = path.Clean(src)
+			}
+			out[src] = set.ID
+		}
+	}
+	return out
+}
+
+// classifications returns the SOL 005 artifactClassification of a package
+// path: HISTORY for the change log, TESTING and LICENSE for what
+// ETSI-Entry-Tests and ETSI-Entry-Licenses name (a file or a directory).
+func classifications(pkg *csar.Package) func(string) string {
+	type entry struct{ ref, class string }
+	var entries []entry
+	if pkg.Meta != nil {
+		for _, k := range []struct{ key, class string }{
+			{csar.KeyEntryChangeLog, "HISTORY"}, {csar.KeyEntryTests, "TESTING"}, {csar.KeyEntryLicenses, "LICENSE"},
+		} {
+			for _, ref := range strings.Fields(pkg.Meta.Values[k.key].Value) {
+				if ref = path.Clean(ref); ref != "." && !strings.HasPrefix(ref, "../") && !strings.HasPrefix(ref, "/") {
+					entries = append(entries, entry{ref, k.class})
+				}
+			}
+		}
+	}
+	return func(p string) string {
+		for _, e := range entries {
+			if p == e.ref || strings.HasPrefix(p, e.ref+"/") {
+				return e.class
+			}
+		}
+		return ""
+	}
 }

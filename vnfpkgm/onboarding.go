@@ -77,13 +77,19 @@ func (s *Server) runJob(ctx context.Context, owner string, job *storage.Job) {
 	switch {
 	case job.Attempts > maxAttempts:
 		err = fmt.Errorf("given up after %d attempts", job.Attempts-1)
-		s.failPackage(job.PackageID, []csar.Problem{{Severity: csar.SeverityError, Code: "onboarding-aborted", Message: "onboarding was interrupted too often: " + err.Error()}})
+		if job.Kind == JobFetch {
+			// The package is UPLOADING: failPackage (PROCESSING only)
+			// would leave it there.
+			s.fetchFailed(job.PackageID, fmt.Errorf("the fetch was interrupted too often: %w", err))
+		} else {
+			s.failPackage(job.PackageID, []csar.Problem{{Severity: csar.SeverityError, Code: "onboarding-aborted", Message: "onboarding was interrupted too often: " + err.Error()}})
+		}
 	case job.Kind == storage.JobOnboard:
 		err = s.onboard(jobCtx, job.PackageID)
 	case job.Kind == JobFetch:
 		err = s.fetch(jobCtx, job)
 		if err != nil && ctx.Err() == nil {
-			s.backToCreated(job.PackageID)
+			s.fetchFailed(job.PackageID, err)
 		}
 	default:
 		err = fmt.Errorf("unknown job kind %q", job.Kind)
@@ -157,6 +163,13 @@ func (s *Server) onboard(ctx context.Context, id string) error {
 func applyReport(p *storage.Package, rep *Report) {
 	p.VnfdID, p.VnfProvider, p.VnfProductName = rep.VnfdID, rep.VnfProvider, rep.VnfProductName
 	p.VnfSoftwareVersion, p.VnfdVersion = rep.VnfSoftwareVersion, rep.VnfdVersion
+	p.VnfmInfo, p.CompatibleSpecificationVersions = nil, nil
+	if len(rep.VnfmInfo) > 0 {
+		p.VnfmInfo = storage.MustJSON(rep.VnfmInfo)
+	}
+	if len(rep.CompatibleSpecificationVersions) > 0 {
+		p.CompatibleSpecificationVersions = storage.MustJSON(rep.CompatibleSpecificationVersions)
+	}
 	created := time.Now().UTC().Format(time.RFC3339)
 	images := make([]SoftwareImageInfo, 0, len(rep.SoftwareImages))
 	for _, im := range rep.SoftwareImages {
@@ -170,7 +183,8 @@ func applyReport(p *storage.Package, rep *Report) {
 	p.SoftwareImages = storage.MustJSON(images)
 	arts := make([]ArtifactInfo, 0, len(rep.AdditionalArtifacts))
 	for _, a := range rep.AdditionalArtifacts {
-		arts = append(arts, ArtifactInfo{ArtifactPath: a.ArtifactPath, ArtifactURI: a.ArtifactURI, Checksum: a.Checksum})
+		arts = append(arts, ArtifactInfo{ArtifactPath: a.ArtifactPath, ArtifactURI: a.ArtifactURI, Checksum: a.Checksum,
+			NonManoArtifactSetID: a.NonManoArtifactSetID, ArtifactClassification: a.ArtifactClassification})
 	}
 	p.AdditionalArtifacts = storage.MustJSON(arts)
 }

@@ -7,6 +7,7 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"net/url"
 	"strings"
 
 	"github.com/labstack/echo/v4"
@@ -23,6 +24,22 @@ const maxJSONBody = 1 << 20
 
 type findFunc func(echo.Context) (*storage.Package, error)
 
+// pathParam is a path parameter, percent-decoded. echo routes on the raw
+// path whenever the request escapes it otherwise than Go would (URL.RawPath
+// set: "odd%20name%20(1).txt" with its parentheses left raw) and then hands
+// out the parameters still escaped; from URL.Path they are already decoded.
+// A parameter that does not decode is returned as it came (it names nothing).
+func pathParam(c echo.Context, name string) string {
+	v := c.Param(name)
+	if c.Request().URL.RawPath == "" {
+		return v
+	}
+	if d, err := url.PathUnescape(v); err == nil {
+		return d
+	}
+	return v
+}
+
 // storageError maps repository errors to ProblemDetails.
 func storageError(err error, what string) error {
 	var pre *storage.PreconditionError
@@ -38,7 +55,7 @@ func storageError(err error, what string) error {
 }
 
 func (s *Server) findByID(c echo.Context) (*storage.Package, error) {
-	id := c.Param("id")
+	id := pathParam(c, "id")
 	p, err := s.db.GetPackage(c.Request().Context(), id)
 	if err != nil {
 		return nil, storageError(err, "VNF package "+id)
@@ -48,7 +65,7 @@ func (s *Server) findByID(c echo.Context) (*storage.Package, error) {
 
 // findOnboardedByVnfdID serves the SOL 003 view keyed by vnfdId.
 func (s *Server) findOnboardedByVnfdID(c echo.Context) (*storage.Package, error) {
-	id := c.Param("id")
+	id := pathParam(c, "id")
 	p, err := s.db.GetOnboardedPackage(c.Request().Context(), id)
 	if err != nil {
 		return nil, storageError(err, "an onboarded VNF package with vnfdId "+id)
@@ -72,7 +89,7 @@ func (s *Server) onboardedRead(find findFunc, h func(echo.Context, *storage.Pack
 }
 
 func (s *Server) writeInfo(c echo.Context, p *storage.Package) error {
-	return c.JSON(http.StatusOK, toInfo(p))
+	return c.JSON(http.StatusOK, toInfo(p, apiRoot(c)))
 }
 
 func (s *Server) showPackage(c echo.Context) error {
@@ -136,7 +153,7 @@ func (s *Server) createPackage(c echo.Context) error {
 	if err := s.db.CreatePackage(c.Request().Context(), p); err != nil {
 		return err
 	}
-	info := toInfo(p)
+	info := toInfo(p, apiRoot(c))
 	c.Response().Header().Set(echo.HeaderLocation, info.Links.Self.Href)
 	return c.JSON(http.StatusCreated, info)
 }
@@ -145,7 +162,7 @@ func (s *Server) createPackage(c echo.Context) error {
 // in use may go; its row goes first, then its content.
 func (s *Server) deletePackage(c echo.Context) error {
 	ctx := c.Request().Context()
-	id := c.Param("id")
+	id := pathParam(c, "id")
 	p, err := s.db.DeletePackage(ctx, id, storage.Expect{
 		OperationalState: []string{storage.OperationalDisabled},
 		UsageState:       []string{storage.UsageNotInUse},
@@ -187,7 +204,7 @@ func (s *Server) patchPackage(c echo.Context) error {
 		// Changing to the state it already has is a conflict (SOL 005).
 		expect.OperationalState = []string{other}
 	}
-	id := c.Param("id")
+	id := pathParam(c, "id")
 	_, err := s.db.UpdatePackageIf(c.Request().Context(), id, expect, func(p *storage.Package) error {
 		if req.OperationalState != nil {
 			p.OperationalState = *req.OperationalState
@@ -313,16 +330,17 @@ func (s *Server) listPackages(c echo.Context) error {
 	page := make([]map[string]any, 0, 16)
 	var last storage.Cursor
 	more := false
+	view := newFilterView(filter)
+	root := apiRoot(c)
 	_, err = s.db.ScanPackages(c.Request().Context(), after, 500, pushdown(filter), func(p *storage.Package) (bool, error) {
-		m := asMap(toInfo(p))
-		if !filter.Match(m) {
+		if !filter.Match(view.of(p)) {
 			return true, nil
 		}
 		if len(page) == pageSize {
 			more = true
 			return false, nil
 		}
-		page = append(page, sel.Apply(m))
+		page = append(page, sel.Apply(asMap(toInfo(p, root))))
 		last = p.Cursor()
 		return true, nil
 	})

@@ -8,9 +8,11 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"mime"
 	"net/http"
 	"path"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -65,14 +67,14 @@ func (s *Server) getContent(c echo.Context, p *storage.Package) error {
 	h := c.Response().Header()
 	h.Set(echo.HeaderContentType, "application/zip")
 	h.Set("ETag", p.ContentETag)
-	http.ServeContent(c.Response(), c.Request(), "", lastModified(p), obj)
+	serveContent(c, lastModified(p), obj)
 	return nil
 }
 
 // getArtifact is GET .../artifacts/{artifactPath}: one file of the package,
 // byte for byte, with ranges whether it is stored or compressed.
 func (s *Server) getArtifact(c echo.Context, p *storage.Package) error {
-	name := c.Param("*")
+	name := pathParam(c, "*")
 	if !fs.ValidPath(name) || name == "." {
 		return sol013.Problemf(http.StatusBadRequest, "%q is not a path inside the package", name)
 	}
@@ -91,11 +93,11 @@ func (s *Server) getArtifact(c echo.Context, p *storage.Package) error {
 	}
 	defer content.Close()
 	h := c.Response().Header()
-	h.Set(echo.HeaderContentType, "application/octet-stream")
+	h.Set(echo.HeaderContentType, artifactMediaType(a, name))
 	// The artifact's bytes never change while the package exists: the
 	// package ETag plus the path identify them.
 	h.Set("ETag", fmt.Sprintf(`"%s-%x"`, strings.Trim(p.ContentETag, `"`), []byte(name)))
-	http.ServeContent(c.Response(), c.Request(), "", lastModified(p), content)
+	serveContent(c, lastModified(p), content)
 	return nil
 }
 
@@ -166,23 +168,47 @@ func (r *reopener) Seek(offset int64, whence int) (int64, error) {
 func (r *reopener) Close() error { return r.f.Close() }
 
 // accepts reports which of text/plain and application/zip an Accept header
-// allows; a missing Accept or */* allows both.
+// allows; a missing Accept or */* allows both. A media range with q=0 is
+// "not acceptable" (RFC 9110 12.5.1), and the most specific range that
+// matches a type decides for it.
 func accepts(h string) (text, zipOK bool) {
 	if strings.TrimSpace(h) == "" {
 		return true, true
 	}
+	// The quality given to each type by the most specific range naming it:
+	// specificity 2 for the exact type, 1 for type/*, 0 for */*.
+	type verdict struct {
+		spec int
+		ok   bool
+	}
+	best := map[string]verdict{"text/plain": {-1, false}, "application/zip": {-1, false}}
 	for _, part := range strings.Split(h, ",") {
-		mt := strings.TrimSpace(strings.SplitN(part, ";", 2)[0])
-		switch strings.ToLower(mt) {
-		case "*/*":
-			return true, true
-		case "text/*", "text/plain":
-			text = true
-		case "application/*", "application/zip":
-			zipOK = true
+		mt, params, err := mime.ParseMediaType(strings.TrimSpace(part))
+		if err != nil {
+			continue
+		}
+		ok := true
+		if q, has := params["q"]; has {
+			if v, err := strconv.ParseFloat(q, 64); err == nil && v <= 0 {
+				ok = false
+			}
+		}
+		for typ, cur := range best {
+			spec := -1
+			switch {
+			case mt == typ:
+				spec = 2
+			case mt == strings.SplitN(typ, "/", 2)[0]+"/*":
+				spec = 1
+			case mt == "*/*":
+				spec = 0
+			}
+			if spec > cur.spec || (spec == cur.spec && spec >= 0 && !ok) {
+				best[typ] = verdict{spec, ok}
+			}
 		}
 	}
-	return text, zipOK
+	return best["text/plain"].ok, best["application/zip"].ok
 }
 
 // getVNFD is GET .../vnfd: the VNFD as one YAML file (text/plain) when it
@@ -231,6 +257,10 @@ func streamZip(c echo.Context, a *csar.Archive, names []string, generated map[st
 	sort.Strings(names)
 	c.Response().Header().Set(echo.HeaderContentType, "application/zip")
 	c.Response().WriteHeader(http.StatusOK)
+	if c.Request().Method == http.MethodHead {
+		// The body would be dropped: do not read the artifacts for it.
+		return nil
+	}
 	zw := zip.NewWriter(c.Response())
 	for name, data := range generated {
 		if data == nil {
@@ -290,24 +320,37 @@ func (s *Server) getManifest(c echo.Context, p *storage.Package) error {
 	}
 	if !withSignatures {
 		if i := bytes.Index(data, []byte("-----BEGIN CMS-----")); i >= 0 {
-			data = bytes.TrimRight(data[:i], "\n")
-			data = append(data, '\n')
+			eol := []byte("\n")
+			if bytes.Contains(data[:i], []byte("\r\n")) {
+				eol = []byte("\r\n")
+			}
+			data = append(bytes.TrimRight(data[:i], "\r\n"), eol...)
 		}
 	}
-	if text && !zipOK || text && !withSignatures {
-		return c.Blob(http.StatusOK, "text/plain; charset=utf-8", data)
-	}
+	// With include_signatures and a separate certificate the manifest is
+	// two files. As for the VNFD: one file goes as text/plain when that is
+	// accepted, several only in a zip (406 if only text/plain is accepted).
 	var names []string
 	if withSignatures && pkg.CertificatePath != "" {
 		names = append(names, pkg.CertificatePath)
+	}
+	switch {
+	case text && len(names) == 0:
+		return c.Blob(http.StatusOK, "text/plain; charset=utf-8", data)
+	case !zipOK:
+		return sol013.Problemf(http.StatusNotAcceptable, "with include_signatures the manifest of %s comes with its certificate %s: ask for application/zip", p.ID, pkg.CertificatePath)
 	}
 	return streamZip(c, a, names, map[string][]byte{path.Clean(pkg.ManifestPath): data})
 }
 
 // getArtifacts is GET .../artifacts: a zip of the package's artifacts
-// (software images and additional artifacts), selected by
-// exclude_all_mano_artifacts, exclude_all_non_mano_artifacts and
-// select_non_mano_artifact_sets.
+// other than software images (SOL 005: the archive leaves the images out;
+// the MANO artifacts are the additional artifacts "that are not images"),
+// with their package paths, selected by exclude_all_mano_artifacts,
+// exclude_all_non_mano_artifacts and select_non_mano_artifact_sets. The
+// artifacts are the additional artifacts of VnfPkgInfo plus every file the
+// manifest's non_mano_artifact_sets list; external artifacts are not
+// fetched.
 func (s *Server) getArtifacts(c echo.Context, p *storage.Package) error {
 	q, err := sol013.ParseQuery(c.Request().URL.RawQuery)
 	if err != nil {
@@ -316,13 +359,17 @@ func (s *Server) getArtifacts(c echo.Context, p *storage.Package) error {
 	_, noMano := q["exclude_all_mano_artifacts"]
 	_, noNonMano := q["exclude_all_non_mano_artifacts"]
 	var sets map[string]bool
-	if v := q.Get("select_non_mano_artifact_sets"); v != "" {
+	if _, ok := q["select_non_mano_artifact_sets"]; ok {
 		if noNonMano {
 			return sol013.NewProblem(http.StatusBadRequest, "select_non_mano_artifact_sets and exclude_all_non_mano_artifacts exclude each other")
 		}
 		sets = map[string]bool{}
-		for _, id := range strings.Split(v, ",") {
-			sets[strings.TrimSpace(id)] = true
+		for _, v := range q["select_non_mano_artifact_sets"] {
+			for _, id := range strings.Split(v, ",") {
+				if id = strings.TrimSpace(id); id != "" {
+					sets[id] = true
+				}
+			}
 		}
 	}
 	a, obj, err := s.openArchive(c.Request().Context(), p)
@@ -331,30 +378,27 @@ func (s *Server) getArtifacts(c echo.Context, p *storage.Package) error {
 	}
 	defer obj.Close()
 	pkg := csar.Inspect(a, csar.Options{})
-	nonMano := map[string]string{} // path -> set id
-	if pkg.Manifest != nil {
-		for _, set := range pkg.Manifest.NonManoSets {
-			for _, src := range set.Sources {
-				nonMano[path.Clean(src)] = set.ID
-			}
-		}
-	}
-	info := toInfo(p)
-	var paths []string
+	nonMano := NonManoSets(pkg) // path -> set id
+	info := toInfo(p, "")
+	images := map[string]bool{}
 	for _, im := range info.SoftwareImages {
 		if im.ImagePath != "" {
-			paths = append(paths, im.ImagePath)
+			images[path.Clean(im.ImagePath)] = true
 		}
 	}
+	var paths []string
 	for _, art := range info.AdditionalArtifacts {
 		if art.ArtifactPath != "" {
-			paths = append(paths, art.ArtifactPath)
+			paths = append(paths, path.Clean(art.ArtifactPath))
 		}
+	}
+	for n := range nonMano {
+		paths = append(paths, n)
 	}
 	seen := map[string]bool{}
 	var names []string
 	for _, n := range paths {
-		if seen[n] {
+		if seen[n] || images[n] || !pkg.HasFile(n) {
 			continue
 		}
 		seen[n] = true
@@ -367,4 +411,23 @@ func (s *Server) getArtifacts(c echo.Context, p *storage.Package) error {
 		}
 	}
 	return streamZip(c, a, names, nil)
+}
+
+// artifactMediaType is the Content-Type TOSCA.meta declares for a file
+// (SOL 004 file blocks), or application/octet-stream when it declares
+// none or an unparsable one.
+func artifactMediaType(a *csar.Archive, name string) string {
+	data, err := fs.ReadFile(a, csar.MetaPath)
+	if err != nil {
+		return "application/octet-stream"
+	}
+	meta, _ := csar.ParseMeta(data, csar.MetaPath)
+	for _, fb := range meta.Files {
+		if path.Clean(fb.Name) == name && fb.ContentType != "" {
+			if _, _, err := mime.ParseMediaType(fb.ContentType); err == nil {
+				return fb.ContentType
+			}
+		}
+	}
+	return "application/octet-stream"
 }

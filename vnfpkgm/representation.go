@@ -2,6 +2,7 @@ package vnfpkgm
 
 import (
 	"encoding/json"
+	"github.com/labstack/echo/v4"
 	"strings"
 
 	"github.com/vnfpkgm/vnfpkgm/storage"
@@ -81,9 +82,10 @@ type PkgLinks struct {
 	PackageContent Link `json:"packageContent"`
 }
 
-// toInfo builds the representation of a stored package.
-func toInfo(p *storage.Package) *VnfPkgInfo {
-	self := BasePath + "/vnf_packages/" + p.ID
+// toInfo builds the representation of a stored package. apiRoot
+// ("http://host:port") makes the links absolute, as SOL 013 asks.
+func toInfo(p *storage.Package, apiRoot string) *VnfPkgInfo {
+	self := apiRoot + BasePath + "/vnf_packages/" + p.ID
 	info := &VnfPkgInfo{
 		ID: p.ID, VnfdID: p.VnfdID, VnfProvider: p.VnfProvider, VnfProductName: p.VnfProductName,
 		VnfSoftwareVersion: p.VnfSoftwareVersion, VnfdVersion: p.VnfdVersion,
@@ -96,7 +98,9 @@ func toInfo(p *storage.Package) *VnfPkgInfo {
 	decode(p.AdditionalArtifacts, &info.AdditionalArtifacts)
 	decode(p.UserDefinedData, &info.UserDefinedData)
 	decode(p.VnfmInfo, &info.VnfmInfo)
-	if len(p.Checksum) > 0 {
+	// The checksum describes onboarded content: SOL 005 has it absent
+	// before (the server computes it at upload, for the ETag).
+	if len(p.Checksum) > 0 && p.OnboardingState == storage.OnboardingOnboarded {
 		info.Checksum = &Checksum{}
 		decode(p.Checksum, info.Checksum)
 	}
@@ -105,6 +109,11 @@ func toInfo(p *storage.Package) *VnfPkgInfo {
 		decode(p.OnboardingFailureDetails, info.OnboardingFailureDetails)
 	}
 	return info
+}
+
+// apiRoot is the scheme and authority the client used to reach us.
+func apiRoot(c echo.Context) string {
+	return c.Scheme() + "://" + c.Request().Host
 }
 
 // decode reads a JSON column written by this package; a column that does

@@ -31,6 +31,22 @@ type Server struct {
 	owner string
 	// wake tells idle workers that a job was enqueued here.
 	wake chan struct{}
+	// apiDoc is the OpenAPI document served at /api-ref/openapi.yaml. The
+	// daemon sets it from package apiref, which cannot be imported here:
+	// its tests drive this server.
+	apiDoc, apiDocType []byte
+}
+
+// SetAPIDocument sets the OpenAPI document the server publishes.
+func (s *Server) SetAPIDocument(mediaType string, doc []byte) {
+	s.apiDocType, s.apiDoc = []byte(mediaType), doc
+}
+
+func (s *Server) apiDocument(c echo.Context) error {
+	if s.apiDoc == nil {
+		return sol013.NewProblem(http.StatusNotFound, "this server was started without its OpenAPI document")
+	}
+	return c.Blob(http.StatusOK, string(s.apiDocType), s.apiDoc)
 }
 
 // NewServer opens the database and blob store of cfg, repairs what a crash
@@ -120,13 +136,22 @@ func (s *Server) routes() *echo.Echo {
 	e.Use(s.requestLog)
 	e.Use(sol013.Version(APIVersion))
 
+	// RFC 9110: a resource that answers GET answers HEAD (the same
+	// headers, no body; net/http drops what a handler writes for HEAD).
+	e.GET("/api-ref/openapi.yaml", s.apiDocument)
 	e.GET("/healthz", s.healthz)
+	e.HEAD("/healthz", s.healthz)
 	e.GET("/vnfpkgm/api_versions", s.apiVersions)
+	e.HEAD("/vnfpkgm/api_versions", s.apiVersions)
 	g := e.Group(BasePath)
-	g.GET("/api_versions", s.apiVersions)
-	g.GET("/vnf_packages", s.listPackages)
+	read := func(path string, h echo.HandlerFunc) {
+		g.GET(path, h)
+		g.HEAD(path, h)
+	}
+	read("/api_versions", s.apiVersions)
+	read("/vnf_packages", s.listPackages)
 	g.POST("/vnf_packages", s.createPackage)
-	g.GET("/vnf_packages/:id", s.showPackage)
+	read("/vnf_packages/:id", s.showPackage)
 	g.PATCH("/vnf_packages/:id", s.patchPackage)
 	g.DELETE("/vnf_packages/:id", s.deletePackage)
 	g.PUT("/vnf_packages/:id/package_content", s.uploadContent)
@@ -139,13 +164,12 @@ func (s *Server) routes() *echo.Echo {
 		{"/onboarded_vnf_packages/:id", s.findOnboardedByVnfdID},
 	} {
 		get := func(path string, h func(echo.Context, *storage.Package) error) {
-			handler := s.onboardedRead(view.find, h)
-			g.GET(view.prefix+path, handler)
-			g.HEAD(view.prefix+path, handler)
+			read(view.prefix+path, s.onboardedRead(view.find, h))
 		}
 		if view.prefix != "/vnf_packages/:id" {
-			g.GET(view.prefix, func(c echo.Context) error {
-				p, err := view.find(c)
+			find := view.find
+			read(view.prefix, func(c echo.Context) error {
+				p, err := find(c)
 				if err != nil {
 					return err
 				}
@@ -191,7 +215,7 @@ func (s *Server) healthz(c echo.Context) error {
 // apiVersions is ApiVersionInformation (SOL 013 clause 9.3).
 func (s *Server) apiVersions(c echo.Context) error {
 	return c.JSON(http.StatusOK, map[string]any{
-		"uriPrefix":   BasePath,
+		"uriPrefix":   apiRoot(c) + BasePath,
 		"apiVersions": []map[string]any{{"version": APIVersion, "isDeprecated": false}},
 	})
 }

@@ -60,13 +60,16 @@ func uploadBody(c echo.Context) (io.Reader, error) {
 // uploadContent is PUT /vnf_packages/{id}/package_content.
 func (s *Server) uploadContent(c echo.Context) error {
 	ctx := c.Request().Context()
-	id := c.Param("id")
+	id := pathParam(c, "id")
 	body, err := uploadBody(c)
 	if err != nil {
 		return err
 	}
 	if _, err := s.db.UpdatePackageIf(ctx, id, storage.InOnboarding(storage.OnboardingCreated), func(p *storage.Package) error {
 		p.OnboardingState = storage.OnboardingUploading
+		// A new upload is the current onboarding procedure: the failure
+		// of an earlier one (a failed upload_from_uri) no longer applies.
+		p.OnboardingFailureDetails = nil
 		return nil
 	}); err != nil {
 		return storageError(err, "VNF package "+id)
@@ -155,7 +158,7 @@ type fetchRequest struct {
 // runs as a persisted job (it resumes after a restart).
 func (s *Server) uploadFromURI(c echo.Context) error {
 	ctx := c.Request().Context()
-	id := c.Param("id")
+	id := pathParam(c, "id")
 	var req fetchRequest
 	if err := readJSON(c, &req); err != nil {
 		return err
@@ -167,6 +170,7 @@ func (s *Server) uploadFromURI(c echo.Context) error {
 	err = s.db.Tx(ctx, func(tx *storage.DB) error {
 		if _, err := tx.UpdatePackageIf(ctx, id, storage.InOnboarding(storage.OnboardingCreated), func(p *storage.Package) error {
 			p.OnboardingState = storage.OnboardingUploading
+			p.OnboardingFailureDetails = nil
 			return nil
 		}); err != nil {
 			return err
@@ -181,16 +185,22 @@ func (s *Server) uploadFromURI(c echo.Context) error {
 }
 
 // fetch runs a JobFetch: GET the address with a bounded time, redirect
-// count and size, and store it as the package content.
+// count and size, and store it as the package content. Its errors are
+// ProblemDetails that fetchFailed records in the package.
 func (s *Server) fetch(ctx context.Context, job *storage.Job) error {
 	var req fetchRequest
 	decode(job.Payload, &req)
+	// Messages name the address without any password it may carry.
+	addr := req.AddressInformation
+	if u, err := url.Parse(addr); err == nil {
+		addr = u.Redacted()
+	}
 	ctx, cancel := context.WithTimeout(ctx, s.cfg.FetchTimeout)
 	defer cancel()
 	client := &http.Client{
 		CheckRedirect: func(r *http.Request, via []*http.Request) error {
 			if len(via) > s.cfg.FetchRedirects {
-				return fmt.Errorf("more than %d redirects", s.cfg.FetchRedirects)
+				return fmt.Errorf("stopped after %d redirects (at most %d are followed)", len(via)-1, s.cfg.FetchRedirects)
 			}
 			if r.URL.Scheme != "http" && r.URL.Scheme != "https" {
 				return fmt.Errorf("redirect to a %s URL", r.URL.Scheme)
@@ -200,18 +210,61 @@ func (s *Server) fetch(ctx context.Context, job *storage.Job) error {
 	}
 	hr, err := http.NewRequestWithContext(ctx, http.MethodGet, req.AddressInformation, nil)
 	if err != nil {
-		return err
+		return sol013.Problemf(http.StatusBadRequest, "fetching %s: %v", addr, err)
 	}
 	if req.UserName != "" || req.Password != "" {
 		hr.SetBasicAuth(req.UserName, req.Password)
 	}
 	resp, err := client.Do(hr)
 	if err != nil {
-		return fmt.Errorf("fetching %s: %w", req.AddressInformation, err)
+		status := http.StatusBadGateway
+		if errors.Is(err, context.DeadlineExceeded) {
+			status = http.StatusGatewayTimeout
+		}
+		cause := errors.Unwrap(err) // the *url.Error's cause: its text repeats the URL
+		if cause == nil {
+			cause = err
+		}
+		return sol013.Problemf(status, "fetching %s: %v", addr, cause)
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("fetching %s: the server answered %s", req.AddressInformation, resp.Status)
+		return sol013.Problemf(http.StatusBadGateway, "fetching %s: the server answered %s", addr, resp.Status)
 	}
-	return s.storeContent(ctx, job.PackageID, resp.Body)
+	if err := s.storeContent(ctx, job.PackageID, resp.Body); err != nil {
+		var pd *sol013.ProblemDetails
+		if errors.As(err, &pd) {
+			q := pd.Clone()
+			q.Detail = "fetching " + addr + ": " + q.Detail
+			return q
+		}
+		return err
+	}
+	return nil
+}
+
+// fetchFailed ends a failed upload_from_uri: the package goes back from
+// UPLOADING to CREATED, so that the upload can be retried (SOL 005 accepts
+// uploads in CREATED only), with onboardingFailureDetails saying why, as
+// SOL 005 has it for an upload that fails ("present when the onboarding
+// state is CREATED and the uploading or processing fails"). ERROR is for
+// content that was received and found invalid.
+func (s *Server) fetchFailed(id string, cause error) {
+	pd := sol013.ProblemFromError(cause)
+	if pd.Status >= 500 && pd.Status != http.StatusBadGateway && pd.Status != http.StatusGatewayTimeout {
+		// Not an answer of the origin: log the cause, reveal no internals.
+		s.log.Error("upload from URI", "package", id, "error", cause)
+		pd = sol013.NewProblem(http.StatusInternalServerError, "the package could not be fetched and stored; the error has been logged")
+	}
+	pd.Title = "Upload from URI failed"
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	_, err := s.db.UpdatePackageIf(ctx, id, storage.InOnboarding(storage.OnboardingUploading), func(p *storage.Package) error {
+		p.OnboardingState = storage.OnboardingCreated
+		p.OnboardingFailureDetails = storage.MustJSON(pd)
+		return nil
+	})
+	if err != nil && !errors.Is(err, storage.ErrNotFound) {
+		s.log.Warn("failed fetch not rolled back", "package", id, "error", err)
+	}
 }

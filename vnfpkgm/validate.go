@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"strings"
 
 	"github.com/vnfpkgm/vnfpkgm/csar"
 	"github.com/vnfpkgm/vnfpkgm/tosca"
@@ -21,16 +22,21 @@ type Checksum struct {
 // problem. Facts that depend on the VNFD are absent when it could not be
 // processed; nothing is invented.
 type Report struct {
-	Valid               bool                  `json:"valid"`
-	VnfdID              string                `json:"vnfdId,omitempty"`
-	VnfProvider         string                `json:"vnfProvider,omitempty"`
-	VnfProductName      string                `json:"vnfProductName,omitempty"`
-	VnfSoftwareVersion  string                `json:"vnfSoftwareVersion,omitempty"`
-	VnfdVersion         string                `json:"vnfdVersion,omitempty"`
-	Flavours            []ReportFlavour       `json:"flavours,omitempty"`
-	SoftwareImages      []ReportSoftwareImage `json:"softwareImages,omitempty"`
-	AdditionalArtifacts []ReportArtifact      `json:"additionalArtifacts,omitempty"`
-	Problems            []csar.Problem        `json:"problems"`
+	Valid              bool   `json:"valid"`
+	VnfdID             string `json:"vnfdId,omitempty"`
+	VnfProvider        string `json:"vnfProvider,omitempty"`
+	VnfProductName     string `json:"vnfProductName,omitempty"`
+	VnfSoftwareVersion string `json:"vnfSoftwareVersion,omitempty"`
+	VnfdVersion        string `json:"vnfdVersion,omitempty"`
+	// VnfmInfo is the VNFD's vnfm_info: the VNFMs compatible with the VNF.
+	VnfmInfo []string `json:"vnfmInfo,omitempty"`
+	// CompatibleSpecificationVersions is the manifest's
+	// compatible_specification_versions metadata, split at commas.
+	CompatibleSpecificationVersions []string              `json:"compatibleSpecificationVersions,omitempty"`
+	Flavours                        []ReportFlavour       `json:"flavours,omitempty"`
+	SoftwareImages                  []ReportSoftwareImage `json:"softwareImages,omitempty"`
+	AdditionalArtifacts             []ReportArtifact      `json:"additionalArtifacts,omitempty"`
+	Problems                        []csar.Problem        `json:"problems"`
 
 	// EntryDefinitions is the main service template; not part of the JSON
 	// contract of `vnfpkgm validate`.
@@ -76,6 +82,12 @@ type ReportArtifact struct {
 	ArtifactPath string   `json:"artifactPath,omitempty"`
 	ArtifactURI  string   `json:"artifactURI,omitempty"`
 	Checksum     Checksum `json:"checksum"`
+	// NonManoArtifactSetID is the manifest's non_mano_artifact_sets entry
+	// that lists the artifact; "" for a MANO artifact.
+	NonManoArtifactSetID string `json:"nonManoArtifactSetId,omitempty"`
+	// ArtifactClassification is HISTORY, TESTING or LICENSE for the
+	// files TOSCA.meta names as change log, tests or licenses.
+	ArtifactClassification string `json:"artifactClassification,omitempty"`
 }
 
 // ValidateOptions configure ValidatePackage.
@@ -104,6 +116,13 @@ func ValidatePackage(ctx context.Context, r io.ReaderAt, size int64, opts Valida
 	}
 	pkg := csar.Inspect(a, opts.CSAR)
 	rep.EntryDefinitions = pkg.EntryDefinitions
+	if m := pkg.Manifest; m != nil {
+		for _, v := range strings.Split(m.Metadata["compatible_specification_versions"].Value, ",") {
+			if v = strings.Trim(strings.TrimSpace(v), `'"`); v != "" {
+				rep.CompatibleSpecificationVersions = append(rep.CompatibleSpecificationVersions, v)
+			}
+		}
+	}
 	rep.Problems = append(rep.Problems, pkg.Problems...)
 
 	checks := pkg.DigestChecks()

@@ -165,7 +165,7 @@ func (s *server) createPackage(t *testing.T) string {
 	var info map[string]any
 	r.json(t, &info)
 	id, _ := info["id"].(string)
-	if id == "" || r.header.Get("Location") != pkgs+"/"+id {
+	if id == "" || r.header.Get("Location") != s.base+pkgs+"/"+id {
 		t.Fatalf("create: id %q, Location %q", id, r.header.Get("Location"))
 	}
 	if info["onboardingState"] != "CREATED" || info["operationalState"] != "DISABLED" || info["usageState"] != "NOT_IN_USE" {
@@ -222,7 +222,7 @@ func TestPackageLifecycle(t *testing.T) {
 	r := s.do("GET", "//vnfpkgm/v1/api_versions", nil)
 	expectStatus(t, r, 200)
 	r.json(t, &versions)
-	if versions["uriPrefix"] != "/vnfpkgm/v1" {
+	if versions["uriPrefix"] != s.base+"/vnfpkgm/v1" {
 		t.Fatalf("api_versions: %v", versions)
 	}
 	expectStatus(t, s.do("GET", pkgs, nil, "Version", "9.9.9"), 406)

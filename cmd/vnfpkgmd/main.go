@@ -13,6 +13,7 @@ import (
 	"os/signal"
 	"syscall"
 
+	apiref "github.com/vnfpkgm/vnfpkgm/api-ref"
 	"github.com/vnfpkgm/vnfpkgm/vnfpkgm"
 )
 
@@ -46,6 +47,7 @@ func run(args []string) int {
 		return 1
 	}
 	defer srv.Close()
+	srv.SetAPIDocument(apiref.MediaType, apiref.OpenAPI)
 	ln, err := net.Listen("tcp", cfg.Listen)
 	if err != nil {
 		log.Error("listen failed", "address", cfg.Listen, "error", err)
