@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"hash"
 	"io"
 	"mime"
 	"mime/multipart"
@@ -103,8 +104,9 @@ func (s *Server) storeContent(ctx context.Context, id string, body io.Reader) er
 	if err != nil {
 		return err
 	}
-	h := sha256.New()
-	n, err := io.Copy(io.MultiWriter(w, h), io.LimitReader(body, s.cfg.MaxUploadSize+1))
+	h := newPipelinedHash(sha256.New())
+	n, err := io.CopyBuffer(io.MultiWriter(w, h), io.LimitReader(body, s.cfg.MaxUploadSize+1), make([]byte, 1<<20))
+	sumBytes := h.Sum()
 	switch {
 	case err != nil:
 		w.Abort()
@@ -120,7 +122,7 @@ func (s *Server) storeContent(ctx context.Context, id string, body io.Reader) er
 	if err := w.Commit(ctx, key); err != nil {
 		return err
 	}
-	sum := hex.EncodeToString(h.Sum(nil))
+	sum := hex.EncodeToString(sumBytes)
 	now := time.Now().UTC()
 	err = s.db.Tx(ctx, func(tx *storage.DB) error {
 		if _, err := tx.UpdatePackageIf(ctx, id, storage.InOnboarding(storage.OnboardingUploading), func(p *storage.Package) error {
@@ -267,4 +269,44 @@ func (s *Server) fetchFailed(id string, cause error) {
 	if err != nil && !errors.Is(err, storage.ErrNotFound) {
 		s.log.Warn("failed fetch not rolled back", "package", id, "error", err)
 	}
+}
+
+// pipelinedHash hashes in its own goroutine what is written to it, so that
+// hashing an upload overlaps reading the socket and writing the blob
+// instead of adding to them. Write copies the chunk into one of two
+// buffers and returns; Sum waits for the hashing to finish.
+type pipelinedHash struct {
+	h     hash.Hash
+	work  chan []byte
+	free  chan []byte
+	done  chan struct{}
+	final []byte
+}
+
+func newPipelinedHash(h hash.Hash) *pipelinedHash {
+	p := &pipelinedHash{h: h, work: make(chan []byte, 1), free: make(chan []byte, 2), done: make(chan struct{})}
+	p.free <- make([]byte, 0, 1<<20)
+	p.free <- make([]byte, 0, 1<<20)
+	go func() {
+		defer close(p.done)
+		for b := range p.work {
+			p.h.Write(b)
+			p.free <- b[:0]
+		}
+		p.final = p.h.Sum(nil)
+	}()
+	return p
+}
+
+func (p *pipelinedHash) Write(b []byte) (int, error) {
+	buf := append(<-p.free, b...)
+	p.work <- buf
+	return len(b), nil
+}
+
+// Sum ends the stream and returns the digest; Write must not follow.
+func (p *pipelinedHash) Sum() []byte {
+	close(p.work)
+	<-p.done
+	return p.final
 }
