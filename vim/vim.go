@@ -1,0 +1,268 @@
+// Package vim is the VIM driver layer, modelled on ETSI GS NFV-IFA 005/006
+// (software image management, virtualised compute): one Driver interface
+// that hands a package's software images to a VIM and provisions compute
+// for its VDUs, a registry of driver types, and typed errors.
+//
+// Drivers live in sub-packages (vim/local for QEMU, vim/openstack for
+// Glance and Nova) and register themselves with Register in an init func.
+package vim
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"sort"
+	"sync"
+	"time"
+)
+
+// Capability names what a driver can do, so that an unsupported operation
+// is refused before anything is changed.
+type Capability string
+
+const (
+	CapImages  Capability = "images"
+	CapFlavors Capability = "flavors"
+	CapCompute Capability = "compute"
+	// Compute operations beyond allocate/query/terminate.
+	CapStart  Capability = "start"
+	CapStop   Capability = "stop"
+	CapPause  Capability = "pause"
+	CapResume Capability = "resume"
+	CapReboot Capability = "reboot"
+	// CapConsole: Compute.ConsoleLog works.
+	CapConsole Capability = "console"
+)
+
+// Info describes a VIM instance.
+type Info struct {
+	Type         string       `json:"type"`
+	Version      string       `json:"version,omitempty"`
+	Capabilities []Capability `json:"capabilities"`
+}
+
+// Has reports whether the VIM has a capability.
+func (i Info) Has(c Capability) bool {
+	for _, x := range i.Capabilities {
+		if x == c {
+			return true
+		}
+	}
+	return false
+}
+
+// Checksum is an algorithm name (any known to csar/digest) and a hex digest.
+type Checksum struct {
+	Algorithm string `json:"algorithm"`
+	Hash      string `json:"hash"`
+}
+
+// ImageSpec asks a VIM to store a software image (IFA 006 AddImage).
+type ImageSpec struct {
+	Name            string
+	Version         string
+	ContainerFormat string // SOL 001 spelling, lower case: bare, ova, ...
+	DiskFormat      string // qcow2, raw, ...
+	MinDisk         int64  // bytes
+	MinRAM          int64  // bytes
+	Size            int64  // bytes of Content
+	// Checksum is what the VNFD declares; the driver verifies what the VIM
+	// stored against the bytes it sent, whatever algorithm the VIM uses,
+	// and this against the same bytes.
+	Checksum Checksum
+	// Content streams the image; it is read once.
+	Content io.Reader
+	// Labels are stored with the image (package id, software image id).
+	Labels map[string]string
+}
+
+// Image is a software image as the VIM holds it (IFA 006 SoftwareImageInformation).
+type Image struct {
+	ID              string            `json:"id"`
+	Name            string            `json:"name"`
+	Version         string            `json:"version,omitempty"`
+	Status          string            `json:"status"` // "active" once usable
+	ContainerFormat string            `json:"containerFormat"`
+	DiskFormat      string            `json:"diskFormat"`
+	Size            int64             `json:"size"`
+	Checksum        Checksum          `json:"checksum"` // as the VIM computed it
+	CreatedAt       time.Time         `json:"createdAt"`
+	Labels          map[string]string `json:"labels,omitempty"`
+}
+
+// FlavourSpec describes virtual compute (IFA 005 VirtualComputeFlavour).
+type FlavourSpec struct {
+	Name        string
+	VCPUs       int
+	MemoryBytes int64
+	DiskBytes   int64
+}
+
+// Flavour is a compute flavour as the VIM holds it.
+type Flavour struct {
+	ID          string `json:"id"`
+	Name        string `json:"name"`
+	VCPUs       int    `json:"vcpus"`
+	MemoryBytes int64  `json:"memoryBytes"`
+	DiskBytes   int64  `json:"diskBytes"`
+}
+
+// ComputeSpec asks for one virtualised compute resource (IFA 005 AllocateComputeRequest).
+type ComputeSpec struct {
+	Name      string
+	ImageID   string
+	FlavourID string
+	Labels    map[string]string
+}
+
+// Compute states, IFA 005 operationalState plus the transitional ones.
+const (
+	StateBuilding = "BUILDING"
+	StateRunning  = "RUNNING"
+	StatePaused   = "PAUSED"
+	StateStopped  = "STOPPED"
+	StateError    = "ERROR"
+)
+
+// Compute is a virtualised compute resource.
+type Compute struct {
+	ID        string            `json:"id"`
+	Name      string            `json:"name"`
+	ImageID   string            `json:"imageId"`
+	FlavourID string            `json:"flavourId"`
+	State     string            `json:"state"`
+	Detail    string            `json:"detail,omitempty"`
+	CreatedAt time.Time         `json:"createdAt"`
+	Labels    map[string]string `json:"labels,omitempty"`
+}
+
+// Operate actions (IFA 005 OperateComputeRequest).
+const (
+	ActionStart  = "start"
+	ActionStop   = "stop"
+	ActionPause  = "pause"
+	ActionResume = "resume"
+	ActionReboot = "reboot"
+)
+
+// Driver is one VIM. Every method honours ctx. Terminate and the Delete
+// methods are idempotent: removing what is already gone is no error.
+type Driver interface {
+	Info(ctx context.Context) (Info, error)
+
+	AddImage(ctx context.Context, spec ImageSpec) (*Image, error)
+	QueryImage(ctx context.Context, id string) (*Image, error)
+	ListImages(ctx context.Context) ([]Image, error)
+	DeleteImage(ctx context.Context, id string) error
+
+	CreateFlavour(ctx context.Context, spec FlavourSpec) (*Flavour, error)
+	QueryFlavour(ctx context.Context, id string) (*Flavour, error)
+	DeleteFlavour(ctx context.Context, id string) error
+
+	AllocateCompute(ctx context.Context, spec ComputeSpec) (*Compute, error)
+	QueryCompute(ctx context.Context, id string) (*Compute, error)
+	OperateCompute(ctx context.Context, id, action string) (*Compute, error)
+	TerminateCompute(ctx context.Context, id string) error
+
+	// Close releases the driver's resources (it does not stop compute).
+	Close() error
+}
+
+// ConsoleReader is implemented by drivers that keep a compute's console output.
+type ConsoleReader interface {
+	ConsoleLog(ctx context.Context, id string) (io.ReadCloser, error)
+}
+
+// Config is what a driver type needs to connect to one VIM.
+type Config struct {
+	Name        string
+	Endpoint    string            // e.g. Keystone or Glance URL; empty for local
+	Credentials map[string]string // never echoed back by the API
+	Options     map[string]string // driver-specific settings
+	// DataDir is where a driver may keep state (local images, instance files).
+	DataDir string
+}
+
+// Factory opens a driver for a VIM.
+type Factory func(ctx context.Context, cfg Config) (Driver, error)
+
+var (
+	regMu    sync.RWMutex
+	registry = map[string]Factory{}
+)
+
+// Register makes a driver type available; it panics on a duplicate name,
+// which is a programming error.
+func Register(typ string, f Factory) {
+	regMu.Lock()
+	defer regMu.Unlock()
+	if _, dup := registry[typ]; dup {
+		panic("vim: driver type registered twice: " + typ)
+	}
+	registry[typ] = f
+}
+
+// Types lists the registered driver types.
+func Types() []string {
+	regMu.RLock()
+	defer regMu.RUnlock()
+	out := make([]string, 0, len(registry))
+	for t := range registry {
+		out = append(out, t)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// Open opens a driver of a registered type.
+func Open(ctx context.Context, typ string, cfg Config) (Driver, error) {
+	regMu.RLock()
+	f, ok := registry[typ]
+	regMu.RUnlock()
+	if !ok {
+		return nil, fmt.Errorf("%w: VIM type %q (known: %v)", ErrNotSupported, typ, Types())
+	}
+	return f(ctx, cfg)
+}
+
+// Typed errors. Drivers wrap them (fmt.Errorf("...: %w", vim.ErrNotFound))
+// so callers can map them with errors.Is.
+var (
+	ErrNotFound     = errors.New("vim: not found")
+	ErrConflict     = errors.New("vim: conflict")
+	ErrNotSupported = errors.New("vim: not supported")
+	ErrUnavailable  = errors.New("vim: unavailable")
+	ErrAuth         = errors.New("vim: authentication failed")
+	ErrInvalid      = errors.New("vim: invalid request")
+	ErrChecksum     = errors.New("vim: checksum mismatch")
+	ErrWrongState   = fmt.Errorf("%w: operation not allowed in this state", ErrConflict)
+)
+
+// ChecksumError says which digest did not match.
+type ChecksumError struct {
+	What      string // "the bytes sent", "the image Glance stored"
+	Algorithm string
+	Expected  string
+	Actual    string
+}
+
+func (e *ChecksumError) Error() string {
+	return fmt.Sprintf("vim: checksum mismatch: %s: %s expected %s, got %s", e.What, e.Algorithm, e.Expected, e.Actual)
+}
+
+func (e *ChecksumError) Is(target error) bool { return target == ErrChecksum }
+
+// Require refuses an operation the driver cannot do, before anything changes.
+func Require(ctx context.Context, d Driver, caps ...Capability) error {
+	info, err := d.Info(ctx)
+	if err != nil {
+		return err
+	}
+	for _, c := range caps {
+		if !info.Has(c) {
+			return fmt.Errorf("%w: VIM type %s has no %s capability", ErrNotSupported, info.Type, c)
+		}
+	}
+	return nil
+}
