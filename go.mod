@@ -4,6 +4,7 @@ go 1.26.8
 
 require (
 	github.com/google/uuid v1.6.0
+	github.com/gophercloud/gophercloud/v2 v2.15.0
 	github.com/labstack/echo/v4 v4.16.0
 	github.com/mholt/archives v0.1.5
 	github.com/santhosh-tekuri/jsonschema/v6 v6.0.3
