@@ -1,7 +1,13 @@
-// Command vnfpkgm is the vnfpkgm command-line client.
+// Command vnfpkgm is the vnfpkgm command-line client: `validate` checks a
+// package file locally, `package` and `artifact` drive a vnfpkgmd server
+// (SOL 005 VNF package management) the way `openstack vnf package` drives
+// Tacker.
 //
-// Exit codes: 0 success (for validate: the package is valid), 1 the
-// package is invalid, 2 usage or I/O error.
+// Exit codes (see `vnfpkgm help`): 0 success, 1 a failed operation (an
+// invalid package, an error answered by the server, a package in ERROR
+// after --wait, a download that does not match its checksum), 2 usage or
+// local I/O error, 3 the server cannot be reached (or the connection was
+// lost), 130 interrupted.
 package main
 
 import (
@@ -10,30 +16,93 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"strings"
+	"syscall"
 )
 
 const (
-	exitOK      = 0
-	exitInvalid = 1
-	exitUsage   = 2
+	exitOK          = 0
+	exitInvalid     = 1 // for validate: the package is invalid
+	exitFailed      = 1 // for the server commands: the operation failed
+	exitUsage       = 2
+	exitUnreachable = 3
+	exitInterrupted = 130
 )
 
-const usage = `usage: vnfpkgm COMMAND [ARGS]
+// defaultEndpoint is where vnfpkgmd listens by default.
+const defaultEndpoint = "http://127.0.0.1:9890"
 
-Commands:
-  validate PATH [-o json|text] [limits]   verify a VNF package (CSAR) file
+const usage = `usage: vnfpkgm [--endpoint URL] COMMAND [ARGS]
 
-Exit codes: 0 valid/success, 1 invalid package, 2 usage or I/O error.
-Run 'vnfpkgm COMMAND -h' for a command's options.
+Local commands:
+  validate PATH [-o json|text] [limits]        verify a VNF package (CSAR) file
+
+Server commands (SOL 005 VNF package management, as 'openstack vnf package'):
+  package create [--user-data K=V ...]         create a VNF package resource
+  package list [--filter F] [--all_fields | --fields F | --exclude_fields F]
+               [--exclude_default]             list packages (every page)
+  package show ID                              show one package
+  package upload ID (--path FILE | --url URI [--user-name U --password P])
+                 [--wait [--wait-timeout D]]   upload the content; --wait
+                                               follows onboarding to the end
+  package update ID [--operational-state ENABLED|DISABLED]
+                 [--user-data K=V ...] [--unset-user-data K ...]
+  package delete ID [ID ...]
+  package download ID [--file F] [--continue] [--connections N]
+  package download ID --vnfd [--type text/plain|application/zip|both] [--file F]
+  artifact download ID PATH [--file F] [--continue] [--connections N]
+
+  Output of create, list, show and update: -f table|json|yaml|value (table
+  by default), -c COLUMN (repeatable; a column's title or its attribute name).
+
+  The VIM commands (vim ..., compute ...) are not available yet: the server
+  has no VIM resources.
+
+Global options (also accepted after the command):
+  --endpoint URL   the server (default $VNFPKGM_URL, else ` + defaultEndpoint + `)
+
+Exit codes:
+  0    success (validate: the package is valid)
+  1    the operation failed: the server answered an error (its ProblemDetails
+       title and detail are printed), the package ended in ERROR after --wait,
+       a download does not match its checksum; validate: the package is invalid
+  2    usage error, or a local I/O error (a file that cannot be read or written)
+  3    the server cannot be reached, or the connection was lost; a download
+       keeps what it received: run it again with --continue
+  130  interrupted (Ctrl-C); a download keeps what it received
+
+Run 'vnfpkgm COMMAND [SUBCOMMAND] -h' for a command's options.
 `
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	os.Exit(run(ctx, os.Args[1:], os.Stdout, os.Stderr))
 }
 
+// run executes one command line; it never panics on user input and
+// returns the exit code.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	env := &cliEnv{ctx: ctx, stdout: stdout, stderr: stderr, endpoint: os.Getenv("VNFPKGM_URL")}
+	// Global options before the command.
+	for len(args) > 0 && strings.HasPrefix(args[0], "-") {
+		name, value, hasValue := strings.Cut(strings.TrimLeft(args[0], "-"), "=")
+		switch {
+		case args[0] == "-h" || args[0] == "--help" || args[0] == "-help":
+			fmt.Fprint(stdout, usage)
+			return exitOK
+		case name == "endpoint" && hasValue:
+			env.endpoint, args = value, args[1:]
+		case name == "endpoint" && len(args) > 1:
+			env.endpoint, args = args[1], args[2:]
+		case name == "endpoint":
+			fmt.Fprintf(stderr, "vnfpkgm: --endpoint needs a URL\n")
+			return exitUsage
+		default:
+			fmt.Fprintf(stderr, "vnfpkgm: unknown global option %s\n\n%s", args[0], usage)
+			return exitUsage
+		}
+	}
 	if len(args) == 0 {
 		fmt.Fprint(stderr, usage)
 		return exitUsage
@@ -41,6 +110,13 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	switch args[0] {
 	case "validate":
 		return runValidate(ctx, args[1:], stdout, stderr)
+	case "package":
+		return env.runGroup("package", args[1:], packageCommands)
+	case "artifact":
+		return env.runGroup("artifact", args[1:], artifactCommands)
+	case "vim", "compute":
+		fmt.Fprintf(stderr, "vnfpkgm: the %s commands are not available yet: the server has no VIM resources\n", args[0])
+		return exitUsage
 	case "-h", "--help", "help":
 		fmt.Fprint(stdout, usage)
 		return exitOK
@@ -48,4 +124,52 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "vnfpkgm: unknown command %q\n\n%s", args[0], usage)
 		return exitUsage
 	}
+}
+
+// command is one subcommand of a group ("package list").
+type command struct {
+	name    string
+	summary string
+	run     func(env *cliEnv, args []string) error
+}
+
+var packageCommands = []command{
+	{"create", "create a VNF package resource", (*cliEnv).packageCreate},
+	{"list", "list VNF packages", (*cliEnv).packageList},
+	{"show", "show a VNF package", (*cliEnv).packageShow},
+	{"upload", "upload a VNF package's content", (*cliEnv).packageUpload},
+	{"update", "change the operational state or user data of a VNF package", (*cliEnv).packageUpdate},
+	{"delete", "delete VNF packages", (*cliEnv).packageDelete},
+	{"download", "download a VNF package or its VNFD", (*cliEnv).packageDownload},
+}
+
+var artifactCommands = []command{
+	{"download", "download one artifact of an onboarded VNF package", (*cliEnv).artifactDownload},
+}
+
+func (env *cliEnv) runGroup(group string, args []string, cmds []command) int {
+	groupUsage := func(w io.Writer) {
+		fmt.Fprintf(w, "usage: vnfpkgm %s SUBCOMMAND [ARGS]\n\nSubcommands:\n", group)
+		for _, c := range cmds {
+			fmt.Fprintf(w, "  %-10s %s\n", c.name, c.summary)
+		}
+		fmt.Fprintf(w, "\nRun 'vnfpkgm %s SUBCOMMAND -h' for its options; 'vnfpkgm help' for the exit codes.\n", group)
+	}
+	if len(args) == 0 {
+		groupUsage(env.stderr)
+		return exitUsage
+	}
+	if args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+		groupUsage(env.stdout)
+		return exitOK
+	}
+	for _, c := range cmds {
+		if c.name == args[0] {
+			env.cmd = "vnfpkgm " + group + " " + c.name
+			return env.finish(c.run(env, args[1:]))
+		}
+	}
+	fmt.Fprintf(env.stderr, "vnfpkgm %s: unknown subcommand %q\n\n", group, args[0])
+	groupUsage(env.stderr)
+	return exitUsage
 }
