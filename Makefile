@@ -5,7 +5,7 @@ BIN     := bin
 BENCHDIR ?=
 FUZZTIME ?= 30s
 
-.PHONY: all build run test bench fuzz vet fmt clean
+.PHONY: all build run test bench fuzz vet fmt clean samples
 
 all: build
 
@@ -30,6 +30,11 @@ fuzz:
 	    echo "== $$pkg $$t"; $(GO) test -run '^$$' -fuzz "^$$t$$" -fuzztime $(FUZZTIME) $$pkg || exit 1; \
 	  done; \
 	done
+
+# Builds the sample VNF package (samples/build/sample-vnf.zip) and the image
+# and kernel the vim/local tests boot, from Debian packages.
+samples:
+	bash samples/build.sh
 
 vet:
 	$(GO) vet ./...

@@ -1,0 +1,79 @@
+#!/usr/bin/env bash
+# Builds the sample VNF package from Debian packages into samples/build/:
+#   vmlinuz              the Debian cloud kernel (apt-get download + dpkg-deb -x)
+#   sample-rootfs.qcow2  the VDU image: an ext4 root file system with busybox
+#   sample-vnf/          the package tree; sample-vnf.zip, the CSAR
+# Needs (Debian 12, as .ci/run installs): busybox-static, e2fsprogs,
+# qemu-utils, zip, coreutils, apt and dpkg.
+set -euo pipefail
+here="$(cd "$(dirname "$0")" && pwd)"
+src="$here/sample-vnf"
+out="$here/build"
+work="$out/work"
+rm -rf "$work" "$out/sample-vnf" "$out/sample-vnf.zip"
+mkdir -p "$work" "$out"
+
+need() { command -v "$1" >/dev/null 2>&1 || { echo "samples: $1 is missing: apt-get install $2" >&2; exit 1; }; }
+need busybox busybox-static
+need mke2fs e2fsprogs
+need qemu-img qemu-utils
+need zip zip
+need sha512sum coreutils
+
+# The kernel: the package linux-image-cloud-amd64 depends on, unpacked.
+if [ ! -s "$out/vmlinuz" ]; then
+  kpkg="$(apt-cache depends linux-image-cloud-amd64 | awk '/Depends:/{print $2; exit}')"
+  [ -n "$kpkg" ] || { echo "samples: no linux-image-cloud-amd64 in the apt lists (run apt-get update)" >&2; exit 1; }
+  (cd "$work" && apt-get download "$kpkg")
+  dpkg-deb -x "$work"/"$kpkg"_*.deb "$work/kernel"
+  cp "$work"/kernel/boot/vmlinuz-* "$out/vmlinuz.tmp"
+  mkdir -p "$out/modules"
+  find "$work/kernel/lib/modules" \( -name button.ko -o -name evdev.ko \) -exec cp {} "$out/modules/" \;
+  mv "$out/vmlinuz.tmp" "$out/vmlinuz"
+fi
+
+# The root file system: busybox, /sbin/init, the power-button handling.
+root="$work/rootfs"
+mkdir -p "$root"/{bin,sbin,proc,sys,dev,tmp,lib/modules,etc/acpi/PWRF}
+cp "$(command -v busybox)" "$root/bin/busybox"
+ln -s busybox "$root/bin/sh"
+install -m 0755 "$src/rootfs/init" "$root/sbin/init"
+install -m 0755 "$src/rootfs/power-button" "$root/etc/acpi/PWRF/00000080"
+cp "$out"/modules/*.ko "$root/lib/modules/" 2>/dev/null || true
+size_mb=16
+# -d fills the file system from a directory without mounting anything;
+# -E root_owner: files owned by root whoever builds. The UUID and hash seed
+# are fixed, but file times still differ, so each build has its own checksum
+# (computed below into the VNFD).
+export E2FSPROGS_FAKE_TIME=1700000000
+mke2fs -q -F -t ext4 -L vnfroot -U 6b1d6a4e-3c0e-4b7a-9a52-5f0d1e0c0a01 \
+  -E root_owner=0:0,hash_seed=6b1d6a4e-3c0e-4b7a-9a52-5f0d1e0c0a02 \
+  -d "$root" "$work/rootfs.raw" "${size_mb}M"
+qemu-img convert -f raw -O qcow2 "$work/rootfs.raw" "$out/sample-rootfs.qcow2"
+
+# The package tree.
+pkg="$out/sample-vnf"
+mkdir -p "$pkg/TOSCA-Metadata" "$pkg/Definitions" "$pkg/Files/images" "$pkg/Files/kernel"
+cp "$src/TOSCA.meta" "$pkg/TOSCA-Metadata/TOSCA.meta"
+cp "$src/ChangeLog.txt" "$pkg/ChangeLog.txt"
+cp "$out/sample-rootfs.qcow2" "$pkg/Files/images/sample-rootfs.qcow2"
+cp "$out/vmlinuz" "$pkg/Files/kernel/vmlinuz"
+img_sha512="$(sha512sum "$out/sample-rootfs.qcow2" | cut -d' ' -f1)"
+img_size="$(stat -c %s "$out/sample-rootfs.qcow2")"
+sed -e "s/@IMAGE_SHA512@/$img_sha512/" -e "s/@IMAGE_SIZE@/$img_size/" \
+    -e "s/@MIN_DISK@/$size_mb/g" -e "s/@DESCRIPTOR_ID@/b1f5e1c2-5d3a-4a0e-9a7b-6a2f3c4d5e60/g" \
+    "$src/Definitions/sample_vnf.yaml.in" > "$pkg/Definitions/sample_vnf.yaml"
+
+# The manifest: SOL 004 metadata, then a SHA-256 for every other file.
+{
+  printf 'metadata:\nvnf_provider_id: vnfpkgm\nvnf_product_name: Sample VNF\nvnf_release_date_time: 2026-01-01T00:00:00+00:00\nvnf_package_version: 1.0\n'
+  (cd "$pkg" && find . -type f ! -name sample_vnf.mf | sed 's|^\./||' | LC_ALL=C sort) | while read -r f; do
+    printf '\nSource: %s\nAlgorithm: SHA-256\nHash: %s\n' "$f" "$(sha256sum "$pkg/$f" | cut -d' ' -f1)"
+  done
+} > "$pkg/sample_vnf.mf"
+
+(cd "$pkg" && zip -q -X -r "$out/sample-vnf.zip" TOSCA-Metadata Definitions Files ChangeLog.txt sample_vnf.mf)
+# What the tests read: the image's declared checksum.
+printf '%s\n' "$img_sha512" > "$out/sample-rootfs.qcow2.sha512"
+rm -rf "$work"
+echo "samples: built $out/sample-vnf.zip (image $img_size bytes, sha512 ${img_sha512:0:16}...)"
