@@ -156,6 +156,10 @@ func (s *Server) onboard(ctx context.Context, id string) error {
 	if errors.Is(err, storage.ErrNotFound) || errors.Is(err, storage.ErrConflict) {
 		return nil // deleted or changed meanwhile
 	}
+	if err == nil {
+		// The package is ONBOARDED whatever happens here.
+		s.autoRegisterImages(ctx, id)
+	}
 	return err
 }
 

@@ -35,6 +35,8 @@ type Server struct {
 	// daemon sets it from package apiref, which cannot be imported here:
 	// its tests drive this server.
 	apiDoc, apiDocType []byte
+	// vims holds the open VIM drivers.
+	vims vimState
 }
 
 // SetAPIDocument sets the OpenAPI document the server publishes.
@@ -83,7 +85,10 @@ func NewServer(ctx context.Context, cfg Config, log *slog.Logger) (*Server, erro
 }
 
 // Close releases the database.
-func (s *Server) Close() error { return s.db.Close() }
+func (s *Server) Close() error {
+	s.closeDrivers()
+	return s.db.Close()
+}
 
 // Handler is the HTTP handler of every resource.
 func (s *Server) Handler() http.Handler { return s.echo }
@@ -182,6 +187,7 @@ func (s *Server) routes() *echo.Echo {
 		get("/artifacts", s.getArtifacts)
 		get("/artifacts/*", s.getArtifact)
 	}
+	s.vimRoutes(e)
 	return e
 }
 

@@ -14,6 +14,8 @@ import (
 	"syscall"
 
 	apiref "github.com/vnfpkgm/vnfpkgm/api-ref"
+	_ "github.com/vnfpkgm/vnfpkgm/vim/local"     // the "local" VIM type
+	_ "github.com/vnfpkgm/vnfpkgm/vim/openstack" // the "openstack" VIM type
 	"github.com/vnfpkgm/vnfpkgm/vnfpkgm"
 )
 

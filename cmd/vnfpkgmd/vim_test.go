@@ -1,0 +1,316 @@
+package main_test
+
+// The VIM resources (/vim/v1) against the real server and the local VIM.
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/vnfpkgm/vnfpkgm/internal/testenv"
+)
+
+const vims = "/vim/v1/vims"
+
+// sampleVNF returns the sample package and its kernel, skipping (failing
+// under CI) when they or QEMU are missing.
+func sampleVNF(t *testing.T, needQEMU bool) (zip, kernel string) {
+	t.Helper()
+	testenv.Command(t, "qemu-img", "qemu-utils")
+	if needQEMU {
+		testenv.Command(t, "qemu-system-x86_64", "qemu-system-x86")
+	}
+	dir := filepath.Join(testenv.RepoRoot(), "samples", "build")
+	zip, kernel = filepath.Join(dir, "sample-vnf.zip"), filepath.Join(dir, "vmlinuz")
+	for _, p := range []string{zip, kernel} {
+		if _, err := os.Stat(p); err != nil {
+			testenv.Missing(t, p, "run make samples")
+		}
+	}
+	return zip, kernel
+}
+
+func jsonBody(t *testing.T, v any) *bytes.Reader {
+	t.Helper()
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return bytes.NewReader(b)
+}
+
+func (s *server) post(t *testing.T, path string, v any) response {
+	t.Helper()
+	return s.do("POST", path, jsonBody(t, v), "Content-Type", "application/json")
+}
+
+// registerLocal registers a local VIM that boots images with kernel.
+func (s *server) registerLocal(t *testing.T, kernel string, extra map[string]any) map[string]any {
+	t.Helper()
+	req := map[string]any{"type": "local", "name": "lab", "options": map[string]any{"kernel": kernel, "powerdown_timeout": "5s"}}
+	for k, v := range extra {
+		req[k] = v
+	}
+	r := s.post(t, vims, req)
+	expectStatus(t, r, 201)
+	var v map[string]any
+	r.json(t, &v)
+	if id, _ := v["id"].(string); id == "" || r.header.Get("Location") != s.base+vims+"/"+id {
+		t.Fatalf("register: %v, Location %q", v, r.header.Get("Location"))
+	}
+	return v
+}
+
+func (s *server) usageState(t *testing.T, pkgID string) string {
+	t.Helper()
+	var info map[string]any
+	r := s.do("GET", pkgs+"/"+pkgID, nil)
+	expectStatus(t, r, 200)
+	r.json(t, &info)
+	st, _ := info["usageState"].(string)
+	return st
+}
+
+// qemuProcesses lists the QEMU processes whose command line names dir.
+func qemuProcesses(dir string) []string {
+	var out []string
+	cmdlines, _ := filepath.Glob("/proc/[0-9]*/cmdline")
+	for _, f := range cmdlines {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			continue
+		}
+		if bytes.Contains(b, []byte("qemu-system")) && bytes.Contains(b, []byte(dir)) {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+// TestVIMComputeLifecycle is the Done-when flow: onboard the sample,
+// register the local VIM, boot the VDU, see its marker, pause and resume,
+// IN_USE until it is terminated, then delete the package.
+func TestVIMComputeLifecycle(t *testing.T) {
+	zip, kernel := sampleVNF(t, true)
+	s := startServer(t, "")
+	t.Cleanup(func() {
+		if left := qemuProcesses(s.dir); len(left) > 0 {
+			t.Errorf("QEMU processes left: %v", left)
+		}
+	})
+	pkgID, info := s.onboard(t, zip)
+	if info["onboardingState"] != "ONBOARDED" {
+		t.Fatalf("sample package: %v\n%s", info, s.log)
+	}
+	v := s.registerLocal(t, kernel, nil)
+	vimID := v["id"].(string)
+	if v["default"] != true {
+		t.Fatalf("the first VIM is the default: %v", v)
+	}
+	base := vims + "/" + vimID
+
+	r := s.post(t, base+"/compute", map[string]any{"vnfPkgId": pkgID, "vduId": "VDU1", "name": "sample"})
+	expectStatus(t, r, 201)
+	var comp map[string]any
+	r.json(t, &comp)
+	compID, _ := comp["id"].(string)
+	if compID == "" || r.header.Get("Location") != s.base+base+"/compute/"+compID || comp["vduId"] != "VDU1" || comp["flavourId"] != "simple" {
+		t.Fatalf("allocate: %v (Location %q)", comp, r.header.Get("Location"))
+	}
+	compPath := base + "/compute/" + compID
+	terminated := false
+	t.Cleanup(func() {
+		if !terminated {
+			s.do("DELETE", compPath, nil)
+		}
+	})
+
+	// The image was registered on the way.
+	r = s.do("GET", base+"/software_images", nil)
+	expectStatus(t, r, 200)
+	var images []map[string]any
+	r.json(t, &images)
+	if len(images) != 1 || images[0]["vnfPkgId"] != pkgID || images[0]["softwareImageId"] != "VDU1" {
+		t.Fatalf("software images after allocation: %v", images)
+	}
+
+	if st := s.usageState(t, pkgID); st != "IN_USE" {
+		t.Fatalf("usageState with compute: %s", st)
+	}
+
+	// The guest's marker on the serial console.
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		r = s.do("GET", compPath+"/console", nil)
+		expectStatus(t, r, 200)
+		if !strings.HasPrefix(r.header.Get("Content-Type"), "text/plain") {
+			t.Fatalf("console Content-Type %q", r.header.Get("Content-Type"))
+		}
+		if bytes.Contains(r.body, []byte("VNFPKGM-SAMPLE-BOOTED")) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no marker on the console after 60 s:\n%s", r.body)
+		}
+		time.Sleep(500 * time.Millisecond)
+	}
+
+	state := func() string {
+		t.Helper()
+		r := s.do("GET", compPath, nil)
+		expectStatus(t, r, 200)
+		var c map[string]any
+		r.json(t, &c)
+		st, _ := c["state"].(string)
+		return st
+	}
+	if st := state(); st != "RUNNING" {
+		t.Fatalf("state after boot: %s", st)
+	}
+	operate := func(action string, want int) map[string]any {
+		t.Helper()
+		r := s.post(t, compPath+"/operate", map[string]any{"action": action})
+		expectStatus(t, r, want)
+		var c map[string]any
+		r.json(t, &c)
+		return c
+	}
+	if c := operate("pause", 200); c["state"] != "PAUSED" {
+		t.Fatalf("after pause: %v", c)
+	}
+	if st := state(); st != "PAUSED" {
+		t.Fatalf("state after pause: %s", st)
+	}
+	operate("levitate", 400) // no such action
+	if c := operate("resume", 200); c["state"] != "RUNNING" {
+		t.Fatalf("after resume: %v", c)
+	}
+
+	// IN_USE: the package cannot go, even disabled; nor can the VIM.
+	expectStatus(t, s.do("PATCH", pkgs+"/"+pkgID, strings.NewReader(`{"operationalState":"DISABLED"}`), "Content-Type", "application/json"), 200)
+	expectStatus(t, s.do("DELETE", pkgs+"/"+pkgID, nil), 409)
+	expectStatus(t, s.do("DELETE", base, nil), 409)
+
+	expectStatus(t, s.do("DELETE", compPath, nil), 204)
+	terminated = true
+	expectStatus(t, s.do("GET", compPath, nil), 404)
+	expectStatus(t, s.do("DELETE", compPath, nil), 404)
+	if st := s.usageState(t, pkgID); st != "NOT_IN_USE" {
+		t.Fatalf("usageState after terminate: %s", st)
+	}
+	if left := qemuProcesses(s.dir); len(left) > 0 {
+		t.Fatalf("QEMU still running after terminate: %v", left)
+	}
+	expectStatus(t, s.do("DELETE", pkgs+"/"+pkgID, nil), 204)
+	expectStatus(t, s.do("DELETE", base, nil), 204)
+	expectStatus(t, s.do("GET", base, nil), 404)
+}
+
+// TestVIMErrors covers registration and image errors, the secrecy of
+// credentials, idempotent image registration and auto-registration.
+func TestVIMErrors(t *testing.T) {
+	zip, kernel := sampleVNF(t, false)
+	s := startServer(t, "")
+
+	// Unknown type: 400 naming the known ones.
+	r := s.post(t, vims, map[string]any{"type": "vmware", "name": "x"})
+	expectStatus(t, r, 400)
+	if !strings.Contains(string(r.body), "local") || !strings.Contains(string(r.body), "openstack") {
+		t.Fatalf("unknown type does not name the known types: %s", r.body)
+	}
+	expectStatus(t, s.do("GET", vims+"/no-such-vim", nil), 404)
+
+	// Credentials are never echoed, nor logged.
+	const secret = "s3cr3t-Pa55w0rd"
+	first := s.registerLocal(t, kernel, map[string]any{"credentials": map[string]any{"password": secret}})
+	auto := s.registerLocal(t, kernel, map[string]any{"name": "auto", "autoRegisterImages": true, "default": true, "credentials": map[string]any{"token": secret}})
+	autoID := auto["id"].(string)
+	if auto["default"] != true || auto["autoRegisterImages"] != true {
+		t.Fatalf("second VIM: %v", auto)
+	}
+	for _, path := range []string{vims, vims + "/" + first["id"].(string), vims + "/" + autoID} {
+		r := s.do("GET", path, nil)
+		expectStatus(t, r, 200)
+		if bytes.Contains(r.body, []byte(secret)) || bytes.Contains(r.body, []byte("credentials")) {
+			t.Fatalf("GET %s echoes the credentials: %s", path, r.body)
+		}
+	}
+	r = s.do("GET", vims+"/"+first["id"].(string), nil)
+	var v map[string]any
+	r.json(t, &v)
+	if v["default"] != false {
+		t.Fatalf("the first VIM is no longer the default once another says default: %v", v)
+	}
+
+	// An unknown package: 404, for images and compute.
+	vimID := first["id"].(string)
+	expectStatus(t, s.post(t, vims+"/"+vimID+"/software_images", map[string]any{"vnfPkgId": "no-such-package", "softwareImageId": "VDU1"}), 404)
+	expectStatus(t, s.post(t, vims+"/"+vimID+"/compute", map[string]any{"vnfPkgId": "no-such-package", "vduId": "VDU1"}), 404)
+	expectStatus(t, s.post(t, vims+"/no-such-vim/software_images", map[string]any{"vnfPkgId": "x", "softwareImageId": "VDU1"}), 404)
+
+	// A package not onboarded yet: 409.
+	created := s.createPackage(t)
+	expectStatus(t, s.post(t, vims+"/"+vimID+"/software_images", map[string]any{"vnfPkgId": created, "softwareImageId": "VDU1"}), 409)
+
+	pkgID, info := s.onboard(t, zip)
+	if info["onboardingState"] != "ONBOARDED" {
+		t.Fatalf("sample package: %v", info)
+	}
+
+	// Auto-registration: the auto VIM receives the image.
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		r := s.do("GET", vims+"/"+autoID+"/software_images", nil)
+		expectStatus(t, r, 200)
+		var images []map[string]any
+		r.json(t, &images)
+		if len(images) == 1 && images[0]["vnfPkgId"] == pkgID && images[0]["softwareImageId"] == "VDU1" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the auto-registering VIM did not receive the image: %v\n%s", images, s.log)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+
+	// Unknown software image, VDU, flavour: 404.
+	base := vims + "/" + vimID
+	expectStatus(t, s.post(t, base+"/software_images", map[string]any{"vnfPkgId": pkgID, "softwareImageId": "nope"}), 404)
+	expectStatus(t, s.post(t, base+"/compute", map[string]any{"vnfPkgId": pkgID, "vduId": "nope"}), 404)
+	expectStatus(t, s.post(t, base+"/compute", map[string]any{"vnfPkgId": pkgID, "vduId": "VDU1", "flavourId": "nope"}), 404)
+
+	// Idempotent registration: 201, then 200 with the same record.
+	r = s.post(t, base+"/software_images", map[string]any{"vnfPkgId": pkgID, "softwareImageId": "VDU1"})
+	expectStatus(t, r, 201)
+	var im1, im2 map[string]any
+	r.json(t, &im1)
+	r = s.post(t, base+"/software_images", map[string]any{"vnfPkgId": pkgID, "softwareImageId": "VDU1"})
+	expectStatus(t, r, 200)
+	r.json(t, &im2)
+	if im1["id"] == nil || im1["id"] != im2["id"] || im1["vimImageId"] != im2["vimImageId"] {
+		t.Fatalf("second registration: %v, first %v", im2, im1)
+	}
+	r = s.do("GET", base+"/software_images", nil)
+	var images []map[string]any
+	r.json(t, &images)
+	if len(images) != 1 {
+		t.Fatalf("images after two registrations: %v", images)
+	}
+	imPath := base + "/software_images/" + im1["id"].(string)
+	expectStatus(t, s.do("GET", imPath, nil), 200)
+	expectStatus(t, s.do("DELETE", imPath, nil), 204)
+	expectStatus(t, s.do("GET", imPath, nil), 404)
+
+	// Operating an unknown compute: 404.
+	expectStatus(t, s.post(t, base+"/compute/nope/operate", map[string]any{"action": "pause"}), 404)
+
+	// The registered images never logged the credentials.
+	s.stop()
+	if bytes.Contains(s.log.Bytes(), []byte(secret)) {
+		t.Fatalf("the log holds the credentials")
+	}
+}

@@ -1,0 +1,109 @@
+package storage
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+)
+
+func TestVIMDefault(t *testing.T) {
+	ctx := context.Background()
+	db := openTest(t)
+	c := useClock(db)
+	a := &VIM{Name: "a", Type: "local"}
+	if err := db.CreateVIM(ctx, a); err != nil {
+		t.Fatal(err)
+	}
+	c.t = c.t.Add(time.Second)
+	b := &VIM{Name: "b", Type: "local"}
+	if err := db.CreateVIM(ctx, b); err != nil {
+		t.Fatal(err)
+	}
+	c.t = c.t.Add(time.Second)
+	d := &VIM{Name: "d", Type: "local", IsDefault: true}
+	if err := db.CreateVIM(ctx, d); err != nil {
+		t.Fatal(err)
+	}
+	defaults := func() []string {
+		vs, err := db.ListVIMs(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []string
+		for _, v := range vs {
+			if v.IsDefault {
+				out = append(out, v.Name)
+			}
+		}
+		return out
+	}
+	if got := defaults(); len(got) != 1 || got[0] != "d" {
+		t.Fatalf("defaults %v, want [d]", got)
+	}
+	if _, err := db.DeleteVIM(ctx, d.ID); err != nil {
+		t.Fatal(err)
+	}
+	if got := defaults(); len(got) != 1 || got[0] != "a" {
+		t.Fatalf("defaults after deleting the default %v, want [a]", got)
+	}
+}
+
+func TestVIMComputeUsageState(t *testing.T) {
+	ctx := context.Background()
+	db := openTest(t)
+	p := mustCreate(t, db, &Package{OnboardingState: OnboardingOnboarded, OperationalState: OperationalEnabled, UsageState: UsageNotInUse, VnfdID: "v1"})
+	v := &VIM{Name: "a", Type: "local"}
+	if err := db.CreateVIM(ctx, v); err != nil {
+		t.Fatal(err)
+	}
+	usage := func() string {
+		got, err := db.GetPackage(ctx, p.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return got.UsageState
+	}
+	expect := Expect{OnboardingState: []string{OnboardingOnboarded}}
+	c1 := &VIMCompute{VimID: v.ID, PackageID: p.ID, VduID: "VDU1"}
+	c2 := &VIMCompute{VimID: v.ID, PackageID: p.ID, VduID: "VDU1"}
+	for _, c := range []*VIMCompute{c1, c2} {
+		if err := db.ReserveVIMCompute(ctx, c, expect); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if u := usage(); u != UsageInUse {
+		t.Fatalf("usage with compute %s", u)
+	}
+	if _, err := db.DeleteVIM(ctx, v.ID); !errors.Is(err, ErrConflict) {
+		t.Fatalf("deleting a VIM with compute: %v, want ErrConflict", err)
+	}
+	if err := db.DeleteVIMCompute(ctx, c1.ID); err != nil {
+		t.Fatal(err)
+	}
+	if u := usage(); u != UsageInUse {
+		t.Fatalf("usage with one compute left %s", u)
+	}
+	if err := db.DeleteVIMCompute(ctx, c2.ID); err != nil {
+		t.Fatal(err)
+	}
+	if u := usage(); u != UsageNotInUse {
+		t.Fatalf("usage after the last compute %s", u)
+	}
+	// A package in the wrong state gets no compute and stays as it was.
+	bad := Expect{OnboardingState: []string{OnboardingCreated}}
+	if err := db.ReserveVIMCompute(ctx, &VIMCompute{VimID: v.ID, PackageID: p.ID}, bad); !errors.Is(err, ErrConflict) {
+		t.Fatalf("reserve with a failing precondition: %v", err)
+	}
+	if u := usage(); u != UsageNotInUse {
+		t.Fatalf("usage after a refused reservation %s", u)
+	}
+	// Image records: one per (VIM, package, image).
+	im := &VIMImage{VimID: v.ID, PackageID: p.ID, SoftwareImageID: "VDU1", VimImageID: "x"}
+	if err := db.CreateVIMImage(ctx, im); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.CreateVIMImage(ctx, &VIMImage{VimID: v.ID, PackageID: p.ID, SoftwareImageID: "VDU1", VimImageID: "y"}); !errors.Is(err, ErrConflict) {
+		t.Fatalf("duplicate image record: %v, want ErrConflict", err)
+	}
+}

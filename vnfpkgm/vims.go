@@ -1,0 +1,840 @@
+package vnfpkgm
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/labstack/echo/v4"
+
+	"github.com/vnfpkgm/vnfpkgm/storage"
+	"github.com/vnfpkgm/vnfpkgm/vim"
+	"github.com/vnfpkgm/vnfpkgm/vnfpkgm/sol013"
+)
+
+// VIMBasePath is the URI prefix of the VIM resources.
+const VIMBasePath = "/vim/v1"
+
+// vimState is the server's VIM driver state: open drivers by VIM id and
+// locks serialising the registration of one image.
+type vimState struct {
+	mu      sync.Mutex
+	drivers map[string]vim.Driver
+	keys    map[string]*sync.Mutex
+}
+
+// vimRoutes registers the VIM resources.
+func (s *Server) vimRoutes(e *echo.Echo) {
+	g := e.Group(VIMBasePath)
+	g.POST("/vims", s.registerVIM)
+	g.GET("/vims", s.listVIMs)
+	g.GET("/vims/:vimId", s.showVIM)
+	g.DELETE("/vims/:vimId", s.deleteVIM)
+	g.POST("/vims/:vimId/software_images", s.registerSoftwareImage)
+	g.GET("/vims/:vimId/software_images", s.listSoftwareImages)
+	g.GET("/vims/:vimId/software_images/:id", s.showSoftwareImage)
+	g.DELETE("/vims/:vimId/software_images/:id", s.deleteSoftwareImage)
+	g.POST("/vims/:vimId/compute", s.allocateCompute)
+	g.GET("/vims/:vimId/compute", s.listCompute)
+	g.GET("/vims/:vimId/compute/:id", s.showCompute)
+	g.DELETE("/vims/:vimId/compute/:id", s.terminateCompute)
+	g.POST("/vims/:vimId/compute/:id/operate", s.operateCompute)
+	g.GET("/vims/:vimId/compute/:id/console", s.computeConsole)
+}
+
+// vimError maps the typed errors of the VIM layer to ProblemDetails.
+func vimError(err error, what string) error {
+	status := 0
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, vim.ErrChecksum):
+		status = http.StatusUnprocessableEntity
+	case errors.Is(err, vim.ErrNotFound):
+		status = http.StatusNotFound
+	case errors.Is(err, vim.ErrConflict), errors.Is(err, vim.ErrNotSupported):
+		status = http.StatusConflict
+	case errors.Is(err, vim.ErrUnavailable):
+		status = http.StatusServiceUnavailable
+	case errors.Is(err, vim.ErrAuth):
+		status = http.StatusBadGateway
+	case errors.Is(err, vim.ErrInvalid):
+		status = http.StatusBadRequest
+	default:
+		var pd *sol013.ProblemDetails
+		if errors.As(err, &pd) {
+			return pd
+		}
+		return fmt.Errorf("%s: %w", what, err)
+	}
+	return sol013.Problemf(status, "%s: %v", what, err)
+}
+
+// stringMap turns a JSON object of scalars into the string map a driver
+// takes: strings as they are, other values in their JSON form.
+func stringMap(name string, m map[string]any) (map[string]string, error) {
+	if m == nil {
+		return nil, nil
+	}
+	out := make(map[string]string, len(m))
+	for k, v := range m {
+		switch x := v.(type) {
+		case string:
+			out[k] = x
+		case map[string]any, []any:
+			return nil, sol013.Problemf(http.StatusBadRequest, "%s.%s must be a string, number or boolean", name, k)
+		case nil:
+		default:
+			b, _ := json.Marshal(x)
+			out[k] = string(b)
+		}
+	}
+	return out, nil
+}
+
+func decodeStrings(j storage.JSON) map[string]string {
+	var m map[string]string
+	decode(j, &m)
+	return m
+}
+
+// driverConfig is the driver configuration of a VIM row.
+func (s *Server) driverConfig(v *storage.VIM) vim.Config {
+	return vim.Config{
+		Name: v.Name, Endpoint: v.Endpoint,
+		Credentials: decodeStrings(v.Credentials),
+		Options:     decodeStrings(v.Options),
+		DataDir:     filepath.Join(s.cfg.DataDir, "vims", v.ID),
+	}
+}
+
+// driver returns the open driver of a VIM, opening it on first use.
+func (s *Server) driver(ctx context.Context, v *storage.VIM) (vim.Driver, error) {
+	s.vims.mu.Lock()
+	defer s.vims.mu.Unlock()
+	if d, ok := s.vims.drivers[v.ID]; ok {
+		return d, nil
+	}
+	d, err := vim.Open(ctx, v.Type, s.driverConfig(v))
+	if err != nil {
+		return nil, vimError(err, "opening VIM "+v.ID)
+	}
+	if s.vims.drivers == nil {
+		s.vims.drivers = map[string]vim.Driver{}
+	}
+	s.vims.drivers[v.ID] = d
+	return d, nil
+}
+
+// closeDrivers closes every open driver.
+func (s *Server) closeDrivers() {
+	s.vims.mu.Lock()
+	defer s.vims.mu.Unlock()
+	for id, d := range s.vims.drivers {
+		d.Close()
+		delete(s.vims.drivers, id)
+	}
+}
+
+// keyLock locks a named key (one image registration at a time per key).
+func (s *Server) keyLock(key string) func() {
+	s.vims.mu.Lock()
+	if s.vims.keys == nil {
+		s.vims.keys = map[string]*sync.Mutex{}
+	}
+	m, ok := s.vims.keys[key]
+	if !ok {
+		m = &sync.Mutex{}
+		s.vims.keys[key] = m
+	}
+	s.vims.mu.Unlock()
+	m.Lock()
+	return m.Unlock
+}
+
+// ---- representations ----
+
+type vimInfo struct {
+	ID                 string            `json:"id"`
+	Type               string            `json:"type"`
+	Name               string            `json:"name"`
+	Endpoint           string            `json:"endpoint,omitempty"`
+	Options            map[string]string `json:"options,omitempty"`
+	Default            bool              `json:"default"`
+	AutoRegisterImages bool              `json:"autoRegisterImages"`
+	CreatedAt          time.Time         `json:"createdAt"`
+	Links              map[string]Link   `json:"_links"`
+}
+
+func vimHref(c echo.Context, vimID string, rest ...string) string {
+	return apiRoot(c) + VIMBasePath + "/vims/" + strings.Join(append([]string{vimID}, rest...), "/")
+}
+
+// toVIMInfo never includes the credentials.
+func toVIMInfo(c echo.Context, v *storage.VIM) vimInfo {
+	return vimInfo{
+		ID: v.ID, Type: v.Type, Name: v.Name, Endpoint: v.Endpoint,
+		Options: decodeStrings(v.Options), Default: v.IsDefault, AutoRegisterImages: v.AutoRegisterImages,
+		CreatedAt: v.CreatedAt,
+		Links: map[string]Link{
+			"self":           {vimHref(c, v.ID)},
+			"softwareImages": {vimHref(c, v.ID, "software_images")},
+			"compute":        {vimHref(c, v.ID, "compute")},
+		},
+	}
+}
+
+type vimImageInfo struct {
+	ID              string          `json:"id"`
+	VimID           string          `json:"vimId"`
+	VnfPkgID        string          `json:"vnfPkgId"`
+	SoftwareImageID string          `json:"softwareImageId"`
+	VimImageID      string          `json:"vimImageId"`
+	Image           storage.JSON    `json:"image,omitempty"`
+	CreatedAt       time.Time       `json:"createdAt"`
+	Links           map[string]Link `json:"_links"`
+}
+
+func toVIMImageInfo(c echo.Context, im *storage.VIMImage) vimImageInfo {
+	return vimImageInfo{
+		ID: im.ID, VimID: im.VimID, VnfPkgID: im.PackageID, SoftwareImageID: im.SoftwareImageID,
+		VimImageID: im.VimImageID, Image: im.Image, CreatedAt: im.CreatedAt,
+		Links: map[string]Link{"self": {vimHref(c, im.VimID, "software_images", im.ID)}},
+	}
+}
+
+type computeInfo struct {
+	ID           string          `json:"id"`
+	VimID        string          `json:"vimId"`
+	VnfPkgID     string          `json:"vnfPkgId"`
+	VduID        string          `json:"vduId"`
+	FlavourID    string          `json:"flavourId"`
+	Name         string          `json:"name"`
+	VimComputeID string          `json:"vimComputeId"`
+	VimImageID   string          `json:"vimImageId"`
+	VimFlavourID string          `json:"vimFlavourId"`
+	State        string          `json:"state,omitempty"`
+	Detail       string          `json:"detail,omitempty"`
+	CreatedAt    time.Time       `json:"createdAt"`
+	Links        map[string]Link `json:"_links"`
+}
+
+func toComputeInfo(c echo.Context, r *storage.VIMCompute, vc *vim.Compute) computeInfo {
+	info := computeInfo{
+		ID: r.ID, VimID: r.VimID, VnfPkgID: r.PackageID, VduID: r.VduID, FlavourID: r.FlavourID,
+		Name: r.Name, VimComputeID: r.VimComputeID, VimImageID: r.VimImageID, VimFlavourID: r.VimFlavourID,
+		CreatedAt: r.CreatedAt,
+		Links: map[string]Link{
+			"self":    {vimHref(c, r.VimID, "compute", r.ID)},
+			"operate": {vimHref(c, r.VimID, "compute", r.ID, "operate")},
+			"console": {vimHref(c, r.VimID, "compute", r.ID, "console")},
+		},
+	}
+	if vc != nil {
+		info.State, info.Detail = vc.State, vc.Detail
+	}
+	return info
+}
+
+// ---- VIMs ----
+
+func (s *Server) findVIM(c echo.Context) (*storage.VIM, error) {
+	id := pathParam(c, "vimId")
+	v, err := s.db.GetVIM(c.Request().Context(), id)
+	if err != nil {
+		return nil, storageError(err, "VIM "+id)
+	}
+	return v, nil
+}
+
+// registerVIM is POST /vims. The driver is opened before the VIM is
+// stored, so a VIM that cannot be opened is not registered.
+func (s *Server) registerVIM(c echo.Context) error {
+	var req struct {
+		Type               string         `json:"type"`
+		Name               string         `json:"name"`
+		Endpoint           string         `json:"endpoint"`
+		Credentials        map[string]any `json:"credentials"`
+		Options            map[string]any `json:"options"`
+		Default            bool           `json:"default"`
+		AutoRegisterImages bool           `json:"autoRegisterImages"`
+	}
+	if err := readJSON(c, &req); err != nil {
+		return err
+	}
+	known := vim.Types()
+	found := false
+	for _, t := range known {
+		found = found || t == req.Type
+	}
+	if !found {
+		return sol013.Problemf(http.StatusBadRequest, "type %q is not a known VIM type (known: %s)", req.Type, strings.Join(known, ", ")).
+			With("knownTypes", known)
+	}
+	creds, err := stringMap("credentials", req.Credentials)
+	if err != nil {
+		return err
+	}
+	opts, err := stringMap("options", req.Options)
+	if err != nil {
+		return err
+	}
+	v := &storage.VIM{
+		ID: uuid.NewString(), Type: req.Type, Name: req.Name, Endpoint: req.Endpoint,
+		IsDefault: req.Default, AutoRegisterImages: req.AutoRegisterImages,
+	}
+	if v.Name == "" {
+		v.Name = req.Type
+	}
+	if creds != nil {
+		v.Credentials = storage.MustJSON(creds)
+	}
+	if opts != nil {
+		v.Options = storage.MustJSON(opts)
+	}
+	ctx := c.Request().Context()
+	if _, err := s.driver(ctx, v); err != nil {
+		return err
+	}
+	if err := s.db.CreateVIM(ctx, v); err != nil {
+		s.forgetDriver(v.ID)
+		return err
+	}
+	s.log.Info("VIM registered", "vim", v.ID, "type", v.Type, "name", v.Name, "default", v.IsDefault)
+	c.Response().Header().Set(echo.HeaderLocation, vimHref(c, v.ID))
+	return c.JSON(http.StatusCreated, toVIMInfo(c, v))
+}
+
+func (s *Server) forgetDriver(id string) {
+	s.vims.mu.Lock()
+	defer s.vims.mu.Unlock()
+	if d, ok := s.vims.drivers[id]; ok {
+		d.Close()
+		delete(s.vims.drivers, id)
+	}
+}
+
+func (s *Server) listVIMs(c echo.Context) error {
+	vs, err := s.db.ListVIMs(c.Request().Context())
+	if err != nil {
+		return err
+	}
+	out := make([]vimInfo, 0, len(vs))
+	for i := range vs {
+		out = append(out, toVIMInfo(c, &vs[i]))
+	}
+	return c.JSON(http.StatusOK, out)
+}
+
+func (s *Server) showVIM(c echo.Context) error {
+	v, err := s.findVIM(c)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, toVIMInfo(c, v))
+}
+
+// deleteVIM is DELETE /vims/{vimId}: 409 while it has compute; the images
+// registered are deleted from the VIM (best effort).
+func (s *Server) deleteVIM(c echo.Context) error {
+	ctx := c.Request().Context()
+	v, err := s.findVIM(c)
+	if err != nil {
+		return err
+	}
+	images, err := s.db.DeleteVIM(ctx, v.ID)
+	if err != nil {
+		return storageError(err, "VIM "+v.ID)
+	}
+	if d, err := s.driver(ctx, v); err == nil {
+		done := map[string]bool{}
+		for _, im := range images {
+			if done[im.VimImageID] {
+				continue
+			}
+			done[im.VimImageID] = true
+			if err := d.DeleteImage(ctx, im.VimImageID); err != nil {
+				s.log.Warn("VIM image left behind", "vim", v.ID, "image", im.VimImageID, "error", err)
+			}
+		}
+	}
+	s.forgetDriver(v.ID)
+	return c.NoContent(http.StatusNoContent)
+}
+
+// ---- software images ----
+
+// registerImage registers software image swID of package p with VIM v,
+// unless it already is: the existing record is returned with created false.
+func (s *Server) registerImage(ctx context.Context, v *storage.VIM, p *storage.Package, swID string) (*storage.VIMImage, bool, error) {
+	unlock := s.keyLock(v.ID + "/" + p.ID + "/" + swID)
+	defer unlock()
+	if im, err := s.db.FindVIMImage(ctx, v.ID, p.ID, swID); err == nil {
+		return im, false, nil
+	} else if !errors.Is(err, storage.ErrNotFound) {
+		return nil, false, err
+	}
+	if p.OnboardingState != storage.OnboardingOnboarded {
+		return nil, false, sol013.Problemf(http.StatusConflict, "VNF package %s is %s, not ONBOARDED", p.ID, p.OnboardingState)
+	}
+	var images []SoftwareImageInfo
+	decode(p.SoftwareImages, &images)
+	var sw *SoftwareImageInfo
+	for i := range images {
+		if images[i].ID == swID {
+			sw = &images[i]
+		}
+	}
+	if sw == nil {
+		return nil, false, sol013.Problemf(http.StatusNotFound, "VNF package %s has no software image %q", p.ID, swID)
+	}
+	if sw.ImagePath == "" {
+		return nil, false, sol013.Problemf(http.StatusConflict, "software image %s of VNF package %s is external (%s): only images inside the package can be registered", swID, p.ID, sw.ImageURI)
+	}
+	d, err := s.driver(ctx, v)
+	if err != nil {
+		return nil, false, err
+	}
+	if err := vim.Require(ctx, d, vim.CapImages); err != nil {
+		return nil, false, vimError(err, "VIM "+v.ID)
+	}
+	a, obj, err := s.openArchive(ctx, p)
+	if err != nil {
+		return nil, false, err
+	}
+	defer obj.Close()
+	f, err := a.Open(sw.ImagePath)
+	if err != nil {
+		return nil, false, fmt.Errorf("opening %s in package %s: %w", sw.ImagePath, p.ID, err)
+	}
+	defer f.Close()
+	img, err := d.AddImage(ctx, vim.ImageSpec{
+		Name: sw.Name, Version: sw.Version,
+		ContainerFormat: strings.ToLower(sw.ContainerFormat), DiskFormat: strings.ToLower(sw.DiskFormat),
+		MinDisk: sw.MinDisk, MinRAM: sw.MinRAM, Size: sw.Size,
+		Checksum: vim.Checksum{Algorithm: sw.Checksum.Algorithm, Hash: sw.Checksum.Hash},
+		Content:  f,
+		Labels:   map[string]string{"vnfPkgId": p.ID, "softwareImageId": swID},
+	})
+	if err != nil {
+		return nil, false, vimError(err, fmt.Sprintf("adding software image %s of package %s to VIM %s", swID, p.ID, v.ID))
+	}
+	rec := &storage.VIMImage{VimID: v.ID, PackageID: p.ID, SoftwareImageID: swID, VimImageID: img.ID, Image: storage.MustJSON(img)}
+	if err := s.db.CreateVIMImage(ctx, rec); err != nil {
+		return nil, false, err
+	}
+	s.log.Info("software image registered", "vim", v.ID, "package", p.ID, "softwareImage", swID, "vimImage", img.ID)
+	return rec, true, nil
+}
+
+func (s *Server) registerSoftwareImage(c echo.Context) error {
+	var req struct {
+		VnfPkgID        string `json:"vnfPkgId"`
+		SoftwareImageID string `json:"softwareImageId"`
+	}
+	if err := readJSON(c, &req); err != nil {
+		return err
+	}
+	if req.VnfPkgID == "" || req.SoftwareImageID == "" {
+		return sol013.NewProblem(http.StatusBadRequest, "vnfPkgId and softwareImageId are required")
+	}
+	v, err := s.findVIM(c)
+	if err != nil {
+		return err
+	}
+	ctx := c.Request().Context()
+	p, err := s.db.GetPackage(ctx, req.VnfPkgID)
+	if err != nil {
+		return storageError(err, "VNF package "+req.VnfPkgID)
+	}
+	rec, created, err := s.registerImage(ctx, v, p, req.SoftwareImageID)
+	if err != nil {
+		return err
+	}
+	info := toVIMImageInfo(c, rec)
+	c.Response().Header().Set(echo.HeaderLocation, info.Links["self"].Href)
+	if !created {
+		return c.JSON(http.StatusOK, info)
+	}
+	return c.JSON(http.StatusCreated, info)
+}
+
+func (s *Server) listSoftwareImages(c echo.Context) error {
+	v, err := s.findVIM(c)
+	if err != nil {
+		return err
+	}
+	ims, err := s.db.ListVIMImages(c.Request().Context(), v.ID)
+	if err != nil {
+		return err
+	}
+	out := make([]vimImageInfo, 0, len(ims))
+	for i := range ims {
+		out = append(out, toVIMImageInfo(c, &ims[i]))
+	}
+	return c.JSON(http.StatusOK, out)
+}
+
+func (s *Server) showSoftwareImage(c echo.Context) error {
+	v, err := s.findVIM(c)
+	if err != nil {
+		return err
+	}
+	id := pathParam(c, "id")
+	im, err := s.db.GetVIMImage(c.Request().Context(), v.ID, id)
+	if err != nil {
+		return storageError(err, "software image "+id+" of VIM "+v.ID)
+	}
+	return c.JSON(http.StatusOK, toVIMImageInfo(c, im))
+}
+
+// deleteSoftwareImage removes the record, and the image from the VIM
+// unless another record names the same VIM image; 409 while compute of
+// the VIM uses it.
+func (s *Server) deleteSoftwareImage(c echo.Context) error {
+	ctx := c.Request().Context()
+	v, err := s.findVIM(c)
+	if err != nil {
+		return err
+	}
+	id := pathParam(c, "id")
+	im, shared, err := s.db.DeleteVIMImage(ctx, v.ID, id)
+	if err != nil {
+		return storageError(err, "software image "+id+" of VIM "+v.ID)
+	}
+	if !shared {
+		d, err := s.driver(ctx, v)
+		if err == nil {
+			err = d.DeleteImage(ctx, im.VimImageID)
+		}
+		if err != nil {
+			s.log.Warn("VIM image left behind", "vim", v.ID, "image", im.VimImageID, "error", err)
+		}
+	}
+	return c.NoContent(http.StatusNoContent)
+}
+
+// autoRegisterImages gives the images of a package just onboarded to every
+// VIM registered with autoRegisterImages. Failures are logged only.
+func (s *Server) autoRegisterImages(ctx context.Context, pkgID string) {
+	vs, err := s.db.AutoRegisterVIMs(ctx)
+	if err != nil || len(vs) == 0 {
+		if err != nil {
+			s.log.Warn("auto-registering images: listing VIMs", "package", pkgID, "error", err)
+		}
+		return
+	}
+	p, err := s.db.GetPackage(ctx, pkgID)
+	if err != nil {
+		s.log.Warn("auto-registering images: reading the package", "package", pkgID, "error", err)
+		return
+	}
+	var images []SoftwareImageInfo
+	decode(p.SoftwareImages, &images)
+	for i := range vs {
+		for _, im := range images {
+			if im.ImagePath == "" {
+				continue
+			}
+			if _, _, err := s.registerImage(ctx, &vs[i], p, im.ID); err != nil {
+				s.log.Warn("auto-registering a software image failed", "vim", vs[i].ID, "package", pkgID, "softwareImage", im.ID, "error", err)
+			}
+		}
+	}
+}
+
+// ---- compute ----
+
+func (s *Server) findCompute(c echo.Context) (*storage.VIM, *storage.VIMCompute, vim.Driver, error) {
+	v, err := s.findVIM(c)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	id := pathParam(c, "id")
+	rec, err := s.db.GetVIMCompute(c.Request().Context(), v.ID, id)
+	if err != nil {
+		return nil, nil, nil, storageError(err, "compute "+id+" of VIM "+v.ID)
+	}
+	d, err := s.driver(c.Request().Context(), v)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	return v, rec, d, nil
+}
+
+// defaultMemory is the memory of a VDU whose VNFD gives none.
+const defaultMemory = 512 << 20
+
+// allocateCompute is POST /vims/{vimId}/compute: the VDU's image is
+// registered if needed, a flavour made from its virtual_compute, the
+// package put IN_USE and the compute allocated.
+func (s *Server) allocateCompute(c echo.Context) error {
+	var req struct {
+		VnfPkgID  string `json:"vnfPkgId"`
+		VduID     string `json:"vduId"`
+		FlavourID string `json:"flavourId"`
+		Name      string `json:"name"`
+	}
+	if err := readJSON(c, &req); err != nil {
+		return err
+	}
+	if req.VnfPkgID == "" || req.VduID == "" {
+		return sol013.NewProblem(http.StatusBadRequest, "vnfPkgId and vduId are required")
+	}
+	v, err := s.findVIM(c)
+	if err != nil {
+		return err
+	}
+	ctx := c.Request().Context()
+	p, err := s.db.GetPackage(ctx, req.VnfPkgID)
+	if err != nil {
+		return storageError(err, "VNF package "+req.VnfPkgID)
+	}
+	if p.OnboardingState != storage.OnboardingOnboarded || p.OperationalState != storage.OperationalEnabled {
+		return sol013.Problemf(http.StatusConflict, "VNF package %s is %s and %s: compute needs an ONBOARDED, ENABLED package", p.ID, p.OnboardingState, p.OperationalState)
+	}
+	d, err := s.driver(ctx, v)
+	if err != nil {
+		return err
+	}
+	if err := vim.Require(ctx, d, vim.CapImages, vim.CapFlavors, vim.CapCompute); err != nil {
+		return vimError(err, "VIM "+v.ID)
+	}
+	vdu, flavourID, err := s.findVDU(ctx, p, req.FlavourID, req.VduID)
+	if err != nil {
+		return err
+	}
+	if vdu.SoftwareImage == "" {
+		return sol013.Problemf(http.StatusConflict, "VDU %s of VNF package %s has no software image", vdu.ID, p.ID)
+	}
+	img, _, err := s.registerImage(ctx, v, p, vdu.SoftwareImage)
+	if err != nil {
+		return err
+	}
+	var images []SoftwareImageInfo
+	decode(p.SoftwareImages, &images)
+	spec := vim.FlavourSpec{Name: p.ID + "-" + vdu.ID, VCPUs: max(vdu.NumVirtualCPU, 1), MemoryBytes: vdu.MemoryBytes}
+	for _, im := range images {
+		if im.ID == vdu.SoftwareImage {
+			spec.DiskBytes = im.MinDisk
+			if spec.MemoryBytes == 0 {
+				spec.MemoryBytes = im.MinRAM
+			}
+		}
+	}
+	if spec.MemoryBytes <= 0 {
+		spec.MemoryBytes = defaultMemory
+	}
+	fl, err := d.CreateFlavour(ctx, spec)
+	if err != nil {
+		return vimError(err, "creating a flavour in VIM "+v.ID)
+	}
+	name := req.Name
+	if name == "" {
+		name = vdu.ID
+	}
+	rec := &storage.VIMCompute{
+		VimID: v.ID, PackageID: p.ID, VduID: vdu.ID, FlavourID: flavourID, Name: name,
+		VimImageID: img.VimImageID, VimFlavourID: fl.ID,
+	}
+	err = s.db.ReserveVIMCompute(ctx, rec, storage.Expect{
+		OnboardingState:  []string{storage.OnboardingOnboarded},
+		OperationalState: []string{storage.OperationalEnabled},
+	})
+	if err != nil {
+		s.deleteFlavour(d, v.ID, fl.ID)
+		return storageError(err, "VNF package "+p.ID)
+	}
+	vc, err := d.AllocateCompute(ctx, vim.ComputeSpec{
+		Name: name, ImageID: img.VimImageID, FlavourID: fl.ID,
+		Labels: map[string]string{"vnfPkgId": p.ID, "vduId": vdu.ID, "computeId": rec.ID},
+	})
+	if err == nil {
+		err = s.db.SetVIMComputeID(ctx, rec.ID, vc.ID)
+		if err != nil {
+			if terr := d.TerminateCompute(context.WithoutCancel(ctx), vc.ID); terr != nil {
+				s.log.Error("compute left running", "vim", v.ID, "compute", vc.ID, "error", terr)
+			}
+		}
+	}
+	if err != nil {
+		s.deleteFlavour(d, v.ID, fl.ID)
+		if derr := s.db.DeleteVIMCompute(context.WithoutCancel(ctx), rec.ID); derr != nil {
+			s.log.Error("removing the record of a failed allocation", "compute", rec.ID, "error", derr)
+		}
+		return vimError(err, "allocating compute in VIM "+v.ID)
+	}
+	rec.VimComputeID = vc.ID
+	s.log.Info("compute allocated", "vim", v.ID, "compute", rec.ID, "vimCompute", vc.ID, "package", p.ID, "vdu", vdu.ID)
+	info := toComputeInfo(c, rec, vc)
+	c.Response().Header().Set(echo.HeaderLocation, info.Links["self"].Href)
+	return c.JSON(http.StatusCreated, info)
+}
+
+func (s *Server) deleteFlavour(d vim.Driver, vimID, id string) {
+	if err := d.DeleteFlavour(context.Background(), id); err != nil {
+		s.log.Warn("VIM flavour left behind", "vim", vimID, "flavour", id, "error", err)
+	}
+}
+
+// findVDU processes the package's VNFD again and returns the VDU of the
+// deployment flavour (the first when flavourID is empty).
+func (s *Server) findVDU(ctx context.Context, p *storage.Package, flavourID, vduID string) (*ReportVDU, string, error) {
+	obj, err := s.openContent(ctx, p)
+	if err != nil {
+		return nil, "", err
+	}
+	defer obj.Close()
+	rep, err := ValidatePackage(ctx, obj, obj.Size(), ValidateOptions{Limits: s.cfg.Limits})
+	if err != nil {
+		return nil, "", err
+	}
+	if len(rep.Flavours) == 0 {
+		return nil, "", sol013.Problemf(http.StatusConflict, "the VNFD of package %s has no deployment flavour", p.ID)
+	}
+	fl := &rep.Flavours[0]
+	if flavourID != "" {
+		fl = nil
+		for i := range rep.Flavours {
+			if rep.Flavours[i].ID == flavourID {
+				fl = &rep.Flavours[i]
+			}
+		}
+		if fl == nil {
+			return nil, "", sol013.Problemf(http.StatusNotFound, "the VNFD of package %s has no deployment flavour %q", p.ID, flavourID)
+		}
+	}
+	for i := range fl.VDUs {
+		if fl.VDUs[i].ID == vduID {
+			return &fl.VDUs[i], fl.ID, nil
+		}
+	}
+	return nil, "", sol013.Problemf(http.StatusNotFound, "deployment flavour %s of package %s has no VDU %q", fl.ID, p.ID, vduID)
+}
+
+func (s *Server) listCompute(c echo.Context) error {
+	v, err := s.findVIM(c)
+	if err != nil {
+		return err
+	}
+	recs, err := s.db.ListVIMComputes(c.Request().Context(), v.ID)
+	if err != nil {
+		return err
+	}
+	out := make([]computeInfo, 0, len(recs))
+	for i := range recs {
+		out = append(out, toComputeInfo(c, &recs[i], nil))
+	}
+	return c.JSON(http.StatusOK, out)
+}
+
+// showCompute reads the record and the compute's state from the VIM.
+func (s *Server) showCompute(c echo.Context) error {
+	_, rec, d, err := s.findCompute(c)
+	if err != nil {
+		return err
+	}
+	if rec.VimComputeID == "" {
+		return c.JSON(http.StatusOK, toComputeInfo(c, rec, &vim.Compute{State: vim.StateBuilding, Detail: "being allocated"}))
+	}
+	vc, err := d.QueryCompute(c.Request().Context(), rec.VimComputeID)
+	if errors.Is(err, vim.ErrNotFound) {
+		vc, err = &vim.Compute{State: vim.StateError, Detail: "the VIM no longer has this compute"}, nil
+	}
+	if err != nil {
+		return vimError(err, "compute "+rec.ID)
+	}
+	return c.JSON(http.StatusOK, toComputeInfo(c, rec, vc))
+}
+
+// terminateCompute is DELETE: terminate in the VIM (idempotent there),
+// drop the flavour and the record; the package is NOT_IN_USE again after
+// its last compute.
+func (s *Server) terminateCompute(c echo.Context) error {
+	v, rec, d, err := s.findCompute(c)
+	if err != nil {
+		return err
+	}
+	ctx := c.Request().Context()
+	if rec.VimComputeID == "" {
+		return sol013.Problemf(http.StatusConflict, "compute %s is still being allocated", rec.ID)
+	}
+	if err := d.TerminateCompute(ctx, rec.VimComputeID); err != nil {
+		return vimError(err, "terminating compute "+rec.ID)
+	}
+	s.deleteFlavour(d, v.ID, rec.VimFlavourID)
+	if err := s.db.DeleteVIMCompute(ctx, rec.ID); err != nil {
+		return storageError(err, "compute "+rec.ID)
+	}
+	s.log.Info("compute terminated", "vim", v.ID, "compute", rec.ID, "vimCompute", rec.VimComputeID)
+	return c.NoContent(http.StatusNoContent)
+}
+
+var actionCaps = map[string]vim.Capability{
+	vim.ActionStart: vim.CapStart, vim.ActionStop: vim.CapStop, vim.ActionPause: vim.CapPause,
+	vim.ActionResume: vim.CapResume, vim.ActionReboot: vim.CapReboot,
+}
+
+// operateCompute is POST .../operate {action}: an unknown action is 400,
+// one the VIM cannot do 409, both before anything changes.
+func (s *Server) operateCompute(c echo.Context) error {
+	var req struct {
+		Action string `json:"action"`
+	}
+	if err := readJSON(c, &req); err != nil {
+		return err
+	}
+	capability, ok := actionCaps[req.Action]
+	if !ok {
+		return sol013.Problemf(http.StatusBadRequest, "action %q is not one of start, stop, pause, resume, reboot", req.Action)
+	}
+	_, rec, d, err := s.findCompute(c)
+	if err != nil {
+		return err
+	}
+	ctx := c.Request().Context()
+	if rec.VimComputeID == "" {
+		return sol013.Problemf(http.StatusConflict, "compute %s is still being allocated", rec.ID)
+	}
+	if err := vim.Require(ctx, d, capability); err != nil {
+		return vimError(err, "compute "+rec.ID)
+	}
+	vc, err := d.OperateCompute(ctx, rec.VimComputeID, req.Action)
+	if err != nil {
+		return vimError(err, req.Action+" compute "+rec.ID)
+	}
+	return c.JSON(http.StatusOK, toComputeInfo(c, rec, vc))
+}
+
+// computeConsole is GET .../console: the console log as text/plain, when
+// the driver keeps one (409 otherwise).
+func (s *Server) computeConsole(c echo.Context) error {
+	_, rec, d, err := s.findCompute(c)
+	if err != nil {
+		return err
+	}
+	ctx := c.Request().Context()
+	cr, ok := d.(vim.ConsoleReader)
+	if !ok {
+		return vimError(fmt.Errorf("%w: this VIM keeps no console log", vim.ErrNotSupported), "compute "+rec.ID)
+	}
+	if err := vim.Require(ctx, d, vim.CapConsole); err != nil {
+		return vimError(err, "compute "+rec.ID)
+	}
+	if rec.VimComputeID == "" {
+		return sol013.Problemf(http.StatusConflict, "compute %s is still being allocated", rec.ID)
+	}
+	r, err := cr.ConsoleLog(ctx, rec.VimComputeID)
+	if err != nil {
+		return vimError(err, "console of compute "+rec.ID)
+	}
+	defer r.Close()
+	return c.Stream(http.StatusOK, "text/plain; charset=utf-8", r)
+}
