@@ -501,7 +501,8 @@ func TestErrorsAndExitCodes(t *testing.T) {
 		{"package", "download", "x", "--type", "text/plain"},
 		{"package", "download", "x", "--vnfd", "--continue", "--file", file},
 		{"artifact", "download", "x"},
-		{"vim", "list"},
+		{"vim", "list", "extra"},
+		{"vim", "frobnicate"},
 		{"compute", "list"},
 		{"--endpoint", "ftp://host", "package", "list"},
 	}
@@ -513,7 +514,7 @@ func TestErrorsAndExitCodes(t *testing.T) {
 	}
 
 	r = s.cli(t, "help")
-	for _, want := range []string{"Exit codes", "  3 ", "  2 ", "  1 ", "package download", "--connections", "vim", "not available yet"} {
+	for _, want := range []string{"Exit codes", "  3 ", "  2 ", "  1 ", "package download", "--connections", "vim register", "compute allocate", "compute console"} {
 		if r.code != exitOK || !strings.Contains(r.stdout, want) {
 			t.Fatalf("help lacks %q: %s", want, r)
 		}

@@ -62,6 +62,7 @@ func serverBinary(t *testing.T) string {
 type testServer struct {
 	base string // http://127.0.0.1:PORT
 	log  *syncBuffer
+	dir  string // the data directory
 }
 
 type syncBuffer struct {
@@ -90,8 +91,8 @@ func startServer(t *testing.T) *testServer {
 	}
 	addr := l.Addr().String()
 	l.Close()
-	s := &testServer{base: "http://" + addr, log: &syncBuffer{}}
-	cmd := exec.Command(bin, "--listen", addr, "--data-dir", t.TempDir())
+	s := &testServer{base: "http://" + addr, log: &syncBuffer{}, dir: t.TempDir()}
+	cmd := exec.Command(bin, "--listen", addr, "--data-dir", s.dir)
 	cmd.Stdout, cmd.Stderr = s.log, s.log
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)

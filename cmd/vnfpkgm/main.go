@@ -1,7 +1,7 @@
 // Command vnfpkgm is the vnfpkgm command-line client: `validate` checks a
 // package file locally, `package` and `artifact` drive a vnfpkgmd server
 // (SOL 005 VNF package management) the way `openstack vnf package` drives
-// Tacker.
+// Tacker; `vim` and `compute` drive its VIM resources (/vim/v1).
 //
 // Exit codes (see `vnfpkgm help`): 0 success, 1 a failed operation (an
 // invalid package, an error answered by the server, a package in ERROR
@@ -55,10 +55,28 @@ Server commands (SOL 005 VNF package management, as 'openstack vnf package'):
   Output of create, list, show and update: -f table|json|yaml|value (table
   by default), -c COLUMN (repeatable; a column's title or its attribute name).
 
-  The VIM commands (vim ..., compute ...) are not available yet: the server
-  has no VIM resources.
+VIM commands (the server's /vim/v1: VIMs, their software images, compute):
+  vim register --type TYPE --name NAME [--endpoint URL]
+               [--credential K=V ...] [--option K=V ...] [--default]
+               [--auto-register-images]   register a VIM; --endpoint here is
+                                          the VIM's (name the server before
+                                          the command); credentials are sent,
+                                          never printed
+  vim list | vim show VIM_ID | vim delete VIM_ID [VIM_ID ...]
+  vim image register VIM_ID --package PKG_ID --image SW_IMAGE_ID
+  vim image list VIM_ID
+  vim image delete VIM_ID IMAGE_ID [IMAGE_ID ...]
+  compute allocate VIM_ID --package PKG_ID --vdu VDU_ID [--flavour F]
+                   --name NAME            boot the compute of a VDU
+  compute list VIM_ID | compute show VIM_ID ID
+  compute operate VIM_ID ID --action start|stop|pause|resume|reboot
+  compute delete VIM_ID ID [ID ...]       terminate compute
+  compute console VIM_ID ID               print the console log
 
-Global options (also accepted after the command):
+  Output of register, list, show, allocate and operate: as above (-f, -c).
+
+Global options (also accepted after the command, except by 'vim register',
+where --endpoint is the VIM's own):
   --endpoint URL   the server (default $VNFPKGM_URL, else ` + defaultEndpoint + `)
 
 Exit codes:
@@ -114,9 +132,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return env.runGroup("package", args[1:], packageCommands)
 	case "artifact":
 		return env.runGroup("artifact", args[1:], artifactCommands)
-	case "vim", "compute":
-		fmt.Fprintf(stderr, "vnfpkgm: the %s commands are not available yet: the server has no VIM resources\n", args[0])
-		return exitUsage
+	case "vim":
+		return env.runGroup("vim", args[1:], vimCommands)
+	case "compute":
+		return env.runGroup("compute", args[1:], computeCommands)
 	case "-h", "--help", "help":
 		fmt.Fprint(stdout, usage)
 		return exitOK
