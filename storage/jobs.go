@@ -166,16 +166,19 @@ func (db *DB) RenewLease(ctx context.Context, id, owner string, lease time.Durat
 
 // CompleteJob marks job id done. Only its current owner may (ErrConflict
 // otherwise). Run it in the same Tx as the package update it concludes.
+// An ended job's payload is erased: it may hold secrets (the credentials
+// of upload_from_uri) that nothing needs any more.
 func (db *DB) CompleteJob(ctx context.Context, id, owner string) error {
 	return db.owned(ctx, "complete job", id, owner, map[string]any{
-		"state": JobDone, "active_key": nil, "lease_expires_at": nil, "last_error": "",
+		"state": JobDone, "active_key": nil, "lease_expires_at": nil, "last_error": "", "payload": nil,
 	})
 }
 
-// FailJob marks job id failed for good with msg. Only its current owner may.
+// FailJob marks job id failed for good with msg, erasing its payload as
+// CompleteJob does. Only its current owner may.
 func (db *DB) FailJob(ctx context.Context, id, owner, msg string) error {
 	return db.owned(ctx, "fail job", id, owner, map[string]any{
-		"state": JobFailed, "active_key": nil, "lease_expires_at": nil, "last_error": msg,
+		"state": JobFailed, "active_key": nil, "lease_expires_at": nil, "last_error": msg, "payload": nil,
 	})
 }
 

@@ -426,3 +426,36 @@ func TestTwoHandles(t *testing.T) {
 		}
 	}
 }
+
+func TestEndedJobsForgetTheirPayload(t *testing.T) {
+	db := openTest(t)
+	ctx := context.Background()
+	for _, fail := range []bool{false, true} {
+		p := mustCreate(t, db, &Package{OnboardingState: OnboardingCreated, OperationalState: OperationalDisabled, UsageState: UsageNotInUse})
+		if err := db.EnqueueJob(ctx, &Job{PackageID: p.ID, Kind: "fetch", Payload: MustJSON(map[string]string{"password": "s3cret"})}); err != nil {
+			t.Fatal(err)
+		}
+		j, err := db.ClaimJob(ctx, "w", time.Minute)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(j.Payload) == 0 {
+			t.Fatal("a claimed job carries its payload")
+		}
+		if fail {
+			err = db.FailJob(ctx, j.ID, "w", "boom")
+		} else {
+			err = db.CompleteJob(ctx, j.ID, "w")
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := db.GetJob(ctx, j.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(got.Payload) != 0 && string(got.Payload) != "null" {
+			t.Fatalf("ended job (failed=%v) still holds its payload %s", fail, got.Payload)
+		}
+	}
+}
