@@ -85,7 +85,7 @@ func Inspect(fsys fs.FS, opts Options) *Package {
 	if p.ManifestPath != "" {
 		p.inspectManifest(fsys, opts)
 	}
-	sortProblems(p.Problems)
+	SortProblems(p.Problems)
 	return p
 }
 
@@ -340,5 +340,3 @@ func (p *Package) hasDir(name string) bool {
 	i := sort.SearchStrings(p.Files, prefix)
 	return i < len(p.Files) && strings.HasPrefix(p.Files[i], prefix)
 }
-
-func sortProblems(ps []Problem) { SortProblems(ps) }

@@ -133,7 +133,7 @@ func VerifyDigests(ctx context.Context, fsys fs.FS, checks []DigestCheck, worker
 		}
 	}
 	problems = dedupeProblems(problems)
-	sortProblems(problems)
+	SortProblems(problems)
 	return outcomes, problems
 }
 
@@ -190,7 +190,7 @@ func Verify(ctx context.Context, fsys fs.FS, opts Options) *Package {
 	p := Inspect(fsys, opts)
 	_, problems := VerifyDigests(ctx, fsys, p.DigestChecks(), 0)
 	p.Problems = append(p.Problems, problems...)
-	sortProblems(p.Problems)
+	SortProblems(p.Problems)
 	return p
 }
 

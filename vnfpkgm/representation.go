@@ -1,9 +1,9 @@
 package vnfpkgm
 
 import (
+	"bytes"
 	"encoding/json"
 	"github.com/labstack/echo/v4"
-	"strings"
 
 	"github.com/vnfpkgm/vnfpkgm/storage"
 	"github.com/vnfpkgm/vnfpkgm/vnfpkgm/sol013"
@@ -133,7 +133,7 @@ func asMap(v any) map[string]any {
 		return map[string]any{}
 	}
 	var m map[string]any
-	d := json.NewDecoder(strings.NewReader(string(b)))
+	d := json.NewDecoder(bytes.NewReader(b))
 	d.UseNumber()
 	if err := d.Decode(&m); err != nil {
 		return map[string]any{}

@@ -104,15 +104,49 @@ type ValidateOptions struct {
 // (hostile or broken) archive is an invalid package, not an error; the
 // error is for I/O failures and cancellation only.
 func ValidatePackage(ctx context.Context, r io.ReaderAt, size int64, opts ValidateOptions) (*Report, error) {
+	rep, a, checks, err := describe(ctx, r, size, opts)
+	if err != nil || a == nil {
+		return rep, err
+	}
+	// One pass over the files for the manifest's, TOSCA.meta's and the
+	// images' digests: a file is read once whatever asks for it.
+	_, digestProblems := csar.VerifyDigests(ctx, a, checks, 0)
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	rep.Problems = append(rep.Problems, digestProblems...)
+	csar.SortProblems(rep.Problems)
+	rep.Valid = !hasErrors(rep.Problems)
+	return rep, nil
+}
+
+// DescribePackage reads the facts of a package (structure and VNFD)
+// without verifying a single digest, so it reads only the small files: for
+// packages already validated at onboarding. Its Valid says only that those
+// steps found no error.
+func DescribePackage(ctx context.Context, r io.ReaderAt, size int64, opts ValidateOptions) (*Report, error) {
+	rep, _, _, err := describe(ctx, r, size, opts)
+	if err != nil {
+		return nil, err
+	}
+	csar.SortProblems(rep.Problems)
+	rep.Valid = !hasErrors(rep.Problems)
+	return rep, nil
+}
+
+// describe opens the archive, inspects it and processes its VNFD, and
+// returns the digest checks still to run. A refused archive gives a report
+// and a nil archive.
+func describe(ctx context.Context, r io.ReaderAt, size int64, opts ValidateOptions) (*Report, *csar.Archive, []csar.DigestCheck, error) {
 	rep := &Report{Problems: []csar.Problem{}}
 	a, err := csar.Open(ctx, r, size, opts.Limits)
 	if err != nil {
 		var refused *csar.RefusedError
 		if errors.As(err, &refused) {
 			rep.Problems = append(rep.Problems, refused.Problems...)
-			return rep, nil
+			return rep, nil, nil, nil
 		}
-		return nil, err
+		return nil, nil, nil, err
 	}
 	pkg := csar.Inspect(a, opts.CSAR)
 	rep.EntryDefinitions = pkg.EntryDefinitions
@@ -137,16 +171,7 @@ func ValidatePackage(ctx context.Context, r io.ReaderAt, size int64, opts Valida
 		}
 		rep.AdditionalArtifacts = additionalArtifacts(pkg, d)
 	}
-	// One pass over the files for the manifest's, TOSCA.meta's and the
-	// images' digests: a file is read once whatever asks for it.
-	_, digestProblems := csar.VerifyDigests(ctx, a, checks, 0)
-	if err := ctx.Err(); err != nil {
-		return nil, err
-	}
-	rep.Problems = append(rep.Problems, digestProblems...)
-	csar.SortProblems(rep.Problems)
-	rep.Valid = !hasErrors(rep.Problems)
-	return rep, nil
+	return rep, a, checks, nil
 }
 
 func hasErrors(ps []csar.Problem) bool {

@@ -174,3 +174,26 @@ func render(ps []csar.Problem) string {
 	}
 	return b.String()
 }
+
+// TestDescribePackageVerifiesNoDigest: DescribePackage gives the facts but
+// reads no file for its digest, so a wrong manifest hash goes unnoticed
+// (ValidatePackage reports it).
+func TestDescribePackageVerifiesNoDigest(t *testing.T) {
+	name := filepath.Join(testenv.Corpus(t), "bad-artifact-hash.zip")
+	f, err := os.Open(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	st, _ := f.Stat()
+	rep, err := vnfpkgm.DescribePackage(context.Background(), f, st.Size(), vnfpkgm.ValidateOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !rep.Valid || rep.VnfdID != "5189df9e-7018-11ea-b97a-000c292ec2ea" || len(rep.Flavours) != 1 || len(rep.Flavours[0].VDUs) == 0 {
+		t.Fatalf("describe: valid %v, vnfdId %q, flavours %+v, problems:\n%s", rep.Valid, rep.VnfdID, rep.Flavours, render(rep.Problems))
+	}
+	if full := validateFile(t, name); full.Valid {
+		t.Fatal("the full validation must catch the hash")
+	}
+}

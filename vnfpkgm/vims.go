@@ -692,7 +692,9 @@ func (s *Server) findVDU(ctx context.Context, p *storage.Package, flavourID, vdu
 		return nil, "", err
 	}
 	defer obj.Close()
-	rep, err := ValidatePackage(ctx, obj, obj.Size(), ValidateOptions{Limits: s.cfg.Limits})
+	// The package was verified at onboarding: only its VNFD is needed here,
+	// not another read of every image.
+	rep, err := DescribePackage(ctx, obj, obj.Size(), ValidateOptions{Limits: s.cfg.Limits})
 	if err != nil {
 		return nil, "", err
 	}
