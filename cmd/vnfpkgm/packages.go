@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"net/http"
@@ -21,6 +22,19 @@ type exitCodeError struct{ code int }
 func (e *exitCodeError) Error() string { return fmt.Sprintf("exit %d", e.code) }
 
 // wantArgs checks that there are exactly as many positional arguments as names.
+// parseOutput parses a command that prints records: its flags, exactly the
+// positional arguments named, and the -f/-c options.
+func (env *cliEnv) parseOutput(fs *flag.FlagSet, args []string, out *outputOpts, names ...string) ([]string, error) {
+	pos, err := env.parse(fs, args)
+	if err != nil {
+		return nil, err
+	}
+	if err := wantArgs(pos, names...); err != nil {
+		return nil, err
+	}
+	return pos, out.check()
+}
+
 func wantArgs(pos []string, names ...string) error {
 	if len(pos) != len(names) {
 		return usagef("expected %s, got %d argument(s)", strings.Join(names, " "), len(pos))
@@ -49,14 +63,8 @@ func (env *cliEnv) packageCreate(args []string) error {
 	var userData stringList
 	fs.Var(&userData, "user-data", "user defined data `KEY=VALUE` (repeatable)")
 	out := addOutputFlags(fs)
-	pos, err := env.parse(fs, args)
+	_, err := env.parseOutput(fs, args, out)
 	if err != nil {
-		return err
-	}
-	if err := wantArgs(pos); err != nil {
-		return err
-	}
-	if err := out.check(); err != nil {
 		return err
 	}
 	ud, err := parseKeyValues("--user-data", userData)
@@ -81,14 +89,8 @@ func (env *cliEnv) packageCreate(args []string) error {
 func (env *cliEnv) packageShow(args []string) error {
 	fs := env.newFlags("ID [-f FORMAT] [-c COLUMN ...]", "Shows a VNF package: every attribute of its VnfPkgInfo.")
 	out := addOutputFlags(fs)
-	pos, err := env.parse(fs, args)
+	pos, err := env.parseOutput(fs, args, out, "ID")
 	if err != nil {
-		return err
-	}
-	if err := wantArgs(pos, "ID"); err != nil {
-		return err
-	}
-	if err := out.check(); err != nil {
 		return err
 	}
 	api, err := env.client()
@@ -118,14 +120,8 @@ attribute the server returns.`)
 	excludeFields := fs.String("exclude_fields", "", "`ATTRIBUTES` to leave out (comma-separated)")
 	excludeDefault := fs.Bool("exclude_default", false, "leave out the complex attributes excluded by default (alone, or with --fields)")
 	out := addOutputFlags(fs)
-	pos, err := env.parse(fs, args)
+	_, err := env.parseOutput(fs, args, out)
 	if err != nil {
-		return err
-	}
-	if err := wantArgs(pos); err != nil {
-		return err
-	}
-	if err := out.check(); err != nil {
 		return err
 	}
 	n := 0
@@ -218,14 +214,8 @@ func (env *cliEnv) packageUpdate(args []string) error {
 	fs.Var(&userData, "user-data", "user defined data `KEY=VALUE` to set (repeatable)")
 	fs.Var(&unset, "unset-user-data", "user defined data `KEY` to remove (repeatable)")
 	out := addOutputFlags(fs)
-	pos, err := env.parse(fs, args)
+	pos, err := env.parseOutput(fs, args, out, "ID")
 	if err != nil {
-		return err
-	}
-	if err := wantArgs(pos, "ID"); err != nil {
-		return err
-	}
-	if err := out.check(); err != nil {
 		return err
 	}
 	body := map[string]any{}

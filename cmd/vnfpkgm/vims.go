@@ -141,22 +141,12 @@ func (env *cliEnv) listVIMRecords(out *outputOpts, path string, listCols []colum
 	return emitList(env.stdout, out.format, cols, recs)
 }
 
-// parseOutput parses a command with output options and exactly the
-// positional arguments named.
-func (env *cliEnv) parseOutput(synopsis, description string, args []string, names ...string) ([]string, *outputOpts, error) {
+// parseOutputOnly parses a command whose only options are -f and -c.
+func (env *cliEnv) parseOutputOnly(synopsis, description string, args []string, names ...string) ([]string, *outputOpts, error) {
 	fs := env.newFlags(synopsis, description)
 	out := addOutputFlags(fs)
-	pos, err := env.parse(fs, args)
-	if err != nil {
-		return nil, nil, err
-	}
-	if err := wantArgs(pos, names...); err != nil {
-		return nil, nil, err
-	}
-	if err := out.check(); err != nil {
-		return nil, nil, err
-	}
-	return pos, out, nil
+	pos, err := env.parseOutput(fs, args, out, names...)
+	return pos, out, err
 }
 
 // getVIMRecord GETs one VIM resource and shows it.
@@ -253,14 +243,8 @@ $VNFPKGM_URL.`)
 	isDefault := fs.Bool("default", false, "make this VIM the default")
 	autoRegister := fs.Bool("auto-register-images", false, "register the images of every package onboarded afterwards")
 	out := addOutputFlags(fs)
-	pos, err := env.parse(fs, args)
+	_, err := env.parseOutput(fs, args, out)
 	if err != nil {
-		return err
-	}
-	if err := wantArgs(pos); err != nil {
-		return err
-	}
-	if err := out.check(); err != nil {
 		return err
 	}
 	if *typ == "" {
@@ -296,7 +280,7 @@ $VNFPKGM_URL.`)
 }
 
 func (env *cliEnv) vimList(args []string) error {
-	_, out, err := env.parseOutput("[-f FORMAT] [-c COLUMN ...]", "Lists the registered VIMs, in registration order.", args)
+	_, out, err := env.parseOutputOnly("[-f FORMAT] [-c COLUMN ...]", "Lists the registered VIMs, in registration order.", args)
 	if err != nil {
 		return err
 	}
@@ -304,7 +288,7 @@ func (env *cliEnv) vimList(args []string) error {
 }
 
 func (env *cliEnv) vimShow(args []string) error {
-	pos, out, err := env.parseOutput("VIM_ID [-f FORMAT] [-c COLUMN ...]", "Shows a VIM (never its credentials).", args, "VIM_ID")
+	pos, out, err := env.parseOutputOnly("VIM_ID [-f FORMAT] [-c COLUMN ...]", "Shows a VIM (never its credentials).", args, "VIM_ID")
 	if err != nil {
 		return err
 	}
@@ -338,14 +322,8 @@ func (env *cliEnv) vimImageRegister(args []string) error {
 	pkg := fs.String("package", "", "the VNF package `ID`")
 	image := fs.String("image", "", "the package's software image `ID` (its VNFD's SwImageDesc)")
 	out := addOutputFlags(fs)
-	pos, err := env.parse(fs, args)
+	pos, err := env.parseOutput(fs, args, out, "VIM_ID")
 	if err != nil {
-		return err
-	}
-	if err := wantArgs(pos, "VIM_ID"); err != nil {
-		return err
-	}
-	if err := out.check(); err != nil {
 		return err
 	}
 	if *pkg == "" || *image == "" {
@@ -355,7 +333,7 @@ func (env *cliEnv) vimImageRegister(args []string) error {
 }
 
 func (env *cliEnv) vimImageList(args []string) error {
-	pos, out, err := env.parseOutput("VIM_ID [-f FORMAT] [-c COLUMN ...]", "Lists the software images registered with a VIM.", args, "VIM_ID")
+	pos, out, err := env.parseOutputOnly("VIM_ID [-f FORMAT] [-c COLUMN ...]", "Lists the software images registered with a VIM.", args, "VIM_ID")
 	if err != nil {
 		return err
 	}
@@ -388,14 +366,8 @@ func (env *cliEnv) computeAllocate(args []string) error {
 	flavour := fs.String("flavour", "", "the deployment `FLAVOUR_ID` (default: the VNFD's only or first one)")
 	name := fs.String("name", "", "the compute's `NAME`")
 	out := addOutputFlags(fs)
-	pos, err := env.parse(fs, args)
+	pos, err := env.parseOutput(fs, args, out, "VIM_ID")
 	if err != nil {
-		return err
-	}
-	if err := wantArgs(pos, "VIM_ID"); err != nil {
-		return err
-	}
-	if err := out.check(); err != nil {
 		return err
 	}
 	if *pkg == "" || *vdu == "" || *name == "" {
@@ -409,7 +381,7 @@ func (env *cliEnv) computeAllocate(args []string) error {
 }
 
 func (env *cliEnv) computeList(args []string) error {
-	pos, out, err := env.parseOutput("VIM_ID [-f FORMAT] [-c COLUMN ...]", "Lists the compute allocated on a VIM.", args, "VIM_ID")
+	pos, out, err := env.parseOutputOnly("VIM_ID [-f FORMAT] [-c COLUMN ...]", "Lists the compute allocated on a VIM.", args, "VIM_ID")
 	if err != nil {
 		return err
 	}
@@ -417,7 +389,7 @@ func (env *cliEnv) computeList(args []string) error {
 }
 
 func (env *cliEnv) computeShow(args []string) error {
-	pos, out, err := env.parseOutput("VIM_ID ID [-f FORMAT] [-c COLUMN ...]", "Shows a compute, with its state as the VIM reports it.", args, "VIM_ID", "ID")
+	pos, out, err := env.parseOutputOnly("VIM_ID ID [-f FORMAT] [-c COLUMN ...]", "Shows a compute, with its state as the VIM reports it.", args, "VIM_ID", "ID")
 	if err != nil {
 		return err
 	}
@@ -431,14 +403,8 @@ func (env *cliEnv) computeOperate(args []string) error {
 		"Starts, stops, pauses, resumes or reboots a compute; prints it as it is afterwards.")
 	action := fs.String("action", "", "the `ACTION`: "+strings.Join(computeActions, ", "))
 	out := addOutputFlags(fs)
-	pos, err := env.parse(fs, args)
+	pos, err := env.parseOutput(fs, args, out, "VIM_ID", "ID")
 	if err != nil {
-		return err
-	}
-	if err := wantArgs(pos, "VIM_ID", "ID"); err != nil {
-		return err
-	}
-	if err := out.check(); err != nil {
 		return err
 	}
 	known := false
