@@ -445,15 +445,11 @@ func (s *Server) registerSoftwareImage(c echo.Context) error {
 	if req.VnfPkgID == "" || req.SoftwareImageID == "" {
 		return sol013.NewProblem(http.StatusBadRequest, "vnfPkgId and softwareImageId are required")
 	}
-	v, err := s.findVIM(c)
+	v, p, err := s.vimAndPackage(c, req.VnfPkgID)
 	if err != nil {
 		return err
 	}
 	ctx := c.Request().Context()
-	p, err := s.db.GetPackage(ctx, req.VnfPkgID)
-	if err != nil {
-		return storageError(err, "VNF package "+req.VnfPkgID)
-	}
 	rec, created, err := s.registerImage(ctx, v, p, req.SoftwareImageID)
 	if err != nil {
 		return err
@@ -572,6 +568,19 @@ func (s *Server) findCompute(c echo.Context) (*storage.VIM, *storage.VIMCompute,
 // defaultMemory is the memory of a VDU whose VNFD gives none.
 const defaultMemory = 512 << 20
 
+// vimAndPackage finds the VIM of the path and the package a request names.
+func (s *Server) vimAndPackage(c echo.Context, pkgID string) (*storage.VIM, *storage.Package, error) {
+	v, err := s.findVIM(c)
+	if err != nil {
+		return nil, nil, err
+	}
+	p, err := s.db.GetPackage(c.Request().Context(), pkgID)
+	if err != nil {
+		return nil, nil, storageError(err, "VNF package "+pkgID)
+	}
+	return v, p, nil
+}
+
 // allocateCompute is POST /vims/{vimId}/compute: the VDU's image is
 // registered if needed, a flavour made from its virtual_compute, the
 // package put IN_USE and the compute allocated.
@@ -588,15 +597,11 @@ func (s *Server) allocateCompute(c echo.Context) error {
 	if req.VnfPkgID == "" || req.VduID == "" {
 		return sol013.NewProblem(http.StatusBadRequest, "vnfPkgId and vduId are required")
 	}
-	v, err := s.findVIM(c)
+	v, p, err := s.vimAndPackage(c, req.VnfPkgID)
 	if err != nil {
 		return err
 	}
 	ctx := c.Request().Context()
-	p, err := s.db.GetPackage(ctx, req.VnfPkgID)
-	if err != nil {
-		return storageError(err, "VNF package "+req.VnfPkgID)
-	}
 	if p.OnboardingState != storage.OnboardingOnboarded || p.OperationalState != storage.OperationalEnabled {
 		return sol013.Problemf(http.StatusConflict, "VNF package %s is %s and %s: compute needs an ONBOARDED, ENABLED package", p.ID, p.OnboardingState, p.OperationalState)
 	}
