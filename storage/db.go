@@ -77,12 +77,22 @@ func (db *DB) Gorm() *gorm.DB { return db.g }
 // package to PROCESSING and enqueueing its onboarding job. Nested Tx calls
 // use savepoints.
 func (db *DB) Tx(ctx context.Context, fn func(tx *DB) error) error {
-	return db.g.WithContext(ctx).Transaction(func(t *gorm.DB) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	return db.g.WithContext(context.WithoutCancel(ctx)).Transaction(func(t *gorm.DB) error {
 		return fn(&DB{g: t, now: db.now})
 	})
 }
 
-func (db *DB) ctx(ctx context.Context) *gorm.DB { return db.g.WithContext(ctx) }
+// ctx binds a statement to ctx's values but not to its cancellation. The
+// SQLite driver answers a cancelled context by interrupting the connection,
+// and an interrupt that lands just after the statement ended hits the next
+// statement on that pooled connection: another request's, which then fails
+// with "interrupted" although nobody cancelled it (seen with clients that
+// drop connections mid-download). Every statement here is short; the long
+// work, ScanPackages, checks ctx between its batches.
+func (db *DB) ctx(ctx context.Context) *gorm.DB { return db.g.WithContext(context.WithoutCancel(ctx)) }
 
 func (db *DB) migrate(ctx context.Context) error {
 	if err := db.ctx(ctx).AutoMigrate(&Package{}, &Job{}, &sequence{}, &VIM{}, &VIMImage{}, &VIMCompute{}); err != nil {

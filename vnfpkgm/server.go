@@ -204,6 +204,10 @@ func (s *Server) requestLog(next echo.HandlerFunc) echo.HandlerFunc {
 		err := next(c)
 		if err != nil {
 			c.Error(err)
+			if c.Response().Status >= 500 {
+				// The client gets a generic ProblemDetails; the cause goes here.
+				s.log.Error("request failed", "id", id, "error", err)
+			}
 		}
 		s.log.Info("request", "id", id, "method", c.Request().Method, "path", c.Request().URL.Path,
 			"status", c.Response().Status, "bytes", c.Response().Size, "duration", time.Since(start).Round(time.Microsecond))
@@ -212,7 +216,7 @@ func (s *Server) requestLog(next echo.HandlerFunc) echo.HandlerFunc {
 }
 
 func (s *Server) healthz(c echo.Context) error {
-	if err := s.db.Gorm().WithContext(c.Request().Context()).Exec("SELECT 1").Error; err != nil {
+	if err := s.db.Gorm().WithContext(context.WithoutCancel(c.Request().Context())).Exec("SELECT 1").Error; err != nil {
 		return sol013.NewProblem(http.StatusServiceUnavailable, "the database does not answer")
 	}
 	return c.JSON(http.StatusOK, map[string]string{"status": "ok"})

@@ -304,7 +304,7 @@ func TestDownloadParallelInterruptedThenContinued(t *testing.T) {
 	rec, via := newProxy(t, s.base)
 	r = cliAt(t, via, "package", "download", id, "--file", file, "--continue", "--connections", "2")
 	if r.code != exitOK {
-		t.Fatalf("--continue --connections 2: %s", r)
+		t.Fatalf("--continue --connections 2: %s\nserver log:\n%s", r, s.log)
 	}
 	sameFile(t, file, want)
 	// Only what was missing was asked for.
