@@ -11,6 +11,7 @@ import (
 	"github.com/vnfpkgm/vnfpkgm/csar"
 	"github.com/vnfpkgm/vnfpkgm/storage"
 	"github.com/vnfpkgm/vnfpkgm/vnfpkgm/sol013"
+	"github.com/vnfpkgm/vnfpkgm/vnfpkgm/validate"
 )
 
 // leaseDuration is how long a claimed job stays this worker's without a
@@ -130,7 +131,7 @@ func (s *Server) onboard(ctx context.Context, id string) error {
 		return fmt.Errorf("opening the content: %w", err)
 	}
 	defer obj.Close()
-	rep, err := ValidatePackage(ctx, obj, obj.Size(), ValidateOptions{Limits: s.cfg.Limits})
+	rep, err := validate.Package(ctx, obj, obj.Size(), validate.Options{Limits: s.cfg.Limits})
 	if err != nil {
 		return err
 	}
@@ -164,7 +165,7 @@ func (s *Server) onboard(ctx context.Context, id string) error {
 }
 
 // applyReport records the facts of a validation in the package row.
-func applyReport(p *storage.Package, rep *Report) {
+func applyReport(p *storage.Package, rep *validate.Report) {
 	p.VnfdID, p.VnfProvider, p.VnfProductName = rep.VnfdID, rep.VnfProvider, rep.VnfProductName
 	p.VnfSoftwareVersion, p.VnfdVersion = rep.VnfSoftwareVersion, rep.VnfdVersion
 	p.VnfmInfo, p.CompatibleSpecificationVersions = nil, nil

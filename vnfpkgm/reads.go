@@ -23,6 +23,7 @@ import (
 	"github.com/vnfpkgm/vnfpkgm/storage/blob"
 	"github.com/vnfpkgm/vnfpkgm/tosca"
 	"github.com/vnfpkgm/vnfpkgm/vnfpkgm/sol013"
+	"github.com/vnfpkgm/vnfpkgm/vnfpkgm/validate"
 )
 
 // openContent opens an onboarded package's stored content.
@@ -378,7 +379,7 @@ func (s *Server) getArtifacts(c echo.Context, p *storage.Package) error {
 	}
 	defer obj.Close()
 	pkg := csar.Inspect(a, csar.Options{})
-	nonMano := NonManoSets(pkg) // path -> set id
+	nonMano := validate.NonManoSets(pkg) // path -> set id
 	info := toInfo(p, "")
 	images := map[string]bool{}
 	for _, im := range info.SoftwareImages {

@@ -7,7 +7,12 @@ import (
 
 	"github.com/vnfpkgm/vnfpkgm/storage"
 	"github.com/vnfpkgm/vnfpkgm/vnfpkgm/sol013"
+	"github.com/vnfpkgm/vnfpkgm/vnfpkgm/validate"
 )
+
+// Checksum is SOL 005's Checksum (algorithm and hex digest), the type
+// package validation reports.
+type Checksum = validate.Checksum
 
 // APIVersion is the version of the SOL 005 VNF package management API
 // served under /vnfpkgm/v1, as ETSI's v2.6.1 conformance suite and Tacker

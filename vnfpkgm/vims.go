@@ -17,6 +17,7 @@ import (
 	"github.com/vnfpkgm/vnfpkgm/storage"
 	"github.com/vnfpkgm/vnfpkgm/vim"
 	"github.com/vnfpkgm/vnfpkgm/vnfpkgm/sol013"
+	"github.com/vnfpkgm/vnfpkgm/vnfpkgm/validate"
 )
 
 // VIMBasePath is the URI prefix of the VIM resources.
@@ -691,7 +692,7 @@ func (s *Server) deleteFlavour(d vim.Driver, vimID, id string) {
 
 // findVDU processes the package's VNFD again and returns the VDU of the
 // deployment flavour (the first when flavourID is empty).
-func (s *Server) findVDU(ctx context.Context, p *storage.Package, flavourID, vduID string) (*ReportVDU, string, error) {
+func (s *Server) findVDU(ctx context.Context, p *storage.Package, flavourID, vduID string) (*validate.ReportVDU, string, error) {
 	obj, err := s.openContent(ctx, p)
 	if err != nil {
 		return nil, "", err
@@ -699,7 +700,7 @@ func (s *Server) findVDU(ctx context.Context, p *storage.Package, flavourID, vdu
 	defer obj.Close()
 	// The package was verified at onboarding: only its VNFD is needed here,
 	// not another read of every image.
-	rep, err := DescribePackage(ctx, obj, obj.Size(), ValidateOptions{Limits: s.cfg.Limits})
+	rep, err := validate.Describe(ctx, obj, obj.Size(), validate.Options{Limits: s.cfg.Limits})
 	if err != nil {
 		return nil, "", err
 	}

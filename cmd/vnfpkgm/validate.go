@@ -10,7 +10,7 @@ import (
 	"strings"
 
 	"github.com/vnfpkgm/vnfpkgm/csar"
-	"github.com/vnfpkgm/vnfpkgm/vnfpkgm"
+	"github.com/vnfpkgm/vnfpkgm/vnfpkgm/validate"
 )
 
 // parseInterspersed parses flags that may come before or after the
@@ -75,7 +75,7 @@ func runValidate(ctx context.Context, args []string, stdout, stderr io.Writer) i
 		fmt.Fprintf(stderr, "vnfpkgm validate: %s is not a regular file\n", pos[0])
 		return exitUsage
 	}
-	rep, err := vnfpkgm.ValidatePackage(ctx, f, st.Size(), vnfpkgm.ValidateOptions{Limits: lim})
+	rep, err := validate.Package(ctx, f, st.Size(), validate.Options{Limits: lim})
 	if err != nil {
 		fmt.Fprintf(stderr, "vnfpkgm validate: %s: %v\n", pos[0], err)
 		return exitUsage
@@ -98,7 +98,7 @@ func runValidate(ctx context.Context, args []string, stdout, stderr io.Writer) i
 
 // printReport writes the human-readable verdict: the facts, then one line
 // per problem in the compiler style editors understand (file:line:col).
-func printReport(w io.Writer, name string, rep *vnfpkgm.Report) {
+func printReport(w io.Writer, name string, rep *validate.Report) {
 	verdict := "VALID"
 	if !rep.Valid {
 		verdict = "INVALID"

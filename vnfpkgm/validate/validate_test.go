@@ -1,4 +1,4 @@
-package vnfpkgm_test
+package validate_test
 
 import (
 	"context"
@@ -11,7 +11,7 @@ import (
 
 	"github.com/vnfpkgm/vnfpkgm/csar"
 	"github.com/vnfpkgm/vnfpkgm/internal/testenv"
-	"github.com/vnfpkgm/vnfpkgm/vnfpkgm"
+	"github.com/vnfpkgm/vnfpkgm/vnfpkgm/validate"
 )
 
 // expectation is one entry of ../shared/corpus/expected.json.
@@ -32,7 +32,7 @@ type expectation struct {
 	} `json:"softwareImages"`
 }
 
-func validateFile(t testing.TB, name string) *vnfpkgm.Report {
+func validateFile(t testing.TB, name string) *validate.Report {
 	t.Helper()
 	f, err := os.Open(name)
 	if err != nil {
@@ -43,7 +43,7 @@ func validateFile(t testing.TB, name string) *vnfpkgm.Report {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rep, err := vnfpkgm.ValidatePackage(context.Background(), f, st.Size(), vnfpkgm.ValidateOptions{})
+	rep, err := validate.Package(context.Background(), f, st.Size(), validate.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -59,7 +59,7 @@ var wantProblem = map[string]struct{ code, file string }{
 	"empty-algorithm-value.zip":   {csar.CodeManifestAlgorithmEmpty, "manifest.mf"},
 	"missing-algorithm-key.zip":   {csar.CodeManifestAlgorithmMissing, "manifest.mf"},
 	"missing-source.zip":          {csar.CodeManifestSourceNotFound, "manifest.mf"},
-	"bad-image-checksum.zip":      {vnfpkgm.CodeImageChecksumMismatch, "Definitions/helloworld3_df_simple.yaml"},
+	"bad-image-checksum.zip":      {validate.CodeImageChecksumMismatch, "Definitions/helloworld3_df_simple.yaml"},
 	"image-checksum-blake2b.zip":  {"", "Definitions/helloworld3_df_simple.yaml"},
 	"image-checksum-sha3-256.zip": {"", "Definitions/helloworld3_df_simple.yaml"},
 }
@@ -103,7 +103,7 @@ func TestCorpusVerdictsAndFacts(t *testing.T) {
 	}
 }
 
-func checkFacts(t *testing.T, rep *vnfpkgm.Report, want expectation) {
+func checkFacts(t *testing.T, rep *validate.Report, want expectation) {
 	t.Helper()
 	eq := func(what, got, want string) {
 		if want != "" && got != want {
@@ -175,9 +175,9 @@ func render(ps []csar.Problem) string {
 	return b.String()
 }
 
-// TestDescribePackageVerifiesNoDigest: DescribePackage gives the facts but
+// TestDescribePackageVerifiesNoDigest: Describe gives the facts but
 // reads no file for its digest, so a wrong manifest hash goes unnoticed
-// (ValidatePackage reports it).
+// (Package reports it).
 func TestDescribePackageVerifiesNoDigest(t *testing.T) {
 	name := filepath.Join(testenv.Corpus(t), "bad-artifact-hash.zip")
 	f, err := os.Open(name)
@@ -186,7 +186,7 @@ func TestDescribePackageVerifiesNoDigest(t *testing.T) {
 	}
 	defer f.Close()
 	st, _ := f.Stat()
-	rep, err := vnfpkgm.DescribePackage(context.Background(), f, st.Size(), vnfpkgm.ValidateOptions{})
+	rep, err := validate.Describe(context.Background(), f, st.Size(), validate.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,4 +1,4 @@
-package vnfpkgm
+package validate
 
 import (
 	"io/fs"

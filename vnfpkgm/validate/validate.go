@@ -1,6 +1,9 @@
-// Package vnfpkgm implements ETSI NFV-SOL 005 VNF package management:
-// package validation and onboarding, and (later) the REST resources.
-package vnfpkgm
+// Package validate checks a whole VNF package (SOL 004 archive, TOSCA.meta,
+// manifest, SOL 001 VNFD, every digest) and reports its facts and every
+// problem. It depends only on csar, tosca and tosca/vnfd, so that the CLI's
+// `vnfpkgm validate` links neither the server, the database nor echo; the
+// server's onboarding uses it too.
+package validate
 
 import (
 	"context"
@@ -90,20 +93,20 @@ type ReportArtifact struct {
 	ArtifactClassification string `json:"artifactClassification,omitempty"`
 }
 
-// ValidateOptions configure ValidatePackage.
-type ValidateOptions struct {
+// Options configure Package.
+type Options struct {
 	Limits csar.Limits
 	CSAR   csar.Options
 	TOSCA  tosca.Options
 }
 
-// ValidatePackage checks a stored package (r, size bytes) completely: the
+// Package checks a stored package (r, size bytes) completely: the
 // archive, TOSCA.meta, the manifest, the VNFD (TOSCA processing and the
 // SOL 001 model) and every digest declared by the manifest, TOSCA.meta and
 // the software images' sw_image_data. A refused
 // (hostile or broken) archive is an invalid package, not an error; the
 // error is for I/O failures and cancellation only.
-func ValidatePackage(ctx context.Context, r io.ReaderAt, size int64, opts ValidateOptions) (*Report, error) {
+func Package(ctx context.Context, r io.ReaderAt, size int64, opts Options) (*Report, error) {
 	rep, a, checks, err := describe(ctx, r, size, opts)
 	if err != nil || a == nil {
 		return rep, err
@@ -120,11 +123,11 @@ func ValidatePackage(ctx context.Context, r io.ReaderAt, size int64, opts Valida
 	return rep, nil
 }
 
-// DescribePackage reads the facts of a package (structure and VNFD)
+// Describe reads the facts of a package (structure and VNFD)
 // without verifying a single digest, so it reads only the small files: for
 // packages already validated at onboarding. Its Valid says only that those
 // steps found no error.
-func DescribePackage(ctx context.Context, r io.ReaderAt, size int64, opts ValidateOptions) (*Report, error) {
+func Describe(ctx context.Context, r io.ReaderAt, size int64, opts Options) (*Report, error) {
 	rep, _, _, err := describe(ctx, r, size, opts)
 	if err != nil {
 		return nil, err
@@ -137,7 +140,7 @@ func DescribePackage(ctx context.Context, r io.ReaderAt, size int64, opts Valida
 // describe opens the archive, inspects it and processes its VNFD, and
 // returns the digest checks still to run. A refused archive gives a report
 // and a nil archive.
-func describe(ctx context.Context, r io.ReaderAt, size int64, opts ValidateOptions) (*Report, *csar.Archive, []csar.DigestCheck, error) {
+func describe(ctx context.Context, r io.ReaderAt, size int64, opts Options) (*Report, *csar.Archive, []csar.DigestCheck, error) {
 	rep := &Report{Problems: []csar.Problem{}}
 	a, err := csar.Open(ctx, r, size, opts.Limits)
 	if err != nil {
