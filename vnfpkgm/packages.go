@@ -161,8 +161,7 @@ func (s *Server) ifMatch(c echo.Context, id string) (int64, error) {
 func (s *Server) checkUserDataSize(data storage.JSON) error {
 	if n := int64(len(data)); n > s.cfg.MaxUserDataSize {
 		return sol013.Problemf(http.StatusRequestEntityTooLarge,
-			"userDefinedData would be %d bytes of JSON, more than the limit of %d bytes per package (--max-user-data-size)", n, s.cfg.MaxUserDataSize).
-			With("limit", s.cfg.MaxUserDataSize)
+			"userDefinedData would be %d bytes of JSON, more than the limit of %d bytes per package (--max-user-data-size)", n, s.cfg.MaxUserDataSize)
 	}
 	return nil
 }
