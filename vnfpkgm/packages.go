@@ -46,7 +46,8 @@ func storageError(err error, what string) error {
 	var pre *storage.PreconditionError
 	switch {
 	case errors.As(err, &pre):
-		return sol013.Problemf(http.StatusConflict, "%s: %s is %s, must be %s", what, pre.Attribute, pre.Actual, strings.Join(pre.Expected, " or "))
+		// "VNF package X is ONBOARDED; this needs its onboardingState to be CREATED"
+		return sol013.Problemf(http.StatusConflict, "%s is %s; this needs its %s to be %s", what, pre.Actual, pre.Attribute, strings.Join(pre.Expected, " or "))
 	case errors.Is(err, storage.ErrNotFound):
 		return sol013.Problemf(http.StatusNotFound, "%s does not exist", what)
 	case errors.Is(err, storage.ErrConflict):

@@ -167,6 +167,10 @@ func TestConflictMessages(t *testing.T) {
 	if d := fmt.Sprint(patch("ENABLED")["detail"]); !strings.Contains(d, "is already ENABLED") {
 		t.Fatalf("enabling an ENABLED package: %q", d)
 	}
+	upload := s.do("PUT", pkgs+"/"+id+"/package_content", strings.NewReader(string(pkg.zip)), "Content-Type", "application/zip")
+	if d := fmt.Sprint(expectProblem(t, upload, 409)["detail"]); !strings.Contains(d, "is ONBOARDED; this needs its onboardingState to be CREATED") {
+		t.Fatalf("uploading to an ONBOARDED package: %q", d)
+	}
 	if d := fmt.Sprint(expectProblem(t, s.do("DELETE", pkgs+"/"+id, nil), 409)["detail"]); !strings.Contains(d, "is ENABLED: disable it") {
 		t.Fatalf("deleting an ENABLED package: %q", d)
 	}
