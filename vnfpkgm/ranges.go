@@ -7,8 +7,8 @@ import (
 	"strings"
 )
 
-// mergeGap is the widest gap between two ranges that are still sent as one
-// part. RFC 9110 14.6 lets a server coalesce ranges "separated by a gap
+// mergeGap: when ranges are merged, those less than mergeGap bytes apart
+// become one part. RFC 9110 14.6 lets a server coalesce ranges "separated by a gap
 // that is smaller than the overhead of sending multiple parts": the
 // boundary delimiter alone ("\r\n--" and the 60-character boundary
 // mime/multipart draws) is 64 bytes, before the part's own header lines.

@@ -60,7 +60,7 @@ func (w *problemWriter) WriteHeader(status int) {
 	for _, k := range []string{"Content-Type", "Content-Length", "ETag", "Last-Modified", "X-Content-Type-Options", "Content-Encoding"} {
 		h.Del(k)
 	}
-	pd := sol013.NewProblem(status, problemDetail(status, h.Get("Content-Range")))
+	pd := sol013.NewProblem(status, problemDetail(status))
 	pd.Instance = w.c.Request().URL.Path
 	body, _ := pd.MarshalJSON()
 	h.Set("Content-Type", sol013.ContentTypeProblem)
@@ -71,12 +71,11 @@ func (w *problemWriter) WriteHeader(status int) {
 	}
 }
 
-func problemDetail(status int, contentRange string) string {
+func problemDetail(status int) string {
 	switch status {
 	case http.StatusRequestedRangeNotSatisfiable:
-		if contentRange == "" {
-			return "the Range header is not a valid bytes range set"
-		}
+		// planRanges hands http.ServeContent only valid range sets: its
+		// 416 always means that none of them overlaps the content.
 		return "no requested range overlaps the content; Content-Range gives its size"
 	case http.StatusPreconditionFailed:
 		return "a precondition of the request (If-Match, If-Unmodified-Since) does not hold"
