@@ -82,5 +82,5 @@ func BenchmarkDescendingRangesDeflatedArtifact256MiB(b *testing.B) {
 		s.expect(s.call("GET", path, nil, "Range", rng), 206, "200 descending ranges")
 	}
 	b.StopTimer()
-	b.ReportMetric((procCPU(pid) - before).Seconds()/float64(b.N), "server-cpu-s")
+	b.ReportMetric((procCPU(pid)-before).Seconds()/float64(b.N), "server-cpu-s")
 }
