@@ -29,6 +29,9 @@ type Config struct {
 	ShutdownTimeout time.Duration
 	Workers         int // onboarding jobs processed at once
 	Limits          csar.Limits
+	PublicURL       string // base of Location and _links; default http://LISTEN (edge.go)
+	MaxUserDataSize int64  // bytes of one package's userDefinedData as JSON
+	MaxRanges       int    // ranges served in one request; more get the whole content
 }
 
 // DefaultConfig is what `make run` starts with.
@@ -44,6 +47,8 @@ func DefaultConfig() Config {
 		ShutdownTimeout: 30 * time.Second,
 		Workers:         2,
 		Limits:          csar.DefaultLimits,
+		MaxUserDataSize: 64 << 10,
+		MaxRanges:       200,
 	}
 }
 
@@ -68,6 +73,9 @@ func ParseConfig(args []string, getenv func(string) string) (Config, error) {
 	fs.Int64Var(&cfg.Limits.MaxTotalSize, "max-expanded-size", cfg.Limits.MaxTotalSize, "refuse packages expanding to more bytes")
 	fs.Int64Var(&cfg.Limits.MaxEntrySize, "max-entry-size", cfg.Limits.MaxEntrySize, "refuse archive entries larger than this")
 	fs.Float64Var(&cfg.Limits.MaxRatio, "max-ratio", cfg.Limits.MaxRatio, "refuse entries compressed beyond this ratio")
+	fs.StringVar(&cfg.PublicURL, "public-url", cfg.PublicURL, "base URL clients reach the server at, for Location and _links (default http://LISTEN)")
+	fs.Int64Var(&cfg.MaxUserDataSize, "max-user-data-size", cfg.MaxUserDataSize, "largest userDefinedData of a package, in bytes of JSON")
+	fs.IntVar(&cfg.MaxRanges, "max-ranges", cfg.MaxRanges, "ranges served in one request (after merging); more get the whole content")
 
 	// The environment first, so that flags parsed afterwards override it.
 	var envErr error
@@ -105,6 +113,9 @@ func (c Config) validate() error {
 		return fmt.Errorf("max-upload-size must be positive")
 	case c.LogFormat != "text" && c.LogFormat != "json":
 		return fmt.Errorf("log-format must be text or json, not %q", c.LogFormat)
+	}
+	if err := c.validateEdge(); err != nil {
+		return err
 	}
 	if _, port, err := net.SplitHostPort(c.Listen); err != nil {
 		return fmt.Errorf("listen address %q: %v", c.Listen, err)

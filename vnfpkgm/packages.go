@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"mime"
 	"net/http"
@@ -45,13 +46,38 @@ func storageError(err error, what string) error {
 	var pre *storage.PreconditionError
 	switch {
 	case errors.As(err, &pre):
-		return sol013.Problemf(http.StatusConflict, "%s: %s is %s, must be %s", what, pre.Attribute, pre.Actual, strings.Join(pre.Expected, " or "))
+		// "VNF package X is ONBOARDED; this needs its onboardingState to be CREATED"
+		return sol013.Problemf(http.StatusConflict, "%s is %s; this needs its %s to be %s", what, pre.Actual, pre.Attribute, strings.Join(pre.Expected, " or "))
 	case errors.Is(err, storage.ErrNotFound):
 		return sol013.Problemf(http.StatusNotFound, "%s does not exist", what)
 	case errors.Is(err, storage.ErrConflict):
 		return sol013.Problemf(http.StatusConflict, "%s: %v", what, err)
 	}
 	return err
+}
+
+// packageWriteError says why a PATCH or DELETE of package id (done is
+// "modified" or "deleted") did not hold: 412 when the package changed
+// since its If-Match was evaluated, 409 with the state in the way.
+func packageWriteError(err error, id, done string) error {
+	var pre *storage.PreconditionError
+	if !errors.As(err, &pre) {
+		return storageError(err, "VNF package "+id)
+	}
+	switch pre.Attribute {
+	case "revision":
+		return sol013.Problemf(http.StatusPreconditionFailed, "VNF package %s changed while it was being %s: its If-Match no longer holds", id, done)
+	case "operationalState":
+		if done == "deleted" {
+			return sol013.Problemf(http.StatusConflict, "VNF package %s is %s: disable it (operationalState DISABLED) before deleting it", id, pre.Actual)
+		}
+		return sol013.Problemf(http.StatusConflict, "VNF package %s is already %s", id, pre.Actual)
+	case "onboardingState":
+		return sol013.Problemf(http.StatusConflict, "VNF package %s is %s, not ONBOARDED: its operationalState changes only once it is onboarded", id, pre.Actual)
+	case "usageState":
+		return sol013.Problemf(http.StatusConflict, "VNF package %s is %s: it can be %s only when NOT_IN_USE", id, pre.Actual, done)
+	}
+	return storageError(err, "VNF package "+id)
 }
 
 func (s *Server) findByID(c echo.Context) (*storage.Package, error) {
@@ -89,7 +115,56 @@ func (s *Server) onboardedRead(find findFunc, h func(echo.Context, *storage.Pack
 }
 
 func (s *Server) writeInfo(c echo.Context, p *storage.Package) error {
+	c.Response().Header().Set("ETag", packageETag(p))
 	return c.JSON(http.StatusOK, toInfo(p, apiRoot(c)))
+}
+
+// packageETag is the strong entity tag of a package's VnfPkgInfo. Every
+// update of the row increments its revision, so the revision names the
+// representation; If-Match compares against it.
+func packageETag(p *storage.Package) string {
+	return fmt.Sprintf(`"r%d"`, p.Revision)
+}
+
+// ifMatch evaluates the request's If-Match (RFC 9110 13.1.1) against
+// package id. Without one it returns the zero revision (no condition);
+// with one that holds, the revision it held for, which the caller's
+// update must still find (a compare-and-set: a write in between makes it
+// fail); "*" holds for any revision. A package that does not exist is a
+// 404 whatever the condition (13.2.1: conditions are ignored when the
+// request would fail without them).
+func (s *Server) ifMatch(c echo.Context, id string) (int64, error) {
+	values := c.Request().Header.Values("If-Match")
+	if len(values) == 0 {
+		return 0, nil
+	}
+	header := strings.Join(values, ",")
+	p, err := s.db.GetPackage(c.Request().Context(), id)
+	if err != nil {
+		return 0, storageError(err, "VNF package "+id)
+	}
+	etag := packageETag(p)
+	ok, err := etagListMatches(header, etag)
+	switch {
+	case err != nil:
+		return 0, sol013.Problemf(http.StatusBadRequest, "If-Match %q is %v", header, err)
+	case !ok:
+		return 0, sol013.Problemf(http.StatusPreconditionFailed, "If-Match %s does not match the current ETag %s of VNF package %s: it has changed since", header, etag, id)
+	case strings.TrimSpace(header) == "*":
+		return 0, nil
+	}
+	return p.Revision, nil
+}
+
+// checkUserDataSize refuses userDefinedData whose JSON encoding is
+// larger than cfg.MaxUserDataSize: it is stored in the package's row and
+// sent with every read of it.
+func (s *Server) checkUserDataSize(data storage.JSON) error {
+	if n := int64(len(data)); n > s.cfg.MaxUserDataSize {
+		return sol013.Problemf(http.StatusRequestEntityTooLarge,
+			"userDefinedData would be %d bytes of JSON, more than the limit of %d bytes per package (--max-user-data-size)", n, s.cfg.MaxUserDataSize)
+	}
+	return nil
 }
 
 func (s *Server) showPackage(c echo.Context) error {
@@ -149,12 +224,16 @@ func (s *Server) createPackage(c echo.Context) error {
 	}
 	if req.UserDefinedData != nil {
 		p.UserDefinedData = storage.MustJSON(req.UserDefinedData)
+		if err := s.checkUserDataSize(p.UserDefinedData); err != nil {
+			return err
+		}
 	}
 	if err := s.db.CreatePackage(c.Request().Context(), p); err != nil {
 		return err
 	}
 	info := toInfo(p, apiRoot(c))
 	c.Response().Header().Set(echo.HeaderLocation, info.Links.Self.Href)
+	c.Response().Header().Set("ETag", packageETag(p))
 	return c.JSON(http.StatusCreated, info)
 }
 
@@ -163,12 +242,17 @@ func (s *Server) createPackage(c echo.Context) error {
 func (s *Server) deletePackage(c echo.Context) error {
 	ctx := c.Request().Context()
 	id := pathParam(c, "id")
+	rev, err := s.ifMatch(c, id)
+	if err != nil {
+		return err
+	}
 	p, err := s.db.DeletePackage(ctx, id, storage.Expect{
 		OperationalState: []string{storage.OperationalDisabled},
 		UsageState:       []string{storage.UsageNotInUse},
+		Revision:         rev,
 	})
 	if err != nil {
-		return storageError(err, "VNF package "+id)
+		return packageWriteError(err, id, "deleted")
 	}
 	if p.HasContent() {
 		if err := s.blobs.Delete(ctx, *p.ContentKey); err != nil {
@@ -205,7 +289,12 @@ func (s *Server) patchPackage(c echo.Context) error {
 		expect.OperationalState = []string{other}
 	}
 	id := pathParam(c, "id")
-	_, err := s.db.UpdatePackageIf(c.Request().Context(), id, expect, func(p *storage.Package) error {
+	rev, err := s.ifMatch(c, id)
+	if err != nil {
+		return err
+	}
+	expect.Revision = rev
+	updated, err := s.db.UpdatePackageIf(c.Request().Context(), id, expect, func(p *storage.Package) error {
 		if req.OperationalState != nil {
 			p.OperationalState = *req.OperationalState
 		}
@@ -217,13 +306,15 @@ func (s *Server) patchPackage(c echo.Context) error {
 				p.UserDefinedData = nil
 			} else {
 				p.UserDefinedData = storage.MustJSON(merged)
+				return s.checkUserDataSize(p.UserDefinedData)
 			}
 		}
 		return nil
 	})
 	if err != nil {
-		return storageError(err, "VNF package "+id)
+		return packageWriteError(err, id, "modified")
 	}
+	c.Response().Header().Set("ETag", packageETag(updated))
 	out := map[string]any{}
 	if req.OperationalState != nil {
 		out["operationalState"] = *req.OperationalState

@@ -68,7 +68,7 @@ func (s *Server) getContent(c echo.Context, p *storage.Package) error {
 	h := c.Response().Header()
 	h.Set(echo.HeaderContentType, "application/zip")
 	h.Set("ETag", p.ContentETag)
-	serveContent(c, lastModified(p), obj)
+	s.serveContent(c, lastModified(p), obj.Size(), obj)
 	return nil
 }
 
@@ -98,15 +98,20 @@ func (s *Server) getArtifact(c echo.Context, p *storage.Package) error {
 	// The artifact's bytes never change while the package exists: the
 	// package ETag plus the path identify them.
 	h.Set("ETag", fmt.Sprintf(`"%s-%x"`, strings.Trim(p.ContentETag, `"`), []byte(name)))
-	serveContent(c, lastModified(p), content)
+	s.serveContent(c, lastModified(p), e.Size, content)
 	return nil
 }
 
+// openMember opens a member of an archive. Tests replace it to count the
+// passes of a compressed member's decompressor (each open is one).
+var openMember = func(a *csar.Archive, name string) (fs.File, error) { return a.Open(name) }
+
 // seekableMember gives http.ServeContent the io.ReadSeeker it needs. A
-// stored member seeks directly; a compressed one is re-opened and skipped
-// forward when a range starts before the current position.
+// stored member seeks directly; a compressed one is read forwards and
+// re-opened only when a range starts before the current position and was
+// not kept (see reopener).
 func seekableMember(a *csar.Archive, name string, size int64) (io.ReadSeekCloser, error) {
-	f, err := a.Open(name)
+	f, err := openMember(a, name)
 	if err != nil {
 		return nil, err
 	}
@@ -119,7 +124,10 @@ func seekableMember(a *csar.Archive, name string, size int64) (io.ReadSeekCloser
 	return &reopener{a: a, name: name, size: size, f: f}, nil
 }
 
-// reopener is an io.ReadSeeker over a compressed member.
+// reopener is an io.ReadSeeker over a compressed member. Going forwards it
+// decompresses and discards; going backwards it starts again from the
+// start, unless the bytes asked are in a range kept from the pass (the
+// ranges planRanges expects to serve after one further on).
 type reopener struct {
 	a    *csar.Archive
 	name string
@@ -127,28 +135,97 @@ type reopener struct {
 	f    fs.File
 	pos  int64 // position of f
 	want int64 // position asked by Seek
+	kept []keptRange
+}
+
+// keptRange is a range of the member held in memory once the reader has
+// passed it; data fills as the pass goes.
+type keptRange struct {
+	byteRange
+	data []byte
+}
+
+// keepRanges makes the reader keep ranges as it passes them. The plan
+// bounds their total size (reorderBudget).
+func (r *reopener) keepRanges(ranges []byteRange) {
+	r.kept = r.kept[:0]
+	for _, k := range ranges {
+		r.kept = append(r.kept, keptRange{byteRange: k, data: make([]byte, 0, k.length())})
+	}
 }
 
 func (r *reopener) Read(p []byte) (int, error) {
 	if r.want < r.pos {
+		if n, ok := r.readKept(p); ok {
+			return n, nil
+		}
 		r.f.Close()
-		f, err := r.a.Open(r.name)
+		f, err := openMember(r.a, r.name)
 		if err != nil {
 			return 0, err
 		}
 		r.f, r.pos = f, 0
-	}
-	if r.want > r.pos {
-		n, err := io.CopyN(io.Discard, r.f, r.want-r.pos)
-		r.pos += n
-		if err != nil {
-			return 0, err
+		for i := range r.kept {
+			r.kept[i].data = r.kept[i].data[:0]
 		}
 	}
+	if err := r.skip(r.want - r.pos); err != nil {
+		return 0, err
+	}
 	n, err := r.f.Read(p)
+	r.keep(p[:n], r.pos)
 	r.pos += int64(n)
 	r.want = r.pos
 	return n, err
+}
+
+// skip reads n bytes forwards, keeping what belongs to kept ranges.
+func (r *reopener) skip(n int64) error {
+	if n <= 0 {
+		return nil
+	}
+	if len(r.kept) == 0 {
+		m, err := io.CopyN(io.Discard, r.f, n)
+		r.pos += m
+		return err
+	}
+	buf := make([]byte, min(n, 32<<10))
+	for n > 0 {
+		m, err := io.ReadFull(r.f, buf[:min(n, int64(len(buf)))])
+		r.keep(buf[:m], r.pos)
+		r.pos += int64(m)
+		n -= int64(m)
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// keep copies into the kept ranges the bytes of b, read at offset at.
+func (r *reopener) keep(b []byte, at int64) {
+	end := at + int64(len(b))
+	for i := range r.kept {
+		k := &r.kept[i]
+		next := k.first + int64(len(k.data)) // the first byte k still lacks
+		if next > k.last || next < at || next >= end {
+			continue
+		}
+		k.data = append(k.data, b[next-at:min(end, k.last+1)-at]...)
+	}
+}
+
+// readKept serves a read at r.want from a kept range, if one holds it.
+func (r *reopener) readKept(p []byte) (int, bool) {
+	for _, k := range r.kept {
+		have := k.first + int64(len(k.data))
+		if r.want >= k.first && r.want < have {
+			n := copy(p, k.data[r.want-k.first:])
+			r.want += int64(n)
+			return n, true
+		}
+	}
+	return 0, false
 }
 
 func (r *reopener) Seek(offset int64, whence int) (int64, error) {

@@ -3,7 +3,6 @@ package vnfpkgm
 import (
 	"bytes"
 	"encoding/json"
-	"github.com/labstack/echo/v4"
 
 	"github.com/vnfpkgm/vnfpkgm/storage"
 	"github.com/vnfpkgm/vnfpkgm/vnfpkgm/sol013"
@@ -88,7 +87,8 @@ type PkgLinks struct {
 }
 
 // toInfo builds the representation of a stored package. apiRoot
-// ("http://host:port") makes the links absolute, as SOL 013 asks.
+// ("http://host:port", see setAPIRoot) makes the links absolute, as SOL
+// 013 asks.
 func toInfo(p *storage.Package, apiRoot string) *VnfPkgInfo {
 	self := apiRoot + BasePath + "/vnf_packages/" + p.ID
 	info := &VnfPkgInfo{
@@ -114,11 +114,6 @@ func toInfo(p *storage.Package, apiRoot string) *VnfPkgInfo {
 		decode(p.OnboardingFailureDetails, info.OnboardingFailureDetails)
 	}
 	return info
-}
-
-// apiRoot is the scheme and authority the client used to reach us.
-func apiRoot(c echo.Context) string {
-	return c.Scheme() + "://" + c.Request().Host
 }
 
 // decode reads a JSON column written by this package; a column that does

@@ -11,12 +11,29 @@ import (
 	"github.com/vnfpkgm/vnfpkgm/vnfpkgm/sol013"
 )
 
-// serveContent serves bytes with RFC 9110 ranges and conditions through
-// http.ServeContent, but answers its errors (416, 412) as ProblemDetails
-// like every other error of the API, keeping Content-Range on a 416.
-func serveContent(c echo.Context, modified time.Time, content io.ReadSeeker) {
+// serveContent serves size bytes of content with RFC 9110 ranges and
+// conditions through http.ServeContent, but answers its errors (416, 412)
+// as ProblemDetails like every other error of the API, keeping
+// Content-Range on a 416. http.ServeContent serves ranges as they are
+// asked, one Seek each: the Range header is first replaced by the plan of
+// planRanges (overlaps merged, capped at cfg.MaxRanges) so that a
+// compressed member, which can only be read forwards, is read once.
+func (s *Server) serveContent(c echo.Context, modified time.Time, size int64, content io.ReadSeeker) {
+	req := c.Request()
+	if h := req.Header.Get("Range"); h != "" {
+		seq, sequential := content.(*reopener)
+		plan := planRanges(h, size, s.cfg.MaxRanges, sequential)
+		if plan.header == "" {
+			req.Header.Del("Range")
+		} else {
+			req.Header.Set("Range", plan.header)
+		}
+		if sequential {
+			seq.keepRanges(plan.keep)
+		}
+	}
 	w := &problemWriter{ResponseWriter: c.Response().Writer, c: c}
-	http.ServeContent(w, c.Request(), "", modified, content)
+	http.ServeContent(w, req, "", modified, content)
 	c.Response().Committed = true
 	c.Response().Status = w.status
 	c.Response().Size = w.size
@@ -57,7 +74,9 @@ func (w *problemWriter) WriteHeader(status int) {
 func problemDetail(status int) string {
 	switch status {
 	case http.StatusRequestedRangeNotSatisfiable:
-		return "the requested range does not overlap the content; Content-Range gives its size"
+		// planRanges hands http.ServeContent only valid range sets: its
+		// 416 always means that none of them overlaps the content.
+		return "no requested range overlaps the content; Content-Range gives its size"
 	case http.StatusPreconditionFailed:
 		return "a precondition of the request (If-Match, If-Unmodified-Since) does not hold"
 	}

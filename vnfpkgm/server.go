@@ -140,6 +140,7 @@ func (s *Server) routes() *echo.Echo {
 	e.Pre(sol013.CollapseLeadingSlashes())
 	e.Use(s.requestLog)
 	e.Use(sol013.Version(APIVersion))
+	e.Use(s.setAPIRoot())
 
 	// RFC 9110: a resource that answers GET answers HEAD (the same
 	// headers, no body; net/http drops what a handler writes for HEAD).
