@@ -119,6 +119,15 @@ func TestTackerEmptyRequirementMapping(t *testing.T) {
 		}
 	}
 
+	// A capability written the same way is read the same way.
+	large = compatFlavour(`    properties:
+      flavour_id: small
+    capabilities:
+      virtual_linkable: []`, "")
+	st = processCompat(compatPackage("", compatFlavour(smallMappings, ""), large))
+	wantClean(t, st)
+	wantWarning(t, st, CodeLenientEmptyMapping, compatLarge, 10, 25, `capability mapping "virtual_linkable" is an empty list`)
+
 	// Only the empty list is lenient: a mapping that is not
 	// [node_template, requirement] stays an error.
 	for _, bad := range []string{"[port]", "[port, virtual_link, extra]", "port", "{}"} {
