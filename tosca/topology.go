@@ -801,7 +801,7 @@ func (p *processor) substitution(tc *topoCtx, n *yaml.Node) {
 			}
 			c := &vctx{file: tc.file, fc: fc}
 			if k.Value == "flavour_id" && sm.Type.IsA(typeSOL001VNF) {
-				c.lenientValidValues = CodeLenientFlavourID
+				c.flavourID = true
 			}
 			l := &loc{text: "property " + strconv.Quote(k.Value) + " of substitution_mappings"}
 			val := &Value{V: p.check(v, pdDef(pd), l, c), Type: pd.Type, Pos: tc.at(v)}

@@ -83,10 +83,11 @@ type vctx struct {
 	file  *srcFile
 	fc    *fnCtx // nil where functions are not allowed (defaults in types)
 	hasFn bool   // set when the value holds a function to evaluate in phase 8
-	// lenientValidValues, when set, is the warning code under which a
-	// valid_values violation of the value itself is reported instead of
-	// an error (see flavourIDCtx); other constraints stay errors.
-	lenientValidValues string
+	// flavourID marks the flavour_id of a SOL 001 VNF's
+	// substitution_mappings: a valid_values violation of it is a warning
+	// (CodeLenientFlavourID, see typeSOL001VNF); other constraints stay
+	// errors. A bool fits in the padding after hasFn.
+	flavourID bool
 }
 
 func (c *vctx) at(n *yaml.Node) Position { return posOf(c.file.name, n) }
@@ -125,8 +126,8 @@ func (p *processor) check(n *yaml.Node, d vdef, l *loc, c *vctx) any {
 
 // constraintViolated reports a violated constraint of a value's definition.
 func (p *processor) constraintViolated(c *vctx, cons *Constraint, at Position, l *loc, msg string) {
-	if c.lenientValidValues != "" && cons.Operator == "valid_values" {
-		p.warnf(c.lenientValidValues, at, "%s: %s; accepted because tosca-parser does not check the properties of substitution_mappings", l, msg)
+	if c.flavourID && cons.Operator == "valid_values" {
+		p.warnf(CodeLenientFlavourID, at, "%s: %s; accepted because tosca-parser does not check the properties of substitution_mappings", l, msg)
 		return
 	}
 	p.errorf(CodeConstraint, at, "%s: %s", l, msg)
