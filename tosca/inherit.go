@@ -578,9 +578,15 @@ func (p *processor) artifact(f *srcFile, r *rawArtifact, what string, fc *fnCtx)
 		a.ResolvedFile = r.file
 	case !f.inPackage:
 		a.ResolvedFile = path.Join(path.Dir(f.name), r.file)
+	case strings.HasPrefix(r.file, "/"):
+		// Tacker's samples name management-driver scripts installed on
+		// the VNFM host (/opt/stack/tacker/...); tosca-parser accepts the
+		// path when that host has the file. Nothing in the package backs
+		// it, so it is left unresolved: not read, verified nor listed.
+		p.warnf(CodeLenientHostArtifact, at, "the file %q of %s is an absolute path: a file on the VNFM host, not in the package; it is not verified (accepted because tosca-parser accepts a path that exists on its own host)", r.file, what)
 	default:
 		rp := path.Join(path.Dir(f.name), r.file)
-		if strings.HasPrefix(r.file, "/") || rp == ".." || strings.HasPrefix(rp, "../") {
+		if rp == ".." || strings.HasPrefix(rp, "../") {
 			p.errorf(CodeArtifactOutside, at, "the file %q of %s is outside the package", r.file, what)
 			break
 		}

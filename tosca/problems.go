@@ -79,6 +79,26 @@ const (
 	CodeFunctionCycle   = "tosca-function-cycle"
 	CodeFunctionContext = "tosca-function-context"
 
+	// What OpenStack Tacker's sample packages need only because
+	// tosca-parser never checks it; each is a warning naming the laxity.
+	//
+	// CodeLenientEmptyMapping: a substitution_mappings requirement or
+	// capability written as an empty list (`virtual_link_external: []`);
+	// it is taken as not mapped.
+	CodeLenientEmptyMapping = "tosca-lenient-empty-mapping"
+	// CodeLenientMappingTarget: a substitution_mappings requirement mapped
+	// to a node template that the topology does not define; the
+	// requirement exposes nothing.
+	CodeLenientMappingTarget = "tosca-lenient-mapping-target"
+	// CodeLenientFlavourID: the flavour_id that a flavour's
+	// substitution_mappings give is not among the valid_values of the VNF
+	// node type's flavour_id.
+	CodeLenientFlavourID = "tosca-lenient-flavour-id"
+	// CodeLenientHostArtifact: an artifact file given as an absolute path,
+	// a file on the VNFM host (a management driver), not in the package:
+	// it is neither read nor verified.
+	CodeLenientHostArtifact = "tosca-lenient-host-artifact"
+
 	// A panic turned into a problem; it is a bug of this package.
 	CodeInternal = "tosca-internal"
 )

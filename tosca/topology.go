@@ -742,6 +742,15 @@ func (p *processor) policy(tc *topoCtx, k, v *yaml.Node) {
 	}
 }
 
+// typeSOL001VNF is the SOL 001 VNF node type. A flavour's
+// substitution_mappings give its flavour_id; Tacker's samples add flavours
+// in files of their own without adding their ids to the valid_values of
+// the VNF node type's flavour_id, which tosca-parser never compares (it
+// checks the properties of node templates, not of substitution_mappings).
+// Such a flavour_id is a warning (CodeLenientFlavourID); a node
+// template's flavour_id outside valid_values stays an error.
+const typeSOL001VNF = "tosca.nodes.nfv.VNF"
+
 // substitution reads substitution_mappings.
 func (p *processor) substitution(tc *topoCtx, n *yaml.Node) {
 	if isNull(n) {
@@ -791,6 +800,9 @@ func (p *processor) substitution(tc *topoCtx, n *yaml.Node) {
 				continue
 			}
 			c := &vctx{file: tc.file, fc: fc}
+			if k.Value == "flavour_id" && sm.Type.IsA(typeSOL001VNF) {
+				c.flavourID = true
+			}
 			l := &loc{text: "property " + strconv.Quote(k.Value) + " of substitution_mappings"}
 			val := &Value{V: p.check(v, pdDef(pd), l, c), Type: pd.Type, Pos: tc.at(v)}
 			if c.hasFn {
@@ -818,6 +830,12 @@ func (p *processor) mappings(tc *topoCtx, sm *SubstitutionMappings, n *yaml.Node
 			v = m
 		}
 		its := items(v)
+		if len(its) == 0 && isSequence(v) {
+			// Tacker's samples write `virtual_link_external: []` for
+			// "not mapped"; tosca-parser never reads the mapping.
+			p.warnf(CodeLenientEmptyMapping, tc.at(v), "substitution_mappings: the %s mapping %q is an empty list, not [node_template, %s]; taken as not mapped (accepted because tosca-parser does not check mappings)", noun, k.Value, noun)
+			continue
+		}
 		if len(its) != 2 || !isScalar(its[0]) || !isScalar(its[1]) {
 			p.errorf(CodeSyntax, tc.at(v), "substitution_mappings: the %s mapping %q must be [node_template, %s]", noun, k.Value, noun)
 			continue
@@ -833,7 +851,7 @@ func (p *processor) mappings(tc *topoCtx, sm *SubstitutionMappings, n *yaml.Node
 		}
 		nt := tc.t.NodeTemplates[tmpl]
 		if nt == nil {
-			p.errorf(CodeUnknownTemplate, tc.at(its[0]), "substitution_mappings: the %s %q is mapped to %q, which is not a node template of this topology", noun, k.Value, tmpl)
+			p.unknownMappingTarget(tc, noun, k.Value, tmpl, its[0])
 			continue
 		}
 		if nt.Type == nil {
@@ -846,6 +864,20 @@ func (p *processor) mappings(tc *topoCtx, sm *SubstitutionMappings, n *yaml.Node
 			p.warnf(CodeLenientSubstitute, tc.at(its[1]), "substitution_mappings: %q is not a capability of node template %q (%s); accepted because tosca-parser does not check it", name, tmpl, nt.Type.Name)
 		}
 	}
+}
+
+// unknownMappingTarget reports a mapping to a node template the topology
+// does not define. For a requirement it is a warning: Tacker's samples map
+// external connection points (virtual_link_external*) to node templates
+// their flavour does not have, and tosca-parser does not check mappings;
+// the requirement then exposes nothing. A capability mapping has no such
+// precedent and stays an error.
+func (p *processor) unknownMappingTarget(tc *topoCtx, noun, name, tmpl string, at *yaml.Node) {
+	if noun == "requirement" {
+		p.warnf(CodeLenientMappingTarget, tc.at(at), "substitution_mappings: the requirement %q is mapped to %q, which is not a node template of this topology; the requirement exposes nothing (accepted because tosca-parser does not check mappings)", name, tmpl)
+		return
+	}
+	p.errorf(CodeUnknownTemplate, tc.at(at), "substitution_mappings: the %s %q is mapped to %q, which is not a node template of this topology", noun, name, tmpl)
 }
 
 // reqDef finds a requirement definition of a type by name, through an

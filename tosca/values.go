@@ -83,6 +83,11 @@ type vctx struct {
 	file  *srcFile
 	fc    *fnCtx // nil where functions are not allowed (defaults in types)
 	hasFn bool   // set when the value holds a function to evaluate in phase 8
+	// flavourID marks the flavour_id of a SOL 001 VNF's
+	// substitution_mappings: a valid_values violation of it is a warning
+	// (CodeLenientFlavourID, see typeSOL001VNF); other constraints stay
+	// errors. A bool fits in the padding after hasFn.
+	flavourID bool
 }
 
 func (c *vctx) at(n *yaml.Node) Position { return posOf(c.file.name, n) }
@@ -106,7 +111,7 @@ func (p *processor) check(n *yaml.Node, d vdef, l *loc, c *vctx) any {
 	}
 	for _, cons := range d.cons {
 		if msg := p.violation(cons, cat, v); msg != "" {
-			p.errorf(CodeConstraint, c.at(n), "%s: %s", l, msg)
+			p.constraintViolated(c, cons, c.at(n), l, msg)
 		}
 	}
 	if d.dt != nil {
@@ -117,6 +122,15 @@ func (p *processor) check(n *yaml.Node, d vdef, l *loc, c *vctx) any {
 		}
 	}
 	return v
+}
+
+// constraintViolated reports a violated constraint of a value's definition.
+func (p *processor) constraintViolated(c *vctx, cons *Constraint, at Position, l *loc, msg string) {
+	if c.flavourID && cons.Operator == "valid_values" {
+		p.warnf(CodeLenientFlavourID, at, "%s: %s; accepted because tosca-parser does not check the properties of substitution_mappings", l, msg)
+		return
+	}
+	p.errorf(CodeConstraint, at, "%s: %s", l, msg)
 }
 
 var catNoun = map[category]string{

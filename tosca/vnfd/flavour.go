@@ -203,9 +203,16 @@ func (x *extractor) nodeImage(n *tosca.NodeTemplate) *SwImage {
 		a := arts[0]
 		img.ArtifactName = a.Name
 		img.ArtifactPos = a.Pos
-		if isURL(a.ResolvedFile) {
+		switch {
+		case onVNFMHost(a):
+			// tosca.Process lets a host file pass for a management
+			// driver; an image must reach the VIM from the package or a
+			// URI, and its bytes must be verifiable.
+			x.errorf(CodeSwImageHostPath, a.Pos,
+				"the SwImage artifact %s of node %s names %q, a file on the VNFM host: a software image must be in the package or at a URI", a.Name, n.Name, a.File)
+		case isURL(a.ResolvedFile):
 			img.URI = a.ResolvedFile
-		} else {
+		default:
 			img.File = a.ResolvedFile
 		}
 		if img.Checksum.Hash != "" {
@@ -215,6 +222,13 @@ func (x *extractor) nodeImage(n *tosca.NodeTemplate) *SwImage {
 		x.orphanImages = append(x.orphanImages, img)
 	}
 	return img
+}
+
+// onVNFMHost reports an artifact whose file is an absolute path (a file
+// on the VNFM host, tosca.CodeLenientHostArtifact), which the processor
+// leaves unresolved.
+func onVNFMHost(a *tosca.ArtifactTemplate) bool {
+	return a.Repository == "" && a.ResolvedFile == "" && strings.HasPrefix(a.File, "/")
 }
 
 func artifactName(a *tosca.ArtifactTemplate, key string) string {

@@ -35,6 +35,9 @@ const (
 	// type, on a VDU or storage node is taken as its SwImage artifact (as
 	// Tacker does).
 	CodeSwImageUntyped = "vnfd-sw-image-untyped"
+	// CodeSwImageHostPath: a SwImage artifact whose file is an absolute
+	// path, a file on the VNFM host rather than in the package.
+	CodeSwImageHostPath = "vnfd-sw-image-host-path"
 	// CodeInvalidSize: a scalar-unit.size value that does not parse.
 	CodeInvalidSize = "vnfd-invalid-size"
 	// CodeVduProfileRange: vdu_profile min_number_of_instances exceeds max.
