@@ -116,25 +116,60 @@ type ComputeSpec struct {
 	Labels    map[string]string
 }
 
-// Compute states, IFA 005 operationalState plus the transitional ones.
+// Compute states. IFA 005 gives a VirtualCompute an operationalState
+// (ENABLED, DISABLED) only: RUNNING is ENABLED, every other state
+// DISABLED; the others say why, as Nova's server status does.
 const (
 	StateBuilding = "BUILDING"
 	StateRunning  = "RUNNING"
 	StatePaused   = "PAUSED"
 	StateStopped  = "STOPPED"
 	StateError    = "ERROR"
+	// StateUnknown: the VIM could not be asked (the server's lists only).
+	StateUnknown = "UNKNOWN"
+)
+
+// State reasons (Compute.StateReason): a stable code for why a compute is
+// ERROR, or STOPPED without a request; Detail says it in words.
+const (
+	// ReasonGuestPanicked: the guest's kernel panicked (a GUEST_PANICKED
+	// event from a pvpanic device, or the kernel's panic message ending the
+	// console).
+	ReasonGuestPanicked = "GUEST_PANICKED"
+	// ReasonRebootLoop: the guest reset itself again and again within a
+	// short window (e.g. a kernel panic with panic=N, an init that fails).
+	ReasonRebootLoop = "REBOOT_LOOP"
+	// ReasonNoBootOutput: nothing on the console within the boot timeout
+	// after a start: no kernel and no boot loader, or a guest that does not
+	// use the console.
+	ReasonNoBootOutput = "NO_BOOT_OUTPUT"
+	// ReasonHypervisorFailed: the hypervisor process failed, exited with an
+	// error or does not answer.
+	ReasonHypervisorFailed = "HYPERVISOR_FAILED"
+	// ReasonGuestPoweredOff: STOPPED because the guest powered itself off.
+	ReasonGuestPoweredOff = "GUEST_POWERED_OFF"
+	// ReasonProcessExited: STOPPED because the hypervisor process ended
+	// without a shutdown (killed).
+	ReasonProcessExited = "PROCESS_EXITED"
+	// ReasonVIMFault: the VIM reports the compute in error (e.g. a Nova fault).
+	ReasonVIMFault = "VIM_FAULT"
+	// ReasonNotFoundInVIM: the server has a record the VIM no longer has.
+	ReasonNotFoundInVIM = "NOT_FOUND_IN_VIM"
+	// ReasonQueryFailed: the VIM did not answer the query (StateUnknown).
+	ReasonQueryFailed = "QUERY_FAILED"
 )
 
 // Compute is a virtualised compute resource.
 type Compute struct {
-	ID        string            `json:"id"`
-	Name      string            `json:"name"`
-	ImageID   string            `json:"imageId"`
-	FlavourID string            `json:"flavourId"`
-	State     string            `json:"state"`
-	Detail    string            `json:"detail,omitempty"`
-	CreatedAt time.Time         `json:"createdAt"`
-	Labels    map[string]string `json:"labels,omitempty"`
+	ID          string            `json:"id"`
+	Name        string            `json:"name"`
+	ImageID     string            `json:"imageId"`
+	FlavourID   string            `json:"flavourId"`
+	State       string            `json:"state"`
+	StateReason string            `json:"stateReason,omitempty"`
+	Detail      string            `json:"detail,omitempty"`
+	CreatedAt   time.Time         `json:"createdAt"`
+	Labels      map[string]string `json:"labels,omitempty"`
 }
 
 // Operate actions (IFA 005 OperateComputeRequest).

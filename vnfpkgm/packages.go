@@ -170,6 +170,7 @@ func (s *Server) deletePackage(c echo.Context) error {
 	if err != nil {
 		return storageError(err, "VNF package "+id)
 	}
+	s.releasePackageImages(ctx, id) // its software images in VIMs (vims.go)
 	if p.HasContent() {
 		if err := s.blobs.Delete(ctx, *p.ContentKey); err != nil {
 			// The row is gone: the blob is an orphan Reconcile removes.

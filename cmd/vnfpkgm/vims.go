@@ -70,6 +70,7 @@ var vimTitles = map[string]string{
 	"flavourId":          "Flavour ID",
 	"vimComputeId":       "VIM Compute ID",
 	"vimFlavourId":       "VIM Flavour ID",
+	"stateReason":        "State Reason",
 	"autoRegisterImages": "Auto Register Images",
 	"createdAt":          "Created At",
 	"_links":             "Links",
@@ -92,7 +93,7 @@ var (
 	}
 	computeListColumns = []column{
 		{"ID", "id"}, {"Name", "name"}, {"VNF Package ID", "vnfPkgId"}, {"VDU ID", "vduId"},
-		{"Flavour ID", "flavourId"}, {"State", "state"},
+		{"Flavour ID", "flavourId"}, {"State", "state"}, {"State Reason", "stateReason"},
 	}
 )
 

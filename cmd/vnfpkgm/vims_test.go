@@ -155,6 +155,14 @@ func TestVIMComputeFlow(t *testing.T) {
 		time.Sleep(500 * time.Millisecond)
 	}
 
+	// The list shows each compute's state, as show does.
+	if got := strings.TrimSpace(s.mustCLI(t, "compute", "list", vimID, "-f", "value", "-c", "id", "-c", "state").stdout); got != compID+" RUNNING" {
+		t.Fatalf("compute list -f value -c id -c state: %q, want %q", got, compID+" RUNNING")
+	}
+	if r := s.mustCLI(t, "compute", "list", vimID); !strings.Contains(r.stdout, "| RUNNING ") || !strings.Contains(r.stdout, "| State Reason ") {
+		t.Fatalf("compute list table without the state and its reason:\n%s", r.stdout)
+	}
+
 	state := func(args ...string) string {
 		t.Helper()
 		return strings.TrimSpace(s.mustCLI(t, append(args, "-f", "value", "-c", "state")...).stdout)
