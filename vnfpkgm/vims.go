@@ -53,9 +53,18 @@ func (s *Server) vimRoutes(e *echo.Echo) {
 // vimError maps the typed errors of the VIM layer to ProblemDetails.
 func vimError(err error, what string) error {
 	status := 0
+	var optErr *vim.OptionError
 	switch {
 	case err == nil:
 		return nil
+	case errors.As(err, &optErr):
+		// An option the type does not have is a malformed request; a value
+		// that cannot work on this VIM is well-formed but unprocessable.
+		status = http.StatusUnprocessableEntity
+		if optErr.Unknown {
+			status = http.StatusBadRequest
+		}
+		return sol013.Problemf(status, "%s: %v", what, err).With("option", optErr.Option)
 	case errors.Is(err, vim.ErrChecksum):
 		status = http.StatusUnprocessableEntity
 	case errors.Is(err, vim.ErrNotFound):
@@ -255,8 +264,10 @@ func (s *Server) findVIM(c echo.Context) (*storage.VIM, error) {
 	return v, nil
 }
 
-// registerVIM is POST /vims. The driver is opened before the VIM is
-// stored, so a VIM that cannot be opened is not registered.
+// registerVIM is POST /vims. The configuration is checked (vim.CheckConfig:
+// unknown options 400, values that cannot work 422, naming the option) and
+// the driver opened before the VIM is stored, so a VIM that cannot be
+// opened is not registered.
 func (s *Server) registerVIM(c echo.Context) error {
 	var req struct {
 		Type               string         `json:"type"`
@@ -301,6 +312,9 @@ func (s *Server) registerVIM(c echo.Context) error {
 		v.Options = storage.MustJSON(opts)
 	}
 	ctx := c.Request().Context()
+	if err := vim.CheckConfig(ctx, v.Type, s.driverConfig(v)); err != nil {
+		return vimError(err, "registering a VIM of type "+v.Type)
+	}
 	if _, err := s.driver(ctx, v); err != nil {
 		return err
 	}

@@ -15,6 +15,9 @@ import (
 	"time"
 
 	"github.com/vnfpkgm/vnfpkgm/internal/testenv"
+	"github.com/vnfpkgm/vnfpkgm/vim"
+	"github.com/vnfpkgm/vnfpkgm/vim/local"
+	"github.com/vnfpkgm/vnfpkgm/vim/openstack"
 )
 
 // sampleVNF returns the sample package and the kernel its image boots
@@ -282,5 +285,33 @@ func TestVIMErrors(t *testing.T) {
 	// An unreachable server: exit 3.
 	if r := cliAt(t, "http://127.0.0.1:1", "vim", "list"); r.code != exitUnreachable {
 		t.Fatalf("unreachable server: %s", r)
+	}
+}
+
+// TestVIMRegisterHelpDocumentsEveryOption: `vim register --help` names
+// every option the local and openstack drivers declare, with its value and
+// default (the CLI does not link the drivers: the text is its own).
+func TestVIMRegisterHelpDocumentsEveryOption(t *testing.T) {
+	code, stdout, stderr := runCLI("vim", "register", "--help")
+	help := strings.Join(strings.Fields(stdout+stderr), " ")
+	if code != 0 && code != 2 {
+		t.Fatalf("vim register --help: exit %d\n%s%s", code, stdout, stderr)
+	}
+	for typ, opts := range map[string][]vim.Option{local.Type: local.Options, openstack.Type: openstack.Options} {
+		if !strings.Contains(help, "Driver options of --type "+typ) {
+			t.Errorf("the help has no section for --type %s", typ)
+		}
+		for _, o := range opts {
+			name := o.Name
+			if strings.HasSuffix(name, ".") {
+				name += "NAME"
+			}
+			if !strings.Contains(help, " "+name+"="+o.Value+" ") {
+				t.Errorf("--type %s: the help does not document %s=%s", typ, name, o.Value)
+			}
+			if o.Default != "" && !strings.Contains(help, "(default "+strings.Join(strings.Fields(o.Default), " ")+")") {
+				t.Errorf("--type %s: the help does not give the default of %s (%s)", typ, o.Name, o.Default)
+			}
+		}
 	}
 }

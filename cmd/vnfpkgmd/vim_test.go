@@ -444,3 +444,74 @@ func TestVIMImagesOfDeletedPackage(t *testing.T) {
 		t.Fatalf("the VIM still holds the orphaned image after its record was deleted: %v", err)
 	}
 }
+
+// TestVIMRegisterChecksOptions: what can be checked is checked before a
+// VIM is registered: an option the type does not have is 400, a value
+// that cannot work 422, each naming the option; nothing is registered.
+func TestVIMRegisterChecksOptions(t *testing.T) {
+	testenv.Command(t, "qemu-system-x86_64", "qemu-system-x86")
+	testenv.Command(t, "qemu-img", "qemu-utils")
+	s := startServer(t, "")
+	kernel := filepath.Join(t.TempDir(), "vmlinuz")
+	if err := os.WriteFile(kernel, []byte("not booted here"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		typ      string
+		endpoint string
+		options  map[string]any
+		status   int
+		option   string
+	}{
+		{"local", "", map[string]any{"kernel": "/nonexistent/vmlinuz"}, 422, "kernel"},
+		{"local", "", map[string]any{"kernel": "vmlinuz"}, 422, "kernel"},
+		{"local", "", map[string]any{"kernel": t.TempDir()}, 422, "kernel"},
+		{"local", "", map[string]any{"kernel": kernel, "initrd": "/nonexistent/initrd.img"}, 422, "initrd"},
+		{"local", "", map[string]any{"kernle": kernel}, 400, "kernle"},
+		{"local", "", map[string]any{"qemu": "/nonexistent/qemu-system-x86_64"}, 422, "qemu"},
+		{"local", "", map[string]any{"qemu-img": "no-such-qemu-img"}, 422, "qemu-img"},
+		{"local", "", map[string]any{"accel": "hvf"}, 422, "accel"},
+		{"local", "", map[string]any{"machine": "no-such-machine"}, 422, "machine"},
+		{"local", "", map[string]any{"boot_timeout": "soon"}, 422, "boot_timeout"},
+		{"local", "", map[string]any{"reboot_loop_count": 1}, 422, "reboot_loop_count"},
+		{"openstack", "keystone:5000/v3", nil, 422, "endpoint"},
+		{"openstack", "", map[string]any{"auth": "none", "image_endpoint": "ftp://glance/"}, 422, "image_endpoint"},
+		{"openstack", "", map[string]any{"auth": "none", "image_endpont": "http://glance:9292"}, 400, "image_endpont"},
+		{"openstack", "", map[string]any{"auth": "none", "image_endpoint": "http://glance:9292", "header.X Roles": "admin"}, 422, "header.X Roles"},
+		{"openstack", "", map[string]any{"auth": "none", "image_endpoint": "http://glance:9292", "image_timeout": "-1s"}, 422, "image_timeout"},
+		{"openstack", "", map[string]any{"auth": "sso"}, 422, "auth"},
+	} {
+		req := map[string]any{"type": tc.typ, "name": "bad", "options": tc.options}
+		if tc.endpoint != "" {
+			req["endpoint"] = tc.endpoint
+		}
+		r := s.post(t, vims, req)
+		conforms(t, "POST", "/vim/v1/vims", r)
+		var problem struct {
+			Detail string `json:"detail"`
+			Option string `json:"option"`
+		}
+		r.json(t, &problem)
+		if r.status != tc.status || problem.Option != tc.option || !strings.Contains(problem.Detail, tc.option) {
+			t.Errorf("%s %v: %d %s, want %d naming option %q", tc.typ, tc.options, r.status, r.body, tc.status, tc.option)
+		}
+	}
+	r := s.do("GET", vims, nil)
+	expectStatus(t, r, 200)
+	if string(bytes.TrimSpace(r.body)) != "[]" {
+		t.Fatalf("VIMs registered despite their options: %s", r.body)
+	}
+	// The documented options are accepted: a local VIM with every one, an
+	// openstack VIM without Keystone.
+	s.registerLocal(t, kernel, map[string]any{"options": map[string]any{
+		"kernel": kernel, "initrd": kernel, "append": "console=ttyS0", "qemu": "qemu-system-x86_64", "qemu-img": "qemu-img",
+		"accel": "tcg", "machine": "q35", "powerdown_timeout": "5s", "quit_timeout": "2s",
+		"boot_timeout": "0", "reboot_loop_count": "4", "reboot_loop_window": "2m",
+	}})
+	r = s.post(t, vims, map[string]any{"type": "openstack", "name": "glance", "options": map[string]any{
+		"auth": "none", "image_endpoint": "http://127.0.0.1:9292", "header.X-Roles": "admin", "image_timeout": "1m",
+		"compute_endpoint": "http://127.0.0.1:8774/v2.1", "compute_timeout": "1m", "poll_interval": "2s", "hash_algorithms": "sha512,md5",
+	}})
+	expectStatus(t, r, 201)
+	conforms(t, "POST", "/vim/v1/vims", r)
+}
