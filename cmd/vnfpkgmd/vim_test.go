@@ -515,3 +515,54 @@ func TestVIMRegisterChecksOptions(t *testing.T) {
 	expectStatus(t, r, 201)
 	conforms(t, "POST", "/vim/v1/vims", r)
 }
+
+// TestVIMComputeGuestPanic: a guest whose kernel panics is ERROR with
+// stateReason GUEST_PANICKED in a read and in the list, not RUNNING.
+func TestVIMComputeGuestPanic(t *testing.T) {
+	zip, kernel := sampleVNF(t, true)
+	s := startServer(t, "")
+	t.Cleanup(func() {
+		if left := qemuProcesses(s.dir); len(left) > 0 {
+			t.Errorf("QEMU processes left: %v", left)
+		}
+	})
+	pkgID, info := s.onboard(t, zip)
+	if info["onboardingState"] != "ONBOARDED" {
+		t.Fatalf("sample package: %v", info)
+	}
+	vimID := s.registerLocal(t, kernel, map[string]any{"options": map[string]any{
+		"kernel": kernel, "append": "console=ttyS0 root=/dev/nvme0n1 rw panic=0 init=/nonexistent", "powerdown_timeout": "1s",
+	}})["id"].(string)
+	base := vims + "/" + vimID
+	r := s.post(t, base+"/compute", map[string]any{"vnfPkgId": pkgID, "vduId": "VDU1"})
+	expectStatus(t, r, 201)
+	var comp map[string]any
+	r.json(t, &comp)
+	compPath := base + "/compute/" + comp["id"].(string)
+	t.Cleanup(func() { s.do("DELETE", compPath, nil) })
+	deadline := time.Now().Add(3 * time.Minute)
+	for {
+		r = s.do("GET", compPath, nil)
+		expectStatus(t, r, 200)
+		r.json(t, &comp)
+		if comp["state"] == "ERROR" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the panicked guest is still %v", comp)
+		}
+		time.Sleep(500 * time.Millisecond)
+	}
+	conforms(t, "GET", "/vim/v1/vims/{vimId}/compute/{computeId}", r)
+	if comp["stateReason"] != "GUEST_PANICKED" || !strings.Contains(comp["detail"].(string), "Kernel panic") {
+		t.Fatalf("panicked guest: %v", comp)
+	}
+	r = s.do("GET", base+"/compute", nil)
+	conforms(t, "GET", "/vim/v1/vims/{vimId}/compute", r)
+	var list []map[string]any
+	r.json(t, &list)
+	if len(list) != 1 || list[0]["state"] != "ERROR" || list[0]["stateReason"] != "GUEST_PANICKED" {
+		t.Fatalf("compute list of a panicked guest: %s", r.body)
+	}
+	expectStatus(t, s.do("DELETE", compPath, nil), 204)
+}

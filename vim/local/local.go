@@ -427,6 +427,11 @@ type instance struct {
 	// Stopped is true after a requested stop: a dead process is then
 	// STOPPED, otherwise the process died on its own.
 	Stopped bool `json:"stopped"`
+	// LaunchedAt is when the guest last started (QEMU launched or the
+	// instance rebooted) and ConsoleAt the size of console.log then: the
+	// console is "empty since the start" while it has not grown past it.
+	LaunchedAt time.Time `json:"launchedAt"`
+	ConsoleAt  int64     `json:"consoleAt"`
 }
 
 func (d *Driver) instanceDir(id string) string { return filepath.Join(d.dir, "instances", id) }
