@@ -590,8 +590,15 @@ func (s *Server) releasePackageImages(ctx context.Context, pkgID string) {
 	}
 }
 
+// releaseTimeout bounds the removal of one image of a deleted package
+// from its VIM: a VIM that does not answer leaves the record orphaned
+// rather than holding the package's DELETE.
+const releaseTimeout = 30 * time.Second
+
 // deleteFromVIM deletes one image from a VIM through its driver.
 func (s *Server) deleteFromVIM(ctx context.Context, vimID, vimImageID string) error {
+	ctx, cancel := context.WithTimeout(ctx, releaseTimeout)
+	defer cancel()
 	v, err := s.db.GetVIM(ctx, vimID)
 	if err != nil {
 		return err

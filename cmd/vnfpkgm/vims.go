@@ -90,6 +90,7 @@ var (
 	}
 	vimImageListColumns = []column{
 		{"ID", "id"}, {"VNF Package ID", "vnfPkgId"}, {"Software Image ID", "softwareImageId"}, {"VIM Image ID", "vimImageId"},
+		{"Orphaned", "orphaned"},
 	}
 	computeListColumns = []column{
 		{"ID", "id"}, {"Name", "name"}, {"VNF Package ID", "vnfPkgId"}, {"VDU ID", "vduId"},

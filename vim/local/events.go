@@ -21,16 +21,19 @@ const eventLogBase = "events"
 const qmpNegotiation = `{"execute":"qmp_capabilities"}` + "\n"
 
 // How much of the end of the event log and of the console is read to judge
-// a guest: enough for the events of a reboot-loop window and the kernel's
-// panic message, whatever the size the files have grown to.
+// a guest, whatever the size the files have grown to: the last ~500
+// events (a reboot is 2 to 5 RESET events, ~130 bytes each: 100 reboots
+// or more, far beyond reboot_loop_count) and the kernel's panic message.
 const (
-	eventTailSize   = 256 << 10
+	eventTailSize   = 64 << 10
 	consoleTailSize = 16 << 10
 )
 
-// rebootGap separates two reboots: a guest reset emits several RESET
-// events within a fraction of a second (kernel, then firmware).
-const rebootGap = 2 * time.Second
+// rebootSpan is how long the RESET events of one reboot may be spread
+// over: a guest reset emits several within a fraction of a second
+// (kernel, then firmware). Measured from the reboot's first RESET, so that
+// a guest resetting every second still counts each time.
+const rebootSpan = time.Second
 
 // qmpEvent is one QMP event as QEMU writes it.
 type qmpEvent struct {
@@ -117,10 +120,11 @@ func panicked(events []qmpEvent) bool {
 }
 
 // guestReboots counts the reboots the guest asked for since the given
-// time: its RESET events, those less than rebootGap apart counted once.
+// time: its RESET events, those within rebootSpan of a reboot's first
+// counted once.
 func guestReboots(events []qmpEvent, since time.Time) int {
 	n := 0
-	var last time.Time
+	var first time.Time
 	for _, e := range events {
 		if e.Event != "RESET" || !e.Data.Guest {
 			continue
@@ -129,10 +133,10 @@ func guestReboots(events []qmpEvent, since time.Time) int {
 		if t.Before(since) {
 			continue
 		}
-		if last.IsZero() || t.Sub(last) >= rebootGap {
+		if first.IsZero() || t.Sub(first) >= rebootSpan {
 			n++
+			first = t
 		}
-		last = t
 	}
 	return n
 }

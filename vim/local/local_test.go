@@ -463,6 +463,14 @@ func TestGuestReboots(t *testing.T) {
 	if n := guestReboots(events, time.Unix(150, 0)); n != 3 {
 		t.Errorf("guestReboots = %d, want 3", n)
 	}
+	// A guest that resets every 1.5 s: each reset is a reboot.
+	var fast []qmpEvent
+	for i := range int64(10) {
+		fast = append(fast, at(300+i+i/2, (i%2)*500000, true))
+	}
+	if n := guestReboots(fast, time.Unix(150, 0)); n != 10 {
+		t.Errorf("guestReboots of a fast loop = %d, want 10", n)
+	}
 	panic := qmpEvent{Event: "GUEST_PANICKED"}
 	if !panicked(append(events, panic)) || panicked(append([]qmpEvent{panic}, events...)) {
 		t.Error("panicked must hold only for a panic after the last reset")
