@@ -115,6 +115,12 @@ func TestVIMComputeFlow(t *testing.T) {
 			t.Fatalf("vnfpkgm %s: %s", strings.Join(args, " "), r)
 		}
 	}
+	// A kernel that is not there: refused by the server, naming the option;
+	// nothing registered.
+	if r := s.cli(t, "vim", "register", "--type", "local", "--name", "broken", "--option", "kernel=/nonexistent/vmlinuz"); r.code != exitFailed ||
+		!strings.Contains(r.stderr, "option kernel") || !strings.Contains(r.stderr, "/nonexistent/vmlinuz") {
+		t.Fatalf("vim register with a missing kernel: %s", r)
+	}
 	if got := strings.TrimSpace(s.mustCLI(t, "vim", "list", "-f", "value", "-c", "id", "-c", "Type").stdout); got != vimID+" local" {
 		t.Fatalf("vim list -f value -c id -c Type: %q", got)
 	}
