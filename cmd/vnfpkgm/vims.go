@@ -467,7 +467,7 @@ func (env *cliEnv) computeAllocate(args []string) error {
 }
 
 func (env *cliEnv) computeList(args []string) error {
-	pos, out, err := env.parseOutputOnly("VIM_ID [-f FORMAT] [-c COLUMN ...]", "Lists the compute allocated on a VIM.", args, "VIM_ID")
+	pos, out, err := env.parseOutputOnly("VIM_ID [-f FORMAT] [-c COLUMN ...]", "Lists the compute allocated on a VIM, each with its state as the VIM reports it and, when it is\nERROR or stopped on its own, the reason (GUEST_PANICKED, REBOOT_LOOP, NO_BOOT_OUTPUT, ...).", args, "VIM_ID")
 	if err != nil {
 		return err
 	}
@@ -475,7 +475,7 @@ func (env *cliEnv) computeList(args []string) error {
 }
 
 func (env *cliEnv) computeShow(args []string) error {
-	pos, out, err := env.parseOutputOnly("VIM_ID ID [-f FORMAT] [-c COLUMN ...]", "Shows a compute, with its state as the VIM reports it.", args, "VIM_ID", "ID")
+	pos, out, err := env.parseOutputOnly("VIM_ID ID [-f FORMAT] [-c COLUMN ...]", "Shows a compute, with its state as the VIM reports it and, when it is ERROR or stopped on its\nown, the reason (State Reason) and its detail.", args, "VIM_ID", "ID")
 	if err != nil {
 		return err
 	}
