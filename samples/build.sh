@@ -8,10 +8,9 @@
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 src="$here/sample-vnf"
-out="$here/build"
+# SAMPLES_OUT puts the build elsewhere (the tests of this script use it).
+out="${SAMPLES_OUT:-$here/build}"
 work="$out/work"
-rm -rf "$work" "$out/sample-vnf" "$out/sample-vnf.zip"
-mkdir -p "$work" "$out"
 
 need() { command -v "$1" >/dev/null 2>&1 || { echo "samples: $1 is missing: apt-get install $2" >&2; exit 1; }; }
 need busybox busybox-static
@@ -19,6 +18,40 @@ need mke2fs e2fsprogs
 need qemu-img qemu-utils
 need zip zip
 need sha512sum coreutils
+need od coreutils
+
+# elf_interpreter FILE succeeds when FILE is a 64-bit little-endian ELF
+# with a PT_INTERP program header, i.e. it needs the dynamic loader and a
+# libc at run time. Read with od so that no binutils are needed.
+elf_interpreter() {
+  local f="$1" phoff phentsize phnum i type
+  [ "$(od -An -tx1 -N5 "$f" | tr -d ' \n')" = "7f454c4602" ] || return 1
+  phoff=$(od -An -tu8 -j32 -N8 "$f" | tr -d ' ')
+  phentsize=$(od -An -tu2 -j54 -N2 "$f" | tr -d ' ')
+  phnum=$(od -An -tu2 -j56 -N2 "$f" | tr -d ' ')
+  for ((i = 0; i < phnum; i++)); do
+    type=$(od -An -tu4 -j$((phoff + i * phentsize)) -N4 "$f" | tr -d ' ')
+    [ "$type" = 3 ] && return 0 # PT_INTERP
+  done
+  return 1
+}
+
+# The guest's root file system has no libc: a dynamically linked busybox
+# (Debian's "busybox" package) cannot run there and the kernel panics with
+# "No working init found". Only busybox-static will do.
+busybox="$(command -v busybox)"
+if [ "$(od -An -tx1 -N5 "$busybox" | tr -d ' \n')$(od -An -tu2 -j18 -N2 "$busybox" | tr -d ' ')" != "7f454c460262" ]; then
+  echo "samples: $busybox is not an x86-64 ELF program: apt-get install busybox-static" >&2
+  exit 1
+fi
+if elf_interpreter "$busybox"; then
+  echo "samples: $busybox is dynamically linked (Debian's busybox package); the guest has no libc," >&2
+  echo "samples: so its kernel would panic with \"No working init found\": apt-get install busybox-static (it replaces busybox)" >&2
+  exit 1
+fi
+
+rm -rf "$work" "$out/sample-vnf" "$out/sample-vnf.zip"
+mkdir -p "$work" "$out"
 
 # The kernel: the package linux-image-cloud-amd64 depends on, unpacked.
 if [ ! -s "$out/vmlinuz" ]; then
@@ -35,7 +68,7 @@ fi
 # The root file system: busybox, /sbin/init, the power-button handling.
 root="$work/rootfs"
 mkdir -p "$root"/{bin,sbin,proc,sys,dev,tmp,lib/modules,etc/acpi/PWRF}
-cp "$(command -v busybox)" "$root/bin/busybox"
+cp "$busybox" "$root/bin/busybox"
 ln -s busybox "$root/bin/sh"
 install -m 0755 "$src/rootfs/init" "$root/sbin/init"
 install -m 0755 "$src/rootfs/power-button" "$root/etc/acpi/PWRF/00000080"

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -40,6 +41,10 @@ type VIMImage struct {
 	// Image is the vim.Image the VIM answered.
 	Image     JSON
 	CreatedAt time.Time `gorm:"not null;autoCreateTime:false"`
+	// Orphaned is set when the package was deleted while the image could
+	// not be removed from the VIM: the record stays, so that what is left in
+	// the VIM is known and DELETE can try again.
+	Orphaned bool `gorm:"not null;default:false"`
 }
 
 // TableName is the SQL table of VIMImage.
@@ -116,12 +121,8 @@ func (db *DB) DeleteVIM(ctx context.Context, id string) ([]VIMImage, error) {
 		if err != nil {
 			return err
 		}
-		var n int64
-		if err := tx.g.Model(&VIMCompute{}).Where("vim_id = ?", id).Count(&n).Error; err != nil {
-			return dbErr("count compute", err)
-		}
-		if n > 0 {
-			return fmt.Errorf("storage: VIM %s has %d compute resource(s): %w", id, n, ErrConflict)
+		if err := tx.computeInUse(tx.g.Where("vim_id = ?", id), "VIM "+id); err != nil {
+			return err
 		}
 		if err := tx.g.Where("vim_id = ?", id).Find(&images).Error; err != nil {
 			return dbErr("list VIM images", err)
@@ -177,13 +178,105 @@ func (db *DB) ListVIMImages(ctx context.Context, vimID string) ([]VIMImage, erro
 }
 
 // CreateVIMImage stores an image record; a duplicate (VIM, package,
-// software image) is ErrConflict.
+// software image) is ErrConflict, and so is a package deleted while its
+// image was being added to the VIM (ErrNotFound): no record ever names a
+// package that is gone, so the package deletion's ReleasePackageImages
+// finds every record of it.
 func (db *DB) CreateVIMImage(ctx context.Context, im *VIMImage) error {
 	if im.ID == "" {
 		im.ID = uuid.NewString()
 	}
 	im.CreatedAt = db.now()
-	return dbErr("create VIM image", db.ctx(ctx).Create(im).Error)
+	return db.Tx(ctx, func(tx *DB) error {
+		var n int64
+		if err := tx.g.Model(&Package{}).Where("id = ?", im.PackageID).Count(&n).Error; err != nil {
+			return dbErr("look up package", err)
+		}
+		if n == 0 {
+			return fmt.Errorf("storage: create VIM image: package %s: %w", im.PackageID, ErrNotFound)
+		}
+		return dbErr("create VIM image", tx.g.Create(im).Error)
+	})
+}
+
+// VIMImageNamed reports whether any record names image vimImageID of VIM vimID.
+func (db *DB) VIMImageNamed(ctx context.Context, vimID, vimImageID string) (bool, error) {
+	var n int64
+	if err := db.ctx(ctx).Model(&VIMImage{}).Where("vim_id = ? AND vim_image_id = ?", vimID, vimImageID).Count(&n).Error; err != nil {
+		return false, dbErr("count VIM images", err)
+	}
+	return n > 0, nil
+}
+
+// ComputeInUseError is the ErrConflict of deleting what compute still
+// uses: it names that compute.
+type ComputeInUseError struct {
+	What       string   // "VIM ID", "software image ID"
+	ComputeIDs []string // the compute records' ids, in creation order
+}
+
+func (e *ComputeInUseError) Error() string {
+	return fmt.Sprintf("storage: %s is used by %d compute resource(s): %s", e.What, len(e.ComputeIDs), strings.Join(e.ComputeIDs, ", "))
+}
+
+func (e *ComputeInUseError) Unwrap() error { return ErrConflict }
+
+// computeInUse returns a ComputeInUseError naming the compute q selects,
+// if any.
+func (db *DB) computeInUse(q *gorm.DB, what string) error {
+	var ids []string
+	if err := q.Model(&VIMCompute{}).Order("created_at, id").Pluck("id", &ids).Error; err != nil {
+		return dbErr("list compute", err)
+	}
+	if len(ids) > 0 {
+		return &ComputeInUseError{What: what, ComputeIDs: ids}
+	}
+	return nil
+}
+
+// vimImageShared reports whether a record other than im names the same
+// image of the same VIM (a VIM may store identical images once).
+func (db *DB) vimImageShared(im *VIMImage) (bool, error) {
+	var n int64
+	err := db.g.Model(&VIMImage{}).Where("vim_id = ? AND vim_image_id = ? AND id <> ?", im.VimID, im.VimImageID, im.ID).Count(&n).Error
+	if err != nil {
+		return false, dbErr("count VIM images", err)
+	}
+	return n > 0, nil
+}
+
+// ReleasePackageImages is called once package pkgID is deleted: it marks
+// the image records of the package orphaned and returns them, each with
+// whether its VIM image is also named by a record of another package (it
+// must then stay in the VIM). The caller removes the images from their
+// VIMs and then the records (DeleteOrphanedVIMImage); a record whose image
+// could not be removed stays, orphaned.
+func (db *DB) ReleasePackageImages(ctx context.Context, pkgID string) (images []VIMImage, shared []bool, err error) {
+	err = db.Tx(ctx, func(tx *DB) error {
+		if err := tx.g.Model(&VIMImage{}).Where("package_id = ?", pkgID).Update("orphaned", true).Error; err != nil {
+			return dbErr("orphan VIM images", err)
+		}
+		if err := tx.g.Where("package_id = ?", pkgID).Order("created_at, id").Find(&images).Error; err != nil {
+			return dbErr("list VIM images", err)
+		}
+		shared = make([]bool, len(images))
+		for i := range images {
+			var n int64
+			err := tx.g.Model(&VIMImage{}).Where("vim_id = ? AND vim_image_id = ? AND package_id <> ?", images[i].VimID, images[i].VimImageID, pkgID).Count(&n).Error
+			if err != nil {
+				return dbErr("count VIM images", err)
+			}
+			shared[i] = n > 0
+		}
+		return nil
+	})
+	return images, shared, err
+}
+
+// DeleteOrphanedVIMImage deletes an orphaned image record once its image
+// is gone from the VIM; a record already gone is no error.
+func (db *DB) DeleteOrphanedVIMImage(ctx context.Context, id string) error {
+	return dbErr("delete VIM image", db.ctx(ctx).Where("id = ? AND orphaned = ?", id, true).Delete(&VIMImage{}).Error)
 }
 
 // DeleteVIMImage deletes an image record unless compute of its VIM uses
@@ -195,21 +288,14 @@ func (db *DB) DeleteVIMImage(ctx context.Context, vimID, id string) (im *VIMImag
 		if err != nil {
 			return err
 		}
-		var n int64
-		if err := tx.g.Model(&VIMCompute{}).Where("vim_id = ? AND vim_image_id = ?", vimID, im.VimImageID).Count(&n).Error; err != nil {
-			return dbErr("count compute", err)
-		}
-		if n > 0 {
-			return fmt.Errorf("storage: image %s is used by %d compute resource(s): %w", id, n, ErrConflict)
+		if err := tx.computeInUse(tx.g.Where("vim_id = ? AND vim_image_id = ?", vimID, im.VimImageID), "software image "+id); err != nil {
+			return err
 		}
 		if err := tx.g.Where("id = ?", id).Delete(&VIMImage{}).Error; err != nil {
 			return dbErr("delete VIM image", err)
 		}
-		if err := tx.g.Model(&VIMImage{}).Where("vim_id = ? AND vim_image_id = ?", vimID, im.VimImageID).Count(&n).Error; err != nil {
-			return dbErr("count VIM images", err)
-		}
-		shared = n > 0
-		return nil
+		shared, err = tx.vimImageShared(im)
+		return err
 	})
 	return im, shared, err
 }

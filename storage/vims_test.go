@@ -3,6 +3,7 @@ package storage
 import (
 	"context"
 	"errors"
+	"slices"
 	"testing"
 	"time"
 )
@@ -75,8 +76,10 @@ func TestVIMComputeUsageState(t *testing.T) {
 	if u := usage(); u != UsageInUse {
 		t.Fatalf("usage with compute %s", u)
 	}
-	if _, err := db.DeleteVIM(ctx, v.ID); !errors.Is(err, ErrConflict) {
-		t.Fatalf("deleting a VIM with compute: %v, want ErrConflict", err)
+	_, err := db.DeleteVIM(ctx, v.ID)
+	var inUse *ComputeInUseError
+	if !errors.Is(err, ErrConflict) || !errors.As(err, &inUse) || !slices.Equal(inUse.ComputeIDs, []string{c1.ID, c2.ID}) {
+		t.Fatalf("deleting a VIM with compute: %v, want a ComputeInUseError naming %s and %s", err, c1.ID, c2.ID)
 	}
 	if err := db.DeleteVIMCompute(ctx, c1.ID); err != nil {
 		t.Fatal(err)
@@ -105,5 +108,60 @@ func TestVIMComputeUsageState(t *testing.T) {
 	}
 	if err := db.CreateVIMImage(ctx, &VIMImage{VimID: v.ID, PackageID: p.ID, SoftwareImageID: "VDU1", VimImageID: "y"}); !errors.Is(err, ErrConflict) {
 		t.Fatalf("duplicate image record: %v, want ErrConflict", err)
+	}
+}
+
+// TestReleasePackageImages: the image records of a deleted package are
+// orphaned and returned, with whether another package's record names the
+// same VIM image; no record can be created for a package that is gone.
+func TestReleasePackageImages(t *testing.T) {
+	ctx := context.Background()
+	db := openTest(t)
+	onboarded := func(vnfdID string) *Package {
+		return mustCreate(t, db, &Package{OnboardingState: OnboardingOnboarded, OperationalState: OperationalDisabled, UsageState: UsageNotInUse, VnfdID: vnfdID})
+	}
+	p, other := onboarded("v1"), onboarded("v2")
+	v := &VIM{Name: "a", Type: "local"}
+	if err := db.CreateVIM(ctx, v); err != nil {
+		t.Fatal(err)
+	}
+	own := &VIMImage{VimID: v.ID, PackageID: p.ID, SoftwareImageID: "VDU1", VimImageID: "own"}
+	common := &VIMImage{VimID: v.ID, PackageID: p.ID, SoftwareImageID: "VDU2", VimImageID: "common"}
+	otherCommon := &VIMImage{VimID: v.ID, PackageID: other.ID, SoftwareImageID: "VDU1", VimImageID: "common"}
+	for _, im := range []*VIMImage{own, common, otherCommon} {
+		if err := db.CreateVIMImage(ctx, im); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := db.DeletePackage(ctx, p.ID, Any); err != nil {
+		t.Fatal(err)
+	}
+	images, shared, err := db.ReleasePackageImages(ctx, p.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(images) != 2 || images[0].ID != own.ID || images[1].ID != common.ID || !images[0].Orphaned || !images[1].Orphaned {
+		t.Fatalf("released %+v, want %s and %s orphaned", images, own.ID, common.ID)
+	}
+	if !slices.Equal(shared, []bool{false, true}) {
+		t.Fatalf("shared = %v, want [false true]", shared)
+	}
+	if err := db.DeleteOrphanedVIMImage(ctx, own.ID); err != nil {
+		t.Fatal(err)
+	}
+	// Only orphaned records go that way.
+	if err := db.DeleteOrphanedVIMImage(ctx, otherCommon.ID); err != nil {
+		t.Fatal(err)
+	}
+	left, err := db.ListVIMImages(ctx, v.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(left) != 2 || left[0].ID != common.ID || !left[0].Orphaned || left[1].ID != otherCommon.ID || left[1].Orphaned {
+		t.Fatalf("records left %+v, want %s orphaned and %s", left, common.ID, otherCommon.ID)
+	}
+	late := &VIMImage{VimID: v.ID, PackageID: p.ID, SoftwareImageID: "VDU3", VimImageID: "late"}
+	if err := db.CreateVIMImage(ctx, late); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("an image record for a deleted package: %v, want ErrNotFound", err)
 	}
 }

@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"io"
 	"sort"
+	"strings"
 	"sync"
 	"time"
 )
@@ -116,25 +117,60 @@ type ComputeSpec struct {
 	Labels    map[string]string
 }
 
-// Compute states, IFA 005 operationalState plus the transitional ones.
+// Compute states. IFA 005 gives a VirtualCompute an operationalState
+// (ENABLED, DISABLED) only: RUNNING is ENABLED, every other state
+// DISABLED; the others say why, as Nova's server status does.
 const (
 	StateBuilding = "BUILDING"
 	StateRunning  = "RUNNING"
 	StatePaused   = "PAUSED"
 	StateStopped  = "STOPPED"
 	StateError    = "ERROR"
+	// StateUnknown: the VIM could not be asked (the server's lists only).
+	StateUnknown = "UNKNOWN"
+)
+
+// State reasons (Compute.StateReason): a stable code for why a compute is
+// ERROR, or STOPPED without a request; Detail says it in words.
+const (
+	// ReasonGuestPanicked: the guest's kernel panicked (a GUEST_PANICKED
+	// event from a pvpanic device, or the kernel's panic message ending the
+	// console).
+	ReasonGuestPanicked = "GUEST_PANICKED"
+	// ReasonRebootLoop: the guest reset itself again and again within a
+	// short window (e.g. a kernel panic with panic=N, an init that fails).
+	ReasonRebootLoop = "REBOOT_LOOP"
+	// ReasonNoBootOutput: nothing on the console within the boot timeout
+	// after a start: no kernel and no boot loader, or a guest that does not
+	// use the console.
+	ReasonNoBootOutput = "NO_BOOT_OUTPUT"
+	// ReasonHypervisorFailed: the hypervisor process failed, exited with an
+	// error or does not answer.
+	ReasonHypervisorFailed = "HYPERVISOR_FAILED"
+	// ReasonGuestPoweredOff: STOPPED because the guest powered itself off.
+	ReasonGuestPoweredOff = "GUEST_POWERED_OFF"
+	// ReasonProcessExited: STOPPED because the hypervisor process ended
+	// without a shutdown (killed).
+	ReasonProcessExited = "PROCESS_EXITED"
+	// ReasonVIMFault: the VIM reports the compute in error (e.g. a Nova fault).
+	ReasonVIMFault = "VIM_FAULT"
+	// ReasonNotFoundInVIM: the server has a record the VIM no longer has.
+	ReasonNotFoundInVIM = "NOT_FOUND_IN_VIM"
+	// ReasonQueryFailed: the VIM did not answer the query (StateUnknown).
+	ReasonQueryFailed = "QUERY_FAILED"
 )
 
 // Compute is a virtualised compute resource.
 type Compute struct {
-	ID        string            `json:"id"`
-	Name      string            `json:"name"`
-	ImageID   string            `json:"imageId"`
-	FlavourID string            `json:"flavourId"`
-	State     string            `json:"state"`
-	Detail    string            `json:"detail,omitempty"`
-	CreatedAt time.Time         `json:"createdAt"`
-	Labels    map[string]string `json:"labels,omitempty"`
+	ID          string            `json:"id"`
+	Name        string            `json:"name"`
+	ImageID     string            `json:"imageId"`
+	FlavourID   string            `json:"flavourId"`
+	State       string            `json:"state"`
+	StateReason string            `json:"stateReason,omitempty"`
+	Detail      string            `json:"detail,omitempty"`
+	CreatedAt   time.Time         `json:"createdAt"`
+	Labels      map[string]string `json:"labels,omitempty"`
 }
 
 // Operate actions (IFA 005 OperateComputeRequest).
@@ -187,20 +223,133 @@ type Config struct {
 // Factory opens a driver for a VIM.
 type Factory func(ctx context.Context, cfg Config) (Driver, error)
 
+// Option documents one option (Config.Options) of a driver type.
+type Option struct {
+	// Name is the option's key; one ending in "." is a prefix: every key
+	// that starts with it and goes on is this option (e.g. "header.").
+	Name    string
+	Value   string // what the value is: "PATH", "DURATION", "URL", ...
+	Default string // empty when there is none
+	Help    string
+}
+
+// Matches reports whether key is this option.
+func (o Option) Matches(key string) bool {
+	if strings.HasSuffix(o.Name, ".") {
+		return len(key) > len(o.Name) && strings.HasPrefix(key, o.Name)
+	}
+	return key == o.Name
+}
+
+// Definition is a driver type: how to open it, its options, and the
+// checks made before a VIM of the type is registered.
+type Definition struct {
+	Open Factory
+	// Options lists every option the type takes; CheckConfig refuses
+	// others. Nil means the type does not declare them (nothing refused).
+	Options []Option
+	// Check verifies a configuration further than Open must: what the
+	// VIM's host has to provide (files, programs, well-formed URLs).
+	// It runs when a VIM is registered, not each time a registered VIM is
+	// opened, so that a file removed later does not lock a VIM (and its
+	// compute) out. Errors name the option (*OptionError).
+	Check func(ctx context.Context, cfg Config) error
+}
+
 var (
 	regMu    sync.RWMutex
-	registry = map[string]Factory{}
+	registry = map[string]Definition{}
 )
 
 // Register makes a driver type available; it panics on a duplicate name,
 // which is a programming error.
-func Register(typ string, f Factory) {
+func Register(typ string, f Factory) { RegisterType(typ, Definition{Open: f}) }
+
+// RegisterType makes a driver type available with its options and checks;
+// it panics on a duplicate name, which is a programming error.
+func RegisterType(typ string, def Definition) {
 	regMu.Lock()
 	defer regMu.Unlock()
 	if _, dup := registry[typ]; dup {
 		panic("vim: driver type registered twice: " + typ)
 	}
-	registry[typ] = f
+	registry[typ] = def
+}
+
+// Options returns the options a driver type declares (nil if it declares
+// none) and whether the type is known.
+func Options(typ string) ([]Option, bool) {
+	regMu.RLock()
+	defer regMu.RUnlock()
+	def, ok := registry[typ]
+	return def.Options, ok
+}
+
+// CheckConfig checks a configuration before a VIM of type typ is
+// registered: every option must be one the type declares, then the type's
+// own Check runs. Errors are *OptionError where an option is at fault.
+func CheckConfig(ctx context.Context, typ string, cfg Config) error {
+	regMu.RLock()
+	def, ok := registry[typ]
+	regMu.RUnlock()
+	if !ok {
+		return fmt.Errorf("%w: VIM type %q (known: %v)", ErrNotSupported, typ, Types())
+	}
+	if def.Options != nil {
+		keys := make([]string, 0, len(cfg.Options))
+		for k := range cfg.Options {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		for _, k := range keys {
+			if !declared(def.Options, k) {
+				names := make([]string, len(def.Options))
+				for i, o := range def.Options {
+					names[i] = o.Name
+					if strings.HasSuffix(o.Name, ".") {
+						names[i] += "NAME"
+					}
+				}
+				return &OptionError{Option: k, Unknown: true,
+					Reason: fmt.Sprintf("not an option of VIM type %s (known: %s)", typ, strings.Join(names, ", "))}
+			}
+		}
+	}
+	if def.Check != nil {
+		return def.Check(ctx, cfg)
+	}
+	return nil
+}
+
+func declared(opts []Option, key string) bool {
+	for _, o := range opts {
+		if o.Matches(key) {
+			return true
+		}
+	}
+	return false
+}
+
+// OptionError says which option of a VIM configuration is wrong: unknown
+// to the driver type, or with a value that cannot work. It is an ErrInvalid.
+type OptionError struct {
+	Option  string // the option's key, or "endpoint" for Config.Endpoint
+	Unknown bool
+	Reason  string
+}
+
+func (e *OptionError) Error() string {
+	if e.Unknown {
+		return fmt.Sprintf("vim: unknown option %q: %s", e.Option, e.Reason)
+	}
+	return fmt.Sprintf("vim: option %s: %s", e.Option, e.Reason)
+}
+
+func (e *OptionError) Is(target error) bool { return target == ErrInvalid }
+
+// OptionErrorf returns an *OptionError for the value of option name.
+func OptionErrorf(name, format string, args ...any) *OptionError {
+	return &OptionError{Option: name, Reason: fmt.Sprintf(format, args...)}
 }
 
 // Types lists the registered driver types.
@@ -218,12 +367,12 @@ func Types() []string {
 // Open opens a driver of a registered type.
 func Open(ctx context.Context, typ string, cfg Config) (Driver, error) {
 	regMu.RLock()
-	f, ok := registry[typ]
+	def, ok := registry[typ]
 	regMu.RUnlock()
-	if !ok {
+	if !ok || def.Open == nil {
 		return nil, fmt.Errorf("%w: VIM type %q (known: %v)", ErrNotSupported, typ, Types())
 	}
-	return f(ctx, cfg)
+	return def.Open(ctx, cfg)
 }
 
 // Typed errors. Drivers wrap them (fmt.Errorf("...: %w", vim.ErrNotFound))

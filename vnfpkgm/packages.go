@@ -254,6 +254,7 @@ func (s *Server) deletePackage(c echo.Context) error {
 	if err != nil {
 		return packageWriteError(err, id, "deleted")
 	}
+	s.releasePackageImages(ctx, id) // its software images in VIMs (vims.go)
 	if p.HasContent() {
 		if err := s.blobs.Delete(ctx, *p.ContentKey); err != nil {
 			// The row is gone: the blob is an orphan Reconcile removes.

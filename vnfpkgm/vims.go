@@ -53,9 +53,18 @@ func (s *Server) vimRoutes(e *echo.Echo) {
 // vimError maps the typed errors of the VIM layer to ProblemDetails.
 func vimError(err error, what string) error {
 	status := 0
+	var optErr *vim.OptionError
 	switch {
 	case err == nil:
 		return nil
+	case errors.As(err, &optErr):
+		// An option the type does not have is a malformed request; a value
+		// that cannot work on this VIM is well-formed but unprocessable.
+		status = http.StatusUnprocessableEntity
+		if optErr.Unknown {
+			status = http.StatusBadRequest
+		}
+		return sol013.Problemf(status, "%s: %v", what, err).With("option", optErr.Option)
 	case errors.Is(err, vim.ErrChecksum):
 		status = http.StatusUnprocessableEntity
 	case errors.Is(err, vim.ErrNotFound):
@@ -199,6 +208,7 @@ type vimImageInfo struct {
 	SoftwareImageID string          `json:"softwareImageId"`
 	VimImageID      string          `json:"vimImageId"`
 	Image           storage.JSON    `json:"image,omitempty"`
+	Orphaned        bool            `json:"orphaned"`
 	CreatedAt       time.Time       `json:"createdAt"`
 	Links           map[string]Link `json:"_links"`
 }
@@ -206,7 +216,7 @@ type vimImageInfo struct {
 func toVIMImageInfo(c echo.Context, im *storage.VIMImage) vimImageInfo {
 	return vimImageInfo{
 		ID: im.ID, VimID: im.VimID, VnfPkgID: im.PackageID, SoftwareImageID: im.SoftwareImageID,
-		VimImageID: im.VimImageID, Image: im.Image, CreatedAt: im.CreatedAt,
+		VimImageID: im.VimImageID, Image: im.Image, Orphaned: im.Orphaned, CreatedAt: im.CreatedAt,
 		Links: map[string]Link{"self": {vimHref(c, im.VimID, "software_images", im.ID)}},
 	}
 }
@@ -221,7 +231,8 @@ type computeInfo struct {
 	VimComputeID string          `json:"vimComputeId"`
 	VimImageID   string          `json:"vimImageId"`
 	VimFlavourID string          `json:"vimFlavourId"`
-	State        string          `json:"state,omitempty"`
+	State        string          `json:"state"`
+	StateReason  string          `json:"stateReason,omitempty"`
 	Detail       string          `json:"detail,omitempty"`
 	CreatedAt    time.Time       `json:"createdAt"`
 	Links        map[string]Link `json:"_links"`
@@ -238,9 +249,7 @@ func toComputeInfo(c echo.Context, r *storage.VIMCompute, vc *vim.Compute) compu
 			"console": {vimHref(c, r.VimID, "compute", r.ID, "console")},
 		},
 	}
-	if vc != nil {
-		info.State, info.Detail = vc.State, vc.Detail
-	}
+	info.State, info.StateReason, info.Detail = vc.State, vc.StateReason, vc.Detail
 	return info
 }
 
@@ -255,8 +264,10 @@ func (s *Server) findVIM(c echo.Context) (*storage.VIM, error) {
 	return v, nil
 }
 
-// registerVIM is POST /vims. The driver is opened before the VIM is
-// stored, so a VIM that cannot be opened is not registered.
+// registerVIM is POST /vims. The configuration is checked (vim.CheckConfig:
+// unknown options 400, values that cannot work 422, naming the option) and
+// the driver opened before the VIM is stored, so a VIM that cannot be
+// opened is not registered.
 func (s *Server) registerVIM(c echo.Context) error {
 	var req struct {
 		Type               string         `json:"type"`
@@ -301,6 +312,9 @@ func (s *Server) registerVIM(c echo.Context) error {
 		v.Options = storage.MustJSON(opts)
 	}
 	ctx := c.Request().Context()
+	if err := vim.CheckConfig(ctx, v.Type, s.driverConfig(v)); err != nil {
+		return vimError(err, "registering a VIM of type "+v.Type)
+	}
 	if _, err := s.driver(ctx, v); err != nil {
 		return err
 	}
@@ -352,7 +366,7 @@ func (s *Server) deleteVIM(c echo.Context) error {
 	}
 	images, err := s.db.DeleteVIM(ctx, v.ID)
 	if err != nil {
-		return storageError(err, "VIM "+v.ID)
+		return vimStorageError(err, "VIM "+v.ID, v.ID)
 	}
 	if d, err := s.driver(ctx, v); err == nil {
 		done := map[string]bool{}
@@ -368,6 +382,19 @@ func (s *Server) deleteVIM(c echo.Context) error {
 	}
 	s.forgetDriver(v.ID)
 	return c.NoContent(http.StatusNoContent)
+}
+
+// vimStorageError is storageError, except that deleting what compute
+// still uses answers 409 naming that compute (computeIds) and how to
+// terminate it.
+func vimStorageError(err error, what, vimID string) error {
+	var inUse *storage.ComputeInUseError
+	if errors.As(err, &inUse) {
+		return sol013.Problemf(http.StatusConflict, "%s is used by %d compute resource(s): %s; terminate them first (vnfpkgm compute delete %s %s)",
+			what, len(inUse.ComputeIDs), strings.Join(inUse.ComputeIDs, ", "), vimID, strings.Join(inUse.ComputeIDs, " ")).
+			With("computeIds", inUse.ComputeIDs)
+	}
+	return storageError(err, what)
 }
 
 // ---- software images ----
@@ -429,6 +456,11 @@ func (s *Server) registerImage(ctx context.Context, v *storage.VIM, p *storage.P
 	}
 	rec := &storage.VIMImage{VimID: v.ID, PackageID: p.ID, SoftwareImageID: swID, VimImageID: img.ID, Image: storage.MustJSON(img)}
 	if err := s.db.CreateVIMImage(ctx, rec); err != nil {
+		if errors.Is(err, storage.ErrNotFound) {
+			// The package was deleted while its image was being added.
+			s.removeUnnamedImage(context.WithoutCancel(ctx), d, v.ID, img.ID)
+			return nil, false, sol013.Problemf(http.StatusConflict, "VNF package %s was deleted while its software image %s was being added to VIM %s", p.ID, swID, v.ID)
+		}
 		return nil, false, err
 	}
 	s.log.Info("software image registered", "vim", v.ID, "package", p.ID, "softwareImage", swID, "vimImage", img.ID)
@@ -504,7 +536,7 @@ func (s *Server) deleteSoftwareImage(c echo.Context) error {
 	id := pathParam(c, "id")
 	im, shared, err := s.db.DeleteVIMImage(ctx, v.ID, id)
 	if err != nil {
-		return storageError(err, "software image "+id+" of VIM "+v.ID)
+		return vimStorageError(err, "software image "+id+" of VIM "+v.ID, v.ID)
 	}
 	if !shared {
 		d, err := s.driver(ctx, v)
@@ -516,6 +548,66 @@ func (s *Server) deleteSoftwareImage(c echo.Context) error {
 		}
 	}
 	return c.NoContent(http.StatusNoContent)
+}
+
+// removeUnnamedImage deletes an image from a VIM unless a record names it
+// (the VIM may hold identical images once for several packages).
+func (s *Server) removeUnnamedImage(ctx context.Context, d vim.Driver, vimID, vimImageID string) {
+	named, err := s.db.VIMImageNamed(ctx, vimID, vimImageID)
+	if err == nil && !named {
+		err = d.DeleteImage(ctx, vimImageID)
+	}
+	if err != nil {
+		s.log.Warn("VIM image left behind", "vim", vimID, "image", vimImageID, "error", err)
+	}
+}
+
+// releasePackageImages removes the software images of a deleted package
+// from the VIMs they were registered with (through their drivers, best
+// effort) and then their records. An image another package's record also
+// names stays in the VIM. A record whose image the VIM could not remove
+// stays, marked orphaned: what is left in the VIM remains known, listed,
+// and DELETE of the record tries again. Records are never left pointing
+// at a package as if it still existed.
+func (s *Server) releasePackageImages(ctx context.Context, pkgID string) {
+	ctx = context.WithoutCancel(ctx)
+	images, shared, err := s.db.ReleasePackageImages(ctx, pkgID)
+	if err != nil {
+		s.log.Warn("software image records of a deleted package not released", "package", pkgID, "error", err)
+		return
+	}
+	for i, im := range images {
+		if !shared[i] {
+			if err := s.deleteFromVIM(ctx, im.VimID, im.VimImageID); err != nil {
+				s.log.Warn("software image of a deleted package left in its VIM, record kept as orphaned",
+					"package", pkgID, "vim", im.VimID, "image", im.VimImageID, "record", im.ID, "error", err)
+				continue
+			}
+		}
+		if err := s.db.DeleteOrphanedVIMImage(ctx, im.ID); err != nil {
+			s.log.Warn("orphaned software image record not deleted", "record", im.ID, "error", err)
+		}
+	}
+}
+
+// releaseTimeout bounds the removal of one image of a deleted package
+// from its VIM: a VIM that does not answer leaves the record orphaned
+// rather than holding the package's DELETE.
+const releaseTimeout = 30 * time.Second
+
+// deleteFromVIM deletes one image from a VIM through its driver.
+func (s *Server) deleteFromVIM(ctx context.Context, vimID, vimImageID string) error {
+	ctx, cancel := context.WithTimeout(ctx, releaseTimeout)
+	defer cancel()
+	v, err := s.db.GetVIM(ctx, vimID)
+	if err != nil {
+		return err
+	}
+	d, err := s.driver(ctx, v)
+	if err != nil {
+		return err
+	}
+	return d.DeleteImage(ctx, vimImageID)
 }
 
 // autoRegisterImages gives the images of a package just onboarded to every
@@ -727,20 +819,60 @@ func (s *Server) findVDU(ctx context.Context, p *storage.Package, flavourID, vdu
 	return nil, "", sol013.Problemf(http.StatusNotFound, "deployment flavour %s of package %s has no VDU %q", fl.ID, p.ID, vduID)
 }
 
+// listQueries bounds the VIM queries a compute list makes at once.
+const listQueries = 8
+
+// listCompute answers every compute of the VIM with its state, as show
+// does. One compute whose query fails does not fail the list: it is
+// UNKNOWN with stateReason QUERY_FAILED and the error in detail.
 func (s *Server) listCompute(c echo.Context) error {
 	v, err := s.findVIM(c)
 	if err != nil {
 		return err
 	}
-	recs, err := s.db.ListVIMComputes(c.Request().Context(), v.ID)
+	ctx := c.Request().Context()
+	recs, err := s.db.ListVIMComputes(ctx, v.ID)
 	if err != nil {
 		return err
 	}
-	out := make([]computeInfo, 0, len(recs))
-	for i := range recs {
-		out = append(out, toComputeInfo(c, &recs[i], nil))
+	out := make([]computeInfo, len(recs))
+	if len(recs) == 0 {
+		return c.JSON(http.StatusOK, out)
 	}
+	d, err := s.driver(ctx, v)
+	if err != nil {
+		return err
+	}
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, listQueries)
+	for i := range recs {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			vc, err := queryCompute(ctx, d, &recs[i])
+			if err != nil {
+				vc = &vim.Compute{State: vim.StateUnknown, StateReason: vim.ReasonQueryFailed, Detail: err.Error()}
+			}
+			out[i] = toComputeInfo(c, &recs[i], vc)
+		}()
+	}
+	wg.Wait()
 	return c.JSON(http.StatusOK, out)
+}
+
+// queryCompute is the state of a compute record: BUILDING while it is
+// allocated, else the VIM's answer; a compute the VIM no longer has is
+// ERROR (NOT_FOUND_IN_VIM).
+func queryCompute(ctx context.Context, d vim.Driver, rec *storage.VIMCompute) (*vim.Compute, error) {
+	if rec.VimComputeID == "" {
+		return &vim.Compute{State: vim.StateBuilding, Detail: "being allocated"}, nil
+	}
+	vc, err := d.QueryCompute(ctx, rec.VimComputeID)
+	if errors.Is(err, vim.ErrNotFound) {
+		return &vim.Compute{State: vim.StateError, StateReason: vim.ReasonNotFoundInVIM, Detail: "the VIM no longer has this compute"}, nil
+	}
+	return vc, err
 }
 
 // showCompute reads the record and the compute's state from the VIM.
@@ -749,13 +881,7 @@ func (s *Server) showCompute(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if rec.VimComputeID == "" {
-		return c.JSON(http.StatusOK, toComputeInfo(c, rec, &vim.Compute{State: vim.StateBuilding, Detail: "being allocated"}))
-	}
-	vc, err := d.QueryCompute(c.Request().Context(), rec.VimComputeID)
-	if errors.Is(err, vim.ErrNotFound) {
-		vc, err = &vim.Compute{State: vim.StateError, Detail: "the VIM no longer has this compute"}, nil
-	}
+	vc, err := queryCompute(c.Request().Context(), d, rec)
 	if err != nil {
 		return vimError(err, "compute "+rec.ID)
 	}

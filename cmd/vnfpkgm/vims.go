@@ -70,6 +70,7 @@ var vimTitles = map[string]string{
 	"flavourId":          "Flavour ID",
 	"vimComputeId":       "VIM Compute ID",
 	"vimFlavourId":       "VIM Flavour ID",
+	"stateReason":        "State Reason",
 	"autoRegisterImages": "Auto Register Images",
 	"createdAt":          "Created At",
 	"_links":             "Links",
@@ -89,10 +90,11 @@ var (
 	}
 	vimImageListColumns = []column{
 		{"ID", "id"}, {"VNF Package ID", "vnfPkgId"}, {"Software Image ID", "softwareImageId"}, {"VIM Image ID", "vimImageId"},
+		{"Orphaned", "orphaned"},
 	}
 	computeListColumns = []column{
 		{"ID", "id"}, {"Name", "name"}, {"VNF Package ID", "vnfPkgId"}, {"VDU ID", "vduId"},
-		{"Flavour ID", "flavourId"}, {"State", "state"},
+		{"Flavour ID", "flavourId"}, {"State", "state"}, {"State Reason", "stateReason"},
 	}
 )
 
@@ -212,6 +214,88 @@ func (env *cliEnv) deleteVIMRecords(what string, ids, paths []string) error {
 
 // ---- vim ----
 
+// vimDriverOptionsHelp documents every --option of the driver types; the
+// CLI does not link the drivers, so it is written out here and a test
+// checks it against the options the drivers declare.
+const vimDriverOptionsHelp = `
+Driver options of --type local (QEMU; images without a boot loader boot
+with an external kernel; --endpoint and --credential are not used):
+  kernel=PATH
+      kernel (bzImage) on the VIM host for images without a boot loader and
+      without a kernel label; an absolute path to a readable regular file
+  initrd=PATH
+      initramfs to go with kernel; an absolute path to a readable regular file
+  append=ARGS
+      kernel command line for images without an append label (default
+      console=ttyS0 root=/dev/nvme0n1 rw panic=-1)
+  qemu=COMMAND
+      the QEMU system emulator, found on PATH unless absolute (default
+      qemu-system-x86_64)
+  qemu-img=COMMAND
+      qemu-img, which checks images and makes instance overlays (default
+      qemu-img)
+  accel=tcg|kvm
+      QEMU accelerator; kvm needs a usable /dev/kvm (default tcg)
+  machine=TYPE
+      QEMU machine type (qemu-system-x86_64 -machine help lists them) (default
+      q35)
+  powerdown_timeout=DURATION
+      how long stop waits for the guest to power off after the ACPI power
+      button before QEMU is quit (default 20s)
+  quit_timeout=DURATION
+      how long QEMU may take to quit before it is killed (default 5s)
+  boot_timeout=DURATION
+      an instance with nothing on its serial console this long after a start
+      is ERROR (NO_BOOT_OUTPUT); 0 turns this off for guests that do not use
+      ttyS0 (default 1m0s)
+  reboot_loop_count=N
+      an instance whose guest resets itself N times within reboot_loop_window
+      is ERROR (REBOOT_LOOP); at least 2 (default 3)
+  reboot_loop_window=DURATION
+      the window of reboot_loop_count (default 5m0s)
+
+Driver options of --type openstack (Glance v2 and Nova; with Keystone,
+--endpoint is the Keystone v3 URL and --credential gives username=,
+password=, project_name=, domain_name=):
+  auth=keystone|none
+      keystone: authenticate at the endpoint (the Keystone v3 URL) with the
+      credentials username, password, project_name, domain_name (or
+      user_domain_name, project_domain_name); none: no Keystone, talk to
+      image_endpoint and compute_endpoint directly (default keystone)
+  region=NAME
+      the region of the service catalogue (keystone)
+  interface=public|internal|admin
+      the endpoint interface of the service catalogue (keystone) (default
+      public)
+  image_endpoint=URL
+      Glance, with or without /v2 (auth=none); without it the VIM has no image
+      capability
+  compute_endpoint=URL
+      Nova's versioned URL such as http://nova:8774/v2.1 (auth=none); without
+      it the VIM has no compute capability
+  header.NAME=VALUE
+      header.NAME=VALUE adds the header NAME to every request, e.g.
+      header.X-Roles=admin for a Glance without Keystone
+  image_timeout=DURATION
+      how long an image may take to become active (default 10m0s)
+  compute_timeout=DURATION
+      how long a server may take to reach a stable state (default 5m0s)
+  poll_interval=DURATION
+      the polling period of those waits (default 1s)
+  hash_algorithms=LIST
+      comma-separated algorithms computed while uploading an image, to check
+      the hash Glance stores whatever its hashing_algorithm (default
+      sha512,sha256,sha384,sha3_512,sha3_256,blake2b,sha1,md5)
+
+Examples:
+  vnfpkgm vim register --type local --name lab --option kernel=$PWD/samples/build/vmlinuz
+  vnfpkgm vim register --type openstack --name glance --option auth=none \
+      --option image_endpoint=http://127.0.0.1:9292 --option header.X-Roles=admin
+  vnfpkgm vim register --type openstack --name cloud --endpoint https://keystone:5000/v3 \
+      --credential username=nfvo --credential password=... --credential project_name=vnf \
+      --credential domain_name=Default --option region=RegionOne
+`
+
 func (env *cliEnv) vimRegister(args []string) error {
 	// --endpoint is the VIM's endpoint here, as 'openstack vim register'
 	// has it: the server is named before the command (or by $VNFPKGM_URL).
@@ -225,14 +309,16 @@ is not registered. The first VIM registered is the default; --default takes
 the default from the others. --auto-register-images gives the VIM the
 software images of every package onboarded afterwards.
 
-The local type (QEMU) takes options such as kernel=PATH, initrd=PATH,
-append=ARGS, accel=kvm|tcg, powerdown_timeout=DURATION.
-Credentials are sent to the server and never printed.
+The server checks the options first: an option the type does not have,
+a kernel that is not there, a QEMU that is not installed, an endpoint that
+is not a URL are refused, naming the option (the driver options are listed
+below). Credentials are sent to the server and never printed.
 
 After 'vim register', --endpoint is the VIM's own endpoint: name the server
 before the command (vnfpkgm --endpoint SERVER_URL vim register ...) or with
 $VNFPKGM_URL.`)
 		printOptions(fs.Output(), fs)
+		fmt.Fprint(fs.Output(), vimDriverOptionsHelp)
 	}
 	typ := fs.String("type", "", "the VIM `TYPE` (local, openstack, ...)")
 	name := fs.String("name", "", "the VIM's `NAME`")
@@ -381,7 +467,7 @@ func (env *cliEnv) computeAllocate(args []string) error {
 }
 
 func (env *cliEnv) computeList(args []string) error {
-	pos, out, err := env.parseOutputOnly("VIM_ID [-f FORMAT] [-c COLUMN ...]", "Lists the compute allocated on a VIM.", args, "VIM_ID")
+	pos, out, err := env.parseOutputOnly("VIM_ID [-f FORMAT] [-c COLUMN ...]", "Lists the compute allocated on a VIM, each with its state as the VIM reports it and, when it is\nERROR or stopped on its own, the reason (GUEST_PANICKED, REBOOT_LOOP, NO_BOOT_OUTPUT, ...).", args, "VIM_ID")
 	if err != nil {
 		return err
 	}
@@ -389,7 +475,7 @@ func (env *cliEnv) computeList(args []string) error {
 }
 
 func (env *cliEnv) computeShow(args []string) error {
-	pos, out, err := env.parseOutputOnly("VIM_ID ID [-f FORMAT] [-c COLUMN ...]", "Shows a compute, with its state as the VIM reports it.", args, "VIM_ID", "ID")
+	pos, out, err := env.parseOutputOnly("VIM_ID ID [-f FORMAT] [-c COLUMN ...]", "Shows a compute, with its state as the VIM reports it and, when it is ERROR or stopped on its\nown, the reason (State Reason) and its detail.", args, "VIM_ID", "ID")
 	if err != nil {
 		return err
 	}

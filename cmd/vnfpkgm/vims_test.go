@@ -15,6 +15,9 @@ import (
 	"time"
 
 	"github.com/vnfpkgm/vnfpkgm/internal/testenv"
+	"github.com/vnfpkgm/vnfpkgm/vim"
+	"github.com/vnfpkgm/vnfpkgm/vim/local"
+	"github.com/vnfpkgm/vnfpkgm/vim/openstack"
 )
 
 // sampleVNF returns the sample package and the kernel its image boots
@@ -112,6 +115,12 @@ func TestVIMComputeFlow(t *testing.T) {
 			t.Fatalf("vnfpkgm %s: %s", strings.Join(args, " "), r)
 		}
 	}
+	// A kernel that is not there: refused by the server, naming the option;
+	// nothing registered.
+	if r := s.cli(t, "vim", "register", "--type", "local", "--name", "broken", "--option", "kernel=/nonexistent/vmlinuz"); r.code != exitFailed ||
+		!strings.Contains(r.stderr, "option kernel") || !strings.Contains(r.stderr, "/nonexistent/vmlinuz") {
+		t.Fatalf("vim register with a missing kernel: %s", r)
+	}
 	if got := strings.TrimSpace(s.mustCLI(t, "vim", "list", "-f", "value", "-c", "id", "-c", "Type").stdout); got != vimID+" local" {
 		t.Fatalf("vim list -f value -c id -c Type: %q", got)
 	}
@@ -153,6 +162,14 @@ func TestVIMComputeFlow(t *testing.T) {
 			t.Fatalf("no marker on the console after 60 s:\n%s", r.stdout)
 		}
 		time.Sleep(500 * time.Millisecond)
+	}
+
+	// The list shows each compute's state, as show does.
+	if got := strings.TrimSpace(s.mustCLI(t, "compute", "list", vimID, "-f", "value", "-c", "id", "-c", "state").stdout); got != compID+" RUNNING" {
+		t.Fatalf("compute list -f value -c id -c state: %q, want %q", got, compID+" RUNNING")
+	}
+	if r := s.mustCLI(t, "compute", "list", vimID); !strings.Contains(r.stdout, "| RUNNING ") || !strings.Contains(r.stdout, "| State Reason ") {
+		t.Fatalf("compute list table without the state and its reason:\n%s", r.stdout)
 	}
 
 	state := func(args ...string) string {
@@ -274,5 +291,33 @@ func TestVIMErrors(t *testing.T) {
 	// An unreachable server: exit 3.
 	if r := cliAt(t, "http://127.0.0.1:1", "vim", "list"); r.code != exitUnreachable {
 		t.Fatalf("unreachable server: %s", r)
+	}
+}
+
+// TestVIMRegisterHelpDocumentsEveryOption: `vim register --help` names
+// every option the local and openstack drivers declare, with its value and
+// default (the CLI does not link the drivers: the text is its own).
+func TestVIMRegisterHelpDocumentsEveryOption(t *testing.T) {
+	code, stdout, stderr := runCLI("vim", "register", "--help")
+	help := strings.Join(strings.Fields(stdout+stderr), " ")
+	if code != 0 && code != 2 {
+		t.Fatalf("vim register --help: exit %d\n%s%s", code, stdout, stderr)
+	}
+	for typ, opts := range map[string][]vim.Option{local.Type: local.Options, openstack.Type: openstack.Options} {
+		if !strings.Contains(help, "Driver options of --type "+typ) {
+			t.Errorf("the help has no section for --type %s", typ)
+		}
+		for _, o := range opts {
+			name := o.Name
+			if strings.HasSuffix(name, ".") {
+				name += "NAME"
+			}
+			if !strings.Contains(help, " "+name+"="+o.Value+" ") {
+				t.Errorf("--type %s: the help does not document %s=%s", typ, name, o.Value)
+			}
+			if o.Default != "" && !strings.Contains(help, "(default "+strings.Join(strings.Fields(o.Default), " ")+")") {
+				t.Errorf("--type %s: the help does not give the default of %s (%s)", typ, o.Name, o.Default)
+			}
+		}
 	}
 }

@@ -4,14 +4,20 @@ package main_test
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
+	"errors"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	apiref "github.com/vnfpkgm/vnfpkgm/api-ref"
 	"github.com/vnfpkgm/vnfpkgm/internal/testenv"
+	"github.com/vnfpkgm/vnfpkgm/vim"
+	"github.com/vnfpkgm/vnfpkgm/vim/local"
 )
 
 const vims = "/vim/v1/vims"
@@ -171,6 +177,16 @@ func TestVIMComputeLifecycle(t *testing.T) {
 	if st := state(); st != "RUNNING" {
 		t.Fatalf("state after boot: %s", st)
 	}
+	// The list has each compute's state too, as the document says.
+	r = s.do("GET", base+"/compute", nil)
+	expectStatus(t, r, 200)
+	conforms(t, "GET", "/vim/v1/vims/{vimId}/compute", r)
+	var list []map[string]any
+	r.json(t, &list)
+	if len(list) != 1 || list[0]["id"] != compID || list[0]["state"] != "RUNNING" {
+		t.Fatalf("compute list: %s, want %s RUNNING", r.body, compID)
+	}
+	conforms(t, "GET", "/vim/v1/vims/{vimId}/compute/{computeId}", s.do("GET", compPath, nil))
 	operate := func(action string, want int) map[string]any {
 		t.Helper()
 		r := s.post(t, compPath+"/operate", map[string]any{"action": action})
@@ -193,7 +209,18 @@ func TestVIMComputeLifecycle(t *testing.T) {
 	// IN_USE: the package cannot go, even disabled; nor can the VIM.
 	expectStatus(t, s.do("PATCH", pkgs+"/"+pkgID, strings.NewReader(`{"operationalState":"DISABLED"}`), "Content-Type", "application/json"), 200)
 	expectStatus(t, s.do("DELETE", pkgs+"/"+pkgID, nil), 409)
-	expectStatus(t, s.do("DELETE", base, nil), 409)
+	// The VIM's 409 names the compute that holds it.
+	r = s.do("DELETE", base, nil)
+	expectStatus(t, r, 409)
+	var problem struct {
+		Detail     string   `json:"detail"`
+		ComputeIDs []string `json:"computeIds"`
+	}
+	r.json(t, &problem)
+	conforms(t, "DELETE", "/vim/v1/vims/{vimId}", r)
+	if len(problem.ComputeIDs) != 1 || problem.ComputeIDs[0] != compID || !strings.Contains(problem.Detail, compID) || strings.Contains(problem.Detail, "storage:") {
+		t.Fatalf("deleting a VIM with compute: 409 %s, want computeIds [%s] and a detail naming it", r.body, compID)
+	}
 
 	expectStatus(t, s.do("DELETE", compPath, nil), 204)
 	terminated = true
@@ -313,4 +340,229 @@ func TestVIMErrors(t *testing.T) {
 	if bytes.Contains(s.log.Bytes(), []byte(secret)) {
 		t.Fatalf("the log holds the credentials")
 	}
+}
+
+// conforms fails the test unless the response is what api-ref/openapi.yaml
+// documents for the operation.
+func conforms(t *testing.T, method, pathTemplate string, r response) {
+	t.Helper()
+	if err := apiref.Validate(method, pathTemplate, r.status, r.header.Get("Content-Type"), r.body); err != nil {
+		t.Errorf("%s %s: %d %s: %v", method, pathTemplate, r.status, r.body, err)
+	}
+}
+
+// vimImages lists the software image records of a VIM.
+func (s *server) vimImages(t *testing.T, vimID string) []map[string]any {
+	t.Helper()
+	r := s.do("GET", vims+"/"+vimID+"/software_images", nil)
+	expectStatus(t, r, 200)
+	conforms(t, "GET", "/vim/v1/vims/{vimId}/software_images", r)
+	var images []map[string]any
+	r.json(t, &images)
+	return images
+}
+
+// deletePackage disables and deletes a package.
+func (s *server) deletePackage(t *testing.T, pkgID string) {
+	t.Helper()
+	expectStatus(t, s.do("PATCH", pkgs+"/"+pkgID, strings.NewReader(`{"operationalState":"DISABLED"}`), "Content-Type", "application/json"), 200)
+	expectStatus(t, s.do("DELETE", pkgs+"/"+pkgID, nil), 204)
+}
+
+// TestVIMImagesOfDeletedPackage: deleting a package removes its software
+// images from the VIMs and their records; an image the VIM refuses to
+// remove (here: compute the server does not know boots from it) keeps its
+// record, marked orphaned, until a DELETE of the record succeeds.
+func TestVIMImagesOfDeletedPackage(t *testing.T) {
+	zip, kernel := sampleVNF(t, true)
+	s := startServer(t, "")
+	vimID := s.registerLocal(t, kernel, nil)["id"].(string)
+	vimDir := filepath.Join(s.dir, "vims", vimID)
+	register := func(pkgID string) map[string]any {
+		t.Helper()
+		r := s.post(t, vims+"/"+vimID+"/software_images", map[string]any{"vnfPkgId": pkgID, "softwareImageId": "VDU1"})
+		expectStatus(t, r, 201)
+		var im map[string]any
+		r.json(t, &im)
+		return im
+	}
+	imageFile := func(im map[string]any) string { return filepath.Join(vimDir, "images", im["vimImageId"].(string)) }
+
+	// The plain case: the image leaves the VIM with its package.
+	pkgID, info := s.onboard(t, zip)
+	if info["onboardingState"] != "ONBOARDED" {
+		t.Fatalf("sample package: %v", info)
+	}
+	im := register(pkgID)
+	if _, err := os.Stat(imageFile(im)); err != nil {
+		t.Fatalf("the local VIM does not hold the registered image: %v", err)
+	}
+	s.deletePackage(t, pkgID)
+	if images := s.vimImages(t, vimID); len(images) != 0 {
+		t.Fatalf("image records after the package was deleted: %v", images)
+	}
+	if _, err := os.Stat(imageFile(im)); !errors.Is(err, fs.ErrNotExist) {
+		t.Fatalf("the VIM still holds the image of the deleted package: %v", err)
+	}
+
+	// The VIM refuses: compute it runs outside the server boots from the image.
+	pkgID, info = s.onboard(t, zip)
+	if info["onboardingState"] != "ONBOARDED" {
+		t.Fatalf("sample package: %v", info)
+	}
+	im = register(pkgID)
+	ctx := context.Background()
+	d, err := local.Open(ctx, vim.Config{DataDir: vimDir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	fl, err := d.CreateFlavour(ctx, vim.FlavourSpec{Name: "outsider", VCPUs: 1, MemoryBytes: 64 << 20})
+	if err != nil {
+		t.Fatal(err)
+	}
+	outsider, err := d.AllocateCompute(ctx, vim.ComputeSpec{Name: "outsider", ImageID: im["vimImageId"].(string), FlavourID: fl.ID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { d.TerminateCompute(context.Background(), outsider.ID) })
+	s.deletePackage(t, pkgID)
+	images := s.vimImages(t, vimID)
+	if len(images) != 1 || images[0]["id"] != im["id"] || images[0]["orphaned"] != true {
+		t.Fatalf("image records after the VIM refused to remove the image: %v, want %s orphaned", images, im["id"])
+	}
+	if _, err := os.Stat(imageFile(im)); err != nil {
+		t.Fatalf("the image the VIM could not remove: %v", err)
+	}
+	if err := d.TerminateCompute(ctx, outsider.ID); err != nil {
+		t.Fatal(err)
+	}
+	expectStatus(t, s.do("DELETE", vims+"/"+vimID+"/software_images/"+im["id"].(string), nil), 204)
+	if images := s.vimImages(t, vimID); len(images) != 0 {
+		t.Fatalf("image records after deleting the orphaned one: %v", images)
+	}
+	if _, err := os.Stat(imageFile(im)); !errors.Is(err, fs.ErrNotExist) {
+		t.Fatalf("the VIM still holds the orphaned image after its record was deleted: %v", err)
+	}
+}
+
+// TestVIMRegisterChecksOptions: what can be checked is checked before a
+// VIM is registered: an option the type does not have is 400, a value
+// that cannot work 422, each naming the option; nothing is registered.
+func TestVIMRegisterChecksOptions(t *testing.T) {
+	testenv.Command(t, "qemu-system-x86_64", "qemu-system-x86")
+	testenv.Command(t, "qemu-img", "qemu-utils")
+	s := startServer(t, "")
+	kernel := filepath.Join(t.TempDir(), "vmlinuz")
+	if err := os.WriteFile(kernel, []byte("not booted here"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		typ      string
+		endpoint string
+		options  map[string]any
+		status   int
+		option   string
+	}{
+		{"local", "", map[string]any{"kernel": "/nonexistent/vmlinuz"}, 422, "kernel"},
+		{"local", "", map[string]any{"kernel": "vmlinuz"}, 422, "kernel"},
+		{"local", "", map[string]any{"kernel": t.TempDir()}, 422, "kernel"},
+		{"local", "", map[string]any{"kernel": kernel, "initrd": "/nonexistent/initrd.img"}, 422, "initrd"},
+		{"local", "", map[string]any{"kernle": kernel}, 400, "kernle"},
+		{"local", "", map[string]any{"qemu": "/nonexistent/qemu-system-x86_64"}, 422, "qemu"},
+		{"local", "", map[string]any{"qemu-img": "no-such-qemu-img"}, 422, "qemu-img"},
+		{"local", "", map[string]any{"accel": "hvf"}, 422, "accel"},
+		{"local", "", map[string]any{"machine": "no-such-machine"}, 422, "machine"},
+		{"local", "", map[string]any{"boot_timeout": "soon"}, 422, "boot_timeout"},
+		{"local", "", map[string]any{"reboot_loop_count": 1}, 422, "reboot_loop_count"},
+		{"openstack", "keystone:5000/v3", nil, 422, "endpoint"},
+		{"openstack", "", map[string]any{"auth": "none", "image_endpoint": "ftp://glance/"}, 422, "image_endpoint"},
+		{"openstack", "", map[string]any{"auth": "none", "image_endpont": "http://glance:9292"}, 400, "image_endpont"},
+		{"openstack", "", map[string]any{"auth": "none", "image_endpoint": "http://glance:9292", "header.X Roles": "admin"}, 422, "header.X Roles"},
+		{"openstack", "", map[string]any{"auth": "none", "image_endpoint": "http://glance:9292", "image_timeout": "-1s"}, 422, "image_timeout"},
+		{"openstack", "", map[string]any{"auth": "sso"}, 422, "auth"},
+	} {
+		req := map[string]any{"type": tc.typ, "name": "bad", "options": tc.options}
+		if tc.endpoint != "" {
+			req["endpoint"] = tc.endpoint
+		}
+		r := s.post(t, vims, req)
+		conforms(t, "POST", "/vim/v1/vims", r)
+		var problem struct {
+			Detail string `json:"detail"`
+			Option string `json:"option"`
+		}
+		r.json(t, &problem)
+		if r.status != tc.status || problem.Option != tc.option || !strings.Contains(problem.Detail, tc.option) {
+			t.Errorf("%s %v: %d %s, want %d naming option %q", tc.typ, tc.options, r.status, r.body, tc.status, tc.option)
+		}
+	}
+	r := s.do("GET", vims, nil)
+	expectStatus(t, r, 200)
+	if string(bytes.TrimSpace(r.body)) != "[]" {
+		t.Fatalf("VIMs registered despite their options: %s", r.body)
+	}
+	// The documented options are accepted: a local VIM with every one, an
+	// openstack VIM without Keystone.
+	s.registerLocal(t, kernel, map[string]any{"options": map[string]any{
+		"kernel": kernel, "initrd": kernel, "append": "console=ttyS0", "qemu": "qemu-system-x86_64", "qemu-img": "qemu-img",
+		"accel": "tcg", "machine": "q35", "powerdown_timeout": "5s", "quit_timeout": "2s",
+		"boot_timeout": "0", "reboot_loop_count": "4", "reboot_loop_window": "2m",
+	}})
+	r = s.post(t, vims, map[string]any{"type": "openstack", "name": "glance", "options": map[string]any{
+		"auth": "none", "image_endpoint": "http://127.0.0.1:9292", "header.X-Roles": "admin", "image_timeout": "1m",
+		"compute_endpoint": "http://127.0.0.1:8774/v2.1", "compute_timeout": "1m", "poll_interval": "2s", "hash_algorithms": "sha512,md5",
+	}})
+	expectStatus(t, r, 201)
+	conforms(t, "POST", "/vim/v1/vims", r)
+}
+
+// TestVIMComputeGuestPanic: a guest whose kernel panics is ERROR with
+// stateReason GUEST_PANICKED in a read and in the list, not RUNNING.
+func TestVIMComputeGuestPanic(t *testing.T) {
+	zip, kernel := sampleVNF(t, true)
+	s := startServer(t, "")
+	t.Cleanup(func() {
+		if left := qemuProcesses(s.dir); len(left) > 0 {
+			t.Errorf("QEMU processes left: %v", left)
+		}
+	})
+	pkgID, info := s.onboard(t, zip)
+	if info["onboardingState"] != "ONBOARDED" {
+		t.Fatalf("sample package: %v", info)
+	}
+	vimID := s.registerLocal(t, kernel, map[string]any{"options": map[string]any{
+		"kernel": kernel, "append": "console=ttyS0 root=/dev/nvme0n1 rw panic=0 init=/nonexistent", "powerdown_timeout": "1s",
+	}})["id"].(string)
+	base := vims + "/" + vimID
+	r := s.post(t, base+"/compute", map[string]any{"vnfPkgId": pkgID, "vduId": "VDU1"})
+	expectStatus(t, r, 201)
+	var comp map[string]any
+	r.json(t, &comp)
+	compPath := base + "/compute/" + comp["id"].(string)
+	t.Cleanup(func() { s.do("DELETE", compPath, nil) })
+	deadline := time.Now().Add(3 * time.Minute)
+	for {
+		r = s.do("GET", compPath, nil)
+		expectStatus(t, r, 200)
+		r.json(t, &comp)
+		if comp["state"] == "ERROR" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the panicked guest is still %v", comp)
+		}
+		time.Sleep(500 * time.Millisecond)
+	}
+	conforms(t, "GET", "/vim/v1/vims/{vimId}/compute/{computeId}", r)
+	if comp["stateReason"] != "GUEST_PANICKED" || !strings.Contains(comp["detail"].(string), "Kernel panic") {
+		t.Fatalf("panicked guest: %v", comp)
+	}
+	r = s.do("GET", base+"/compute", nil)
+	conforms(t, "GET", "/vim/v1/vims/{vimId}/compute", r)
+	var list []map[string]any
+	r.json(t, &list)
+	if len(list) != 1 || list[0]["state"] != "ERROR" || list[0]["stateReason"] != "GUEST_PANICKED" {
+		t.Fatalf("compute list of a panicked guest: %s", r.body)
+	}
+	expectStatus(t, s.do("DELETE", compPath, nil), 204)
 }

@@ -107,6 +107,12 @@ func (d *Driver) launch(ctx context.Context, in *instance) error {
 	sock := d.sockPath(in.ID)
 	os.Remove(sock)
 	os.Remove(d.pidPath(in.ID))
+	if err := d.markStart(in); err != nil {
+		return err
+	}
+	if err := resetEventLog(dir); err != nil {
+		return err
+	}
 	args := []string{
 		"-name", "vnfpkgm-" + in.ID,
 		"-accel", d.accel,
@@ -119,8 +125,17 @@ func (d *Driver) launch(ctx context.Context, in *instance) error {
 		"-drive", "file=" + qemuPath(filepath.Join(dir, "overlay.qcow2")) + ",if=none,id=disk0,format=qcow2",
 		"-device", "nvme,drive=disk0,serial=vnf0",
 		"-qmp", "unix:" + qemuPath(sock) + ",server=on,wait=off",
+		// The event log: a second QMP monitor on a pipe chardev whose
+		// input file negotiates capabilities and whose output file
+		// receives every event, whether a driver listens or not.
+		"-chardev", "pipe,id=events,path=" + qemuPath(filepath.Join(dir, eventLogBase)),
+		"-mon", "chardev=events,mode=control",
 		"-pidfile", filepath.Join(dir, "qemu.pid"),
 		"-daemonize",
+	}
+	if strings.HasPrefix(d.machine, "q35") || strings.HasPrefix(d.machine, "pc") {
+		// A guest with a pvpanic driver reports its panics (GUEST_PANICKED).
+		args = append(args, "-device", "pvpanic")
 	}
 	if kernel, initrd, cmdline := d.bootFiles(img); kernel != "" {
 		args = append(args, "-kernel", kernel, "-append", cmdline)
@@ -208,8 +223,9 @@ func (d *Driver) AllocateCompute(ctx context.Context, spec vim.ComputeSpec) (*vi
 }
 
 // QueryCompute reports an instance's state: from QMP query-status while
-// its process lives, else STOPPED (stopped on request, or the guest powered
-// off) or ERROR (QEMU failed).
+// its process lives, ERROR when its guest is in trouble (see the package
+// documentation), else STOPPED (stopped on request, the guest powered off,
+// QEMU killed) or ERROR (QEMU failed), each with a vim.Reason*.
 func (d *Driver) QueryCompute(ctx context.Context, id string) (*vim.Compute, error) {
 	in, err := d.readInstance(id)
 	if err != nil {
@@ -217,43 +233,119 @@ func (d *Driver) QueryCompute(ctx context.Context, id string) (*vim.Compute, err
 	}
 	c := in.Compute
 	c.Labels = maps.Clone(c.Labels)
-	c.State, c.Detail = d.state(ctx, in)
+	st := d.runState(ctx, in)
+	if st.state == vim.StateRunning {
+		st = d.guestTrouble(in, time.Now())
+	}
+	c.State, c.StateReason, c.Detail = st.state, st.reason, st.detail
 	return &c, nil
 }
 
-func (d *Driver) state(ctx context.Context, in *instance) (state, detail string) {
+// status is a state with its reason and detail.
+type status struct{ state, reason, detail string }
+
+// runState is the state of the QEMU process and its virtual machine, as
+// QMP and the event log tell it, without judging the guest.
+func (d *Driver) runState(ctx context.Context, in *instance) status {
 	if _, alive := d.pid(in.ID); !alive {
-		if in.Stopped {
-			return vim.StateStopped, ""
-		}
-		// With -daemonize QEMU's stderr only holds what it said while
-		// starting; an error there means it failed, else the guest powered off.
-		if msg := lastLine(filepath.Join(d.instanceDir(in.ID), "qemu.log")); strings.Contains(strings.ToLower(msg), "error") {
-			return vim.StateError, "qemu exited: " + msg
-		}
-		return vim.StateStopped, "the qemu process exited (the guest powered off or was killed)"
+		return d.exitState(in)
 	}
 	qctx, cancel := context.WithTimeout(ctx, 3*time.Second)
 	defer cancel()
 	st, err := qmpStatus(qctx, d.sockPath(in.ID))
 	if err != nil {
 		if time.Since(in.CreatedAt) < 10*time.Second {
-			return vim.StateBuilding, ""
+			return status{state: vim.StateBuilding}
 		}
-		return vim.StateError, "qemu runs but does not answer on QMP: " + err.Error()
+		return status{vim.StateError, vim.ReasonHypervisorFailed, "qemu runs but does not answer on QMP: " + err.Error()}
 	}
 	switch st {
 	case "running", "debug":
-		return vim.StateRunning, ""
+		return status{state: vim.StateRunning}
 	case "paused", "suspended":
-		return vim.StatePaused, ""
+		return status{state: vim.StatePaused}
 	case "shutdown":
-		return vim.StateStopped, "shut down"
+		return status{vim.StateStopped, vim.ReasonGuestPoweredOff, "shut down"}
+	case "guest-panicked":
+		return status{vim.StateError, vim.ReasonGuestPanicked, "the guest kernel panicked (pvpanic)" + lastPanic(d.consoleTail(in.ID))}
 	case "inmigrate", "prelaunch", "restore-vm", "finish-migrate", "postmigrate", "save-vm":
-		return vim.StateBuilding, st
-	default: // internal-error, io-error, guest-panicked, watchdog, ...
-		return vim.StateError, "qemu status " + st
+		return status{state: vim.StateBuilding, detail: st}
+	default: // internal-error, io-error, watchdog, ...
+		return status{vim.StateError, vim.ReasonHypervisorFailed, "qemu status " + st}
 	}
+}
+
+// exitState is the state of an instance whose QEMU process is gone: what
+// its last SHUTDOWN event says, or that it was killed.
+func (d *Driver) exitState(in *instance) status {
+	if in.Stopped {
+		return status{state: vim.StateStopped}
+	}
+	dir := d.instanceDir(in.ID)
+	// With -daemonize QEMU's stderr only holds what it said while
+	// starting; an error there means it failed.
+	if msg := lastLine(filepath.Join(dir, "qemu.log")); strings.Contains(strings.ToLower(msg), "error") {
+		return status{vim.StateError, vim.ReasonHypervisorFailed, "qemu exited: " + msg}
+	}
+	events, _ := readEventLog(dir)
+	for i := len(events) - 1; i >= 0; i-- {
+		if events[i].Event != "SHUTDOWN" {
+			continue
+		}
+		switch reason := events[i].Data.Reason; reason {
+		case "guest-panic":
+			return status{vim.StateError, vim.ReasonGuestPanicked, "the guest kernel panicked and qemu shut down" + lastPanic(d.consoleTail(in.ID))}
+		case "guest-shutdown":
+			return status{vim.StateStopped, vim.ReasonGuestPoweredOff, "the guest powered off"}
+		default: // host-signal, host-qmp-quit, ...
+			return status{vim.StateStopped, vim.ReasonProcessExited, "qemu shut down (" + reason + ")"}
+		}
+	}
+	return status{vim.StateStopped, vim.ReasonProcessExited, "the qemu process exited without shutting down (killed)"}
+}
+
+// guestTrouble judges the guest of a running instance: a panic it
+// reported, a reboot loop, a panic that ended the console, or a console
+// still empty boot_timeout after the start. None: RUNNING.
+func (d *Driver) guestTrouble(in *instance, now time.Time) status {
+	dir := d.instanceDir(in.ID)
+	events, _ := readEventLog(dir)
+	console := d.consoleTail(in.ID)
+	if panicked(events) {
+		return status{vim.StateError, vim.ReasonGuestPanicked, "the guest kernel panicked (pvpanic)" + lastPanic(console)}
+	}
+	if n := guestReboots(events, now.Add(-d.rebootLoopWindow)); n >= d.rebootLoopCount {
+		return status{vim.StateError, vim.ReasonRebootLoop,
+			fmt.Sprintf("the guest reset itself %d times in the last %s (reboot_loop_count %d)", n, d.rebootLoopWindow, d.rebootLoopCount) + lastPanic(console)}
+	}
+	if line := lastConsoleLine(console); strings.HasPrefix(line, "---[ end Kernel panic") {
+		return status{vim.StateError, vim.ReasonGuestPanicked, "the guest kernel panicked and halted: " + line}
+	}
+	if d.bootTimeout > 0 && !in.LaunchedAt.IsZero() && now.Sub(in.LaunchedAt) > d.bootTimeout {
+		if fi, err := os.Stat(filepath.Join(dir, "console.log")); err != nil || fi.Size() <= in.ConsoleAt {
+			return status{vim.StateError, vim.ReasonNoBootOutput, fmt.Sprintf(
+				"nothing on the serial console (ttyS0) %s after the start: no kernel (the option or image label kernel) and no boot loader on the image, "+
+					"or a guest that does not use ttyS0 (boot_timeout=0 turns this check off)", d.bootTimeout)}
+		}
+	}
+	return status{state: vim.StateRunning}
+}
+
+// markStart records when the guest starts (a launch or a reboot) and how
+// much console it had then.
+func (d *Driver) markStart(in *instance) error {
+	in.LaunchedAt = time.Now().UTC()
+	in.ConsoleAt = 0
+	if fi, err := os.Stat(filepath.Join(d.instanceDir(in.ID), "console.log")); err == nil {
+		in.ConsoleAt = fi.Size()
+	}
+	return d.writeInstance(in)
+}
+
+// consoleTail is the end of an instance's console log.
+func (d *Driver) consoleTail(id string) []byte {
+	b, _ := readTail(filepath.Join(d.instanceDir(id), "console.log"), consoleTailSize)
+	return b
 }
 
 // OperateCompute pauses, resumes, reboots, stops or starts an instance.
@@ -262,7 +354,7 @@ func (d *Driver) OperateCompute(ctx context.Context, id, action string) (*vim.Co
 	if err != nil {
 		return nil, err
 	}
-	state, _ := d.state(ctx, in)
+	state := d.runState(ctx, in).state
 	sock := d.sockPath(id)
 	wrong := func() (*vim.Compute, error) {
 		return nil, fmt.Errorf("%w: cannot %s compute %s in state %s", vim.ErrWrongState, action, id, state)
@@ -291,6 +383,9 @@ func (d *Driver) OperateCompute(ctx context.Context, id, action string) (*vim.Co
 	case vim.ActionReboot:
 		if state != vim.StateRunning && state != vim.StatePaused {
 			return wrong()
+		}
+		if err := d.markStart(in); err != nil {
+			return nil, err
 		}
 		if _, err := qmpDo(ctx, sock, "system_reset"); err != nil {
 			return nil, fmt.Errorf("%w: reboot: %v", vim.ErrUnavailable, err)

@@ -26,9 +26,21 @@
 // default command line is "console=ttyS0 root=/dev/nvme0n1 rw panic=-1".
 // The disk is attached as NVMe, which the Debian cloud kernel has built in.
 //
-// Options (vim.Config.Options): qemu, qemu-img (command paths), accel (tcg),
-// machine (q35), kernel, initrd, append (defaults for images without such
-// labels), powerdown_timeout and quit_timeout (Go durations; 20s and 5s).
+// Options (vim.Config.Options) are listed, with their defaults, in
+// Options; vim.CheckConfig refuses any other, and Check verifies the
+// files and programs they name before a VIM is registered.
+//
+// Instance states: QEMU writes its QMP events (RESET, SHUTDOWN,
+// GUEST_PANICKED, ...) to instances/<id>/events.out through a second QMP
+// monitor whose input, events.in, holds only the capabilities
+// negotiation, so every event is kept even while no driver is connected.
+// QueryCompute reads the tail of that file and of the console: a guest
+// that panicked (a pvpanic event, or the kernel's final
+// "---[ end Kernel panic" line ending the console), that reset itself
+// reboot_loop_count times within reboot_loop_window (a panic with
+// panic=N or panic=-1, the default command line's), or that wrote nothing
+// on its console within boot_timeout of a start (no kernel and no boot
+// loader) is ERROR with a vim.Reason* saying which.
 package local
 
 import (
@@ -41,6 +53,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -62,9 +75,36 @@ const (
 	LabelAppend = "append"
 )
 
+// Defaults of the options that detect a guest that does not come up.
+const (
+	DefaultBootTimeout      = 60 * time.Second
+	DefaultRebootLoopCount  = 3
+	DefaultRebootLoopWindow = 5 * time.Minute
+)
+
+// Options are the options of the local VIM type.
+var Options = []vim.Option{
+	{Name: "kernel", Value: "PATH", Help: "kernel (bzImage) on the VIM host for images without a boot loader and without a kernel label; an absolute path to a readable regular file"},
+	{Name: "initrd", Value: "PATH", Help: "initramfs to go with kernel; an absolute path to a readable regular file"},
+	{Name: "append", Value: "ARGS", Default: DefaultAppend, Help: "kernel command line for images without an append label"},
+	{Name: "qemu", Value: "COMMAND", Default: "qemu-system-x86_64", Help: "the QEMU system emulator, found on PATH unless absolute"},
+	{Name: "qemu-img", Value: "COMMAND", Default: "qemu-img", Help: "qemu-img, which checks images and makes instance overlays"},
+	{Name: "accel", Value: "tcg|kvm", Default: "tcg", Help: "QEMU accelerator; kvm needs a usable /dev/kvm"},
+	{Name: "machine", Value: "TYPE", Default: "q35", Help: "QEMU machine type (qemu-system-x86_64 -machine help lists them)"},
+	{Name: "powerdown_timeout", Value: "DURATION", Default: "20s", Help: "how long stop waits for the guest to power off after the ACPI power button before QEMU is quit"},
+	{Name: "quit_timeout", Value: "DURATION", Default: "5s", Help: "how long QEMU may take to quit before it is killed"},
+	{Name: "boot_timeout", Value: "DURATION", Default: DefaultBootTimeout.String(), Help: "an instance with nothing on its serial console this long after a start is ERROR (NO_BOOT_OUTPUT); 0 turns this off for guests that do not use ttyS0"},
+	{Name: "reboot_loop_count", Value: "N", Default: strconv.Itoa(DefaultRebootLoopCount), Help: "an instance whose guest resets itself N times within reboot_loop_window is ERROR (REBOOT_LOOP); at least 2"},
+	{Name: "reboot_loop_window", Value: "DURATION", Default: DefaultRebootLoopWindow.String(), Help: "the window of reboot_loop_count"},
+}
+
 func init() {
-	vim.Register(Type, func(ctx context.Context, cfg vim.Config) (vim.Driver, error) {
-		return Open(ctx, cfg)
+	vim.RegisterType(Type, vim.Definition{
+		Open: func(ctx context.Context, cfg vim.Config) (vim.Driver, error) {
+			return Open(ctx, cfg)
+		},
+		Options: Options,
+		Check:   Check,
 	})
 }
 
@@ -81,6 +121,10 @@ type Driver struct {
 	// is killed.
 	powerdown time.Duration
 	quit      time.Duration
+	// bootTimeout, rebootLoopCount and rebootLoopWindow: see Options.
+	bootTimeout      time.Duration
+	rebootLoopCount  int
+	rebootLoopWindow time.Duration
 
 	mu sync.Mutex // serialises changes to images, flavours and instances
 
@@ -111,15 +155,13 @@ func Open(ctx context.Context, cfg vim.Config) (*Driver, error) {
 		machine:   option(cfg.Options, "machine", "q35"),
 		powerdown: 20 * time.Second,
 		quit:      5 * time.Second,
+
+		bootTimeout:      DefaultBootTimeout,
+		rebootLoopCount:  DefaultRebootLoopCount,
+		rebootLoopWindow: DefaultRebootLoopWindow,
 	}
-	for name, p := range map[string]*time.Duration{"powerdown_timeout": &d.powerdown, "quit_timeout": &d.quit} {
-		if s := cfg.Options[name]; s != "" {
-			v, err := time.ParseDuration(s)
-			if err != nil || v < 0 {
-				return nil, fmt.Errorf("%w: option %s: %q is not a duration", vim.ErrInvalid, name, s)
-			}
-			*p = v
-		}
+	if err := d.parseTunables(cfg.Options); err != nil {
+		return nil, err
 	}
 	for _, sub := range []string{"images", "flavours", "instances"} {
 		if err := os.MkdirAll(filepath.Join(abs, sub), 0o755); err != nil {
@@ -127,6 +169,121 @@ func Open(ctx context.Context, cfg vim.Config) (*Driver, error) {
 		}
 	}
 	return d, nil
+}
+
+// parseTunables reads the duration and count options.
+func (d *Driver) parseTunables(opts map[string]string) error {
+	for _, o := range []struct {
+		name string
+		p    *time.Duration
+	}{
+		{"powerdown_timeout", &d.powerdown}, {"quit_timeout", &d.quit},
+		{"boot_timeout", &d.bootTimeout}, {"reboot_loop_window", &d.rebootLoopWindow},
+	} {
+		if s := opts[o.name]; s != "" {
+			v, err := time.ParseDuration(s)
+			if err != nil || v < 0 {
+				return vim.OptionErrorf(o.name, "%q is not a duration such as 30s or 5m", s)
+			}
+			*o.p = v
+		}
+	}
+	if s := opts["reboot_loop_window"]; s != "" && d.rebootLoopWindow == 0 {
+		return vim.OptionErrorf("reboot_loop_window", "must be positive")
+	}
+	if s := opts["reboot_loop_count"]; s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 2 {
+			return vim.OptionErrorf("reboot_loop_count", "%q is not a whole number of at least 2", s)
+		}
+		d.rebootLoopCount = n
+	}
+	return nil
+}
+
+// Check verifies, before a VIM is registered, what the options name on
+// this host: the kernel and initrd are absolute paths to readable regular
+// files, the QEMU programs exist, the accelerator and machine type are
+// ones QEMU has, and the tunables parse.
+func Check(ctx context.Context, cfg vim.Config) error {
+	var d Driver
+	if err := d.parseTunables(cfg.Options); err != nil {
+		return err
+	}
+	for _, name := range []string{LabelKernel, LabelInitrd} {
+		if p, ok := cfg.Options[name]; ok {
+			if err := checkBootFile(p); err != nil {
+				return vim.OptionErrorf(name, "%s", err)
+			}
+		}
+	}
+	qemu, err := checkProgram(cfg.Options, "qemu", "qemu-system-x86_64", "qemu-system-x86")
+	if err != nil {
+		return err
+	}
+	if _, err := checkProgram(cfg.Options, "qemu-img", "qemu-img", "qemu-utils"); err != nil {
+		return err
+	}
+	switch accel := option(cfg.Options, "accel", "tcg"); accel {
+	case "tcg":
+	case "kvm":
+		f, err := os.OpenFile("/dev/kvm", os.O_RDWR, 0)
+		if err != nil {
+			return vim.OptionErrorf("accel", "kvm: /dev/kvm cannot be used: %v", err)
+		}
+		f.Close()
+	default:
+		return vim.OptionErrorf("accel", "%q is not tcg or kvm", accel)
+	}
+	if m, ok := cfg.Options["machine"]; ok {
+		return checkMachine(ctx, qemu, m)
+	}
+	return nil
+}
+
+// checkBootFile refuses a kernel or initrd path QEMU could not read.
+// Relative paths are refused too: QEMU runs in the instance's directory.
+func checkBootFile(p string) error {
+	if !filepath.IsAbs(p) {
+		return fmt.Errorf("%q is not an absolute path", p)
+	}
+	fi, err := os.Stat(p)
+	if err != nil {
+		return fmt.Errorf("%q: %v", p, errors.Unwrap(err))
+	}
+	if !fi.Mode().IsRegular() {
+		return fmt.Errorf("%q is not a regular file", p)
+	}
+	f, err := os.Open(p)
+	if err != nil {
+		return fmt.Errorf("%q cannot be read: %v", p, errors.Unwrap(err))
+	}
+	return f.Close()
+}
+
+// checkProgram finds the program an option names (or its default) and
+// returns its path.
+func checkProgram(opts map[string]string, name, def, debianPackage string) (string, error) {
+	prog := option(opts, name, def)
+	p, err := exec.LookPath(prog)
+	if err != nil {
+		return "", vim.OptionErrorf(name, "%q is not an executable program on this host (apt-get install %s)", prog, debianPackage)
+	}
+	return p, nil
+}
+
+// checkMachine asks QEMU for its machine types.
+func checkMachine(ctx context.Context, qemu, machine string) error {
+	out, err := exec.CommandContext(ctx, qemu, "-machine", "help").Output()
+	if err != nil {
+		return vim.OptionErrorf("machine", "%s -machine help failed: %v", qemu, err)
+	}
+	for _, line := range strings.Split(string(out), "\n") {
+		if f := strings.Fields(line); len(f) > 0 && f[0] == machine {
+			return nil
+		}
+	}
+	return vim.OptionErrorf("machine", "%q is not a machine type of %s (see %s -machine help)", machine, qemu, qemu)
 }
 
 func option(opts map[string]string, name, def string) string {
@@ -270,6 +427,11 @@ type instance struct {
 	// Stopped is true after a requested stop: a dead process is then
 	// STOPPED, otherwise the process died on its own.
 	Stopped bool `json:"stopped"`
+	// LaunchedAt is when the guest last started (QEMU launched or the
+	// instance rebooted) and ConsoleAt the size of console.log then: the
+	// console is "empty since the start" while it has not grown past it.
+	LaunchedAt time.Time `json:"launchedAt"`
+	ConsoleAt  int64     `json:"consoleAt"`
 }
 
 func (d *Driver) instanceDir(id string) string { return filepath.Join(d.dir, "instances", id) }

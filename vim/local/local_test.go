@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
 	"strings"
@@ -347,5 +348,131 @@ func TestComputeDiedUnexpectedly(t *testing.T) {
 	wantState(t, c, err, vim.StateStopped)
 	if err := d.TerminateCompute(ctx, c.ID); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// openWith opens a driver over dir with options added to open's.
+func openWith(t *testing.T, dir string, opts map[string]string) *Driver {
+	t.Helper()
+	all := map[string]string{"powerdown_timeout": "15s"}
+	maps.Copy(all, opts)
+	d, err := Open(context.Background(), vim.Config{DataDir: dir, Options: all})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d
+}
+
+// bootTrouble boots the sample image on a driver with opts and waits until
+// the instance is ERROR with reason; it returns the compute then.
+func bootTrouble(t *testing.T, opts map[string]string, reason string) *vim.Compute {
+	t.Helper()
+	s := needSample(t)
+	testenv.Command(t, "qemu-system-x86_64", "qemu-system-x86")
+	ctx := context.Background()
+	dir := t.TempDir()
+	d := openWith(t, dir, opts)
+	img := addSample(t, d, s, nil)
+	fl, err := d.CreateFlavour(ctx, vim.FlavourSpec{Name: "tiny", VCPUs: 1, MemoryBytes: 128 << 20})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := d.AllocateCompute(ctx, vim.ComputeSpec{Name: "troubled", ImageID: img.ID, FlavourID: fl.ID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		d.TerminateCompute(context.Background(), c.ID)
+		if ps := qemuProcesses(dir); len(ps) != 0 {
+			t.Errorf("qemu processes left: %v", ps)
+		}
+	})
+	deadline := time.Now().Add(3 * time.Minute)
+	for {
+		got, err := d.QueryCompute(ctx, c.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.State == vim.StateError && got.StateReason == reason {
+			// A driver opened afterwards judges it the same way.
+			again, err := openWith(t, dir, opts).QueryCompute(ctx, c.ID)
+			if err != nil || again.State != vim.StateError || again.StateReason != reason {
+				t.Fatalf("a new driver sees %+v, %v", again, err)
+			}
+			return got
+		}
+		if got.State == vim.StateError || time.Now().After(deadline) {
+			con := console(t, d, c.ID)
+			t.Fatalf("state %s %s (%s), want ERROR %s; console ends:\n%s", got.State, got.StateReason, got.Detail, reason, con[max(0, len(con)-1500):])
+		}
+		time.Sleep(500 * time.Millisecond)
+	}
+}
+
+// TestComputeRebootLoop: a guest kernel that panics and reboots (panic=1)
+// again and again is ERROR REBOOT_LOOP, not RUNNING, with the panic.
+func TestComputeRebootLoop(t *testing.T) {
+	s := needSample(t)
+	c := bootTrouble(t, map[string]string{
+		"kernel": s.kernel,
+		"append": "console=ttyS0 root=/dev/nvme0n1 rw panic=1 init=/nonexistent",
+	}, vim.ReasonRebootLoop)
+	if !strings.Contains(c.Detail, "Kernel panic - not syncing") || !strings.Contains(c.Detail, "3 times") {
+		t.Errorf("detail %q does not give the resets and the panic", c.Detail)
+	}
+}
+
+// TestComputePanicHalted: a guest kernel that panics and stays halted
+// (panic=0) is ERROR GUEST_PANICKED.
+func TestComputePanicHalted(t *testing.T) {
+	s := needSample(t)
+	c := bootTrouble(t, map[string]string{
+		"kernel": s.kernel,
+		"append": "console=ttyS0 root=/dev/nvme0n1 rw panic=0 init=/nonexistent",
+	}, vim.ReasonGuestPanicked)
+	if !strings.Contains(c.Detail, "Kernel panic - not syncing") {
+		t.Errorf("detail %q does not give the panic", c.Detail)
+	}
+}
+
+// TestComputeNoKernel: an image without a boot loader started without a
+// kernel writes nothing on its console: ERROR NO_BOOT_OUTPUT once
+// boot_timeout has passed, not RUNNING with an empty console.
+func TestComputeNoKernel(t *testing.T) {
+	c := bootTrouble(t, map[string]string{"boot_timeout": "5s"}, vim.ReasonNoBootOutput)
+	if !strings.Contains(c.Detail, "kernel") {
+		t.Errorf("detail %q does not point at the kernel", c.Detail)
+	}
+}
+
+// TestGuestReboots: the RESET events of one reboot count once; host
+// resets and resets before the window do not count.
+func TestGuestReboots(t *testing.T) {
+	at := func(sec int64, usec int64, guest bool) qmpEvent {
+		var e qmpEvent
+		e.Event, e.Timestamp.Seconds, e.Timestamp.Microseconds, e.Data.Guest = "RESET", sec, usec, guest
+		return e
+	}
+	events := []qmpEvent{
+		at(100, 0, true),                                              // before the window
+		at(200, 0, true), at(200, 40000, true), at(200, 900000, true), // one reboot
+		at(205, 0, false),                  // operator reset
+		at(210, 0, true), at(210, 1, true), // another
+		at(260, 0, true),
+	}
+	if n := guestReboots(events, time.Unix(150, 0)); n != 3 {
+		t.Errorf("guestReboots = %d, want 3", n)
+	}
+	// A guest that resets every 1.5 s: each reset is a reboot.
+	var fast []qmpEvent
+	for i := range int64(10) {
+		fast = append(fast, at(300+i+i/2, (i%2)*500000, true))
+	}
+	if n := guestReboots(fast, time.Unix(150, 0)); n != 10 {
+		t.Errorf("guestReboots of a fast loop = %d, want 10", n)
+	}
+	panic := qmpEvent{Event: "GUEST_PANICKED"}
+	if !panicked(append(events, panic)) || panicked(append([]qmpEvent{panic}, events...)) {
+		t.Error("panicked must hold only for a panic after the last reset")
 	}
 }

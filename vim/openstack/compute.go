@@ -118,6 +118,9 @@ func toCompute(s *servers.Server) *vim.Compute {
 	case state == vim.StateBuilding || strings.ToUpper(s.Status) != "ACTIVE":
 		c.Detail = "nova status " + s.Status
 	}
+	if state == vim.StateError {
+		c.StateReason = vim.ReasonVIMFault
+	}
 	return c
 }
 

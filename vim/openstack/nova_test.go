@@ -347,7 +347,7 @@ func TestNovaServers(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.State != vim.StateError || !strings.Contains(c.Detail, "No valid host") {
+	if c.State != vim.StateError || c.StateReason != vim.ReasonVIMFault || !strings.Contains(c.Detail, "No valid host") {
 		t.Errorf("failed build = %+v", c)
 	}
 	if _, err := d.AllocateCompute(ctx, vim.ComputeSpec{Name: "vdu3", ImageID: "img-1", FlavourID: "nope"}); !errors.Is(err, vim.ErrInvalid) {

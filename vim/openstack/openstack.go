@@ -45,10 +45,91 @@ import (
 // Type is the VIM type this package registers.
 const Type = "openstack"
 
+// Options are the options of the openstack VIM type.
+var Options = []vim.Option{
+	{Name: "auth", Value: "keystone|none", Default: "keystone", Help: "keystone: authenticate at the endpoint (the Keystone v3 URL) with the credentials username, password, project_name, domain_name (or user_domain_name, project_domain_name); none: no Keystone, talk to image_endpoint and compute_endpoint directly"},
+	{Name: "region", Value: "NAME", Help: "the region of the service catalogue (keystone)"},
+	{Name: "interface", Value: "public|internal|admin", Default: "public", Help: "the endpoint interface of the service catalogue (keystone)"},
+	{Name: "image_endpoint", Value: "URL", Help: "Glance, with or without /v2 (auth=none); without it the VIM has no image capability"},
+	{Name: "compute_endpoint", Value: "URL", Help: "Nova's versioned URL such as http://nova:8774/v2.1 (auth=none); without it the VIM has no compute capability"},
+	{Name: "header.", Value: "VALUE", Help: "header.NAME=VALUE adds the header NAME to every request, e.g. header.X-Roles=admin for a Glance without Keystone"},
+	{Name: "image_timeout", Value: "DURATION", Default: defaultImageTimeout.String(), Help: "how long an image may take to become active"},
+	{Name: "compute_timeout", Value: "DURATION", Default: defaultComputeTimeout.String(), Help: "how long a server may take to reach a stable state"},
+	{Name: "poll_interval", Value: "DURATION", Default: defaultPollInterval.String(), Help: "the polling period of those waits"},
+	{Name: "hash_algorithms", Value: "LIST", Default: strings.Join(defaultHashAlgorithms, ","), Help: "comma-separated algorithms computed while uploading an image, to check the hash Glance stores whatever its hashing_algorithm"},
+}
+
 func init() {
-	vim.Register(Type, func(ctx context.Context, cfg vim.Config) (vim.Driver, error) {
-		return Open(ctx, cfg)
+	vim.RegisterType(Type, vim.Definition{
+		Open: func(ctx context.Context, cfg vim.Config) (vim.Driver, error) {
+			return Open(ctx, cfg)
+		},
+		Options: Options,
+		Check:   Check,
 	})
+}
+
+// Check verifies a configuration before a VIM is registered, without
+// contacting the cloud: the URLs parse as http(s) URLs with a host, the
+// values are of their kind, header names are tokens.
+func Check(ctx context.Context, cfg vim.Config) error {
+	for _, name := range []string{"image_timeout", "compute_timeout", "poll_interval"} {
+		if _, err := durationOption(cfg.Options, name, time.Second); err != nil {
+			return err
+		}
+	}
+	if s := strings.TrimSpace(cfg.Options["hash_algorithms"]); s != "" {
+		if _, err := parseHashAlgorithms(s); err != nil {
+			return vim.OptionErrorf("hash_algorithms", "%v", err)
+		}
+	}
+	for k := range cfg.Options {
+		if name, ok := strings.CutPrefix(k, "header."); ok && !isToken(name) {
+			return vim.OptionErrorf(k, "%q is not a header name", name)
+		}
+	}
+	switch av := cfg.Options["interface"]; av {
+	case "", "public", "internal", "admin":
+	default:
+		return vim.OptionErrorf("interface", "%q is not public, internal or admin", av)
+	}
+	switch auth := strings.ToLower(strings.TrimSpace(cfg.Options["auth"])); auth {
+	case "none", "noauth":
+		for _, name := range []string{"image_endpoint", "compute_endpoint"} {
+			if ep, ok := cfg.Options[name]; ok {
+				if _, err := parseServiceURL(ep); err != nil {
+					return vim.OptionErrorf(name, "%v", err)
+				}
+			}
+		}
+		if cfg.Options["image_endpoint"] == "" && cfg.Options["compute_endpoint"] == "" {
+			return vim.OptionErrorf("auth", "auth=none needs image_endpoint and/or compute_endpoint")
+		}
+	case "", "keystone", "password":
+		if cfg.Endpoint == "" {
+			return vim.OptionErrorf("endpoint", "the Keystone auth URL is required unless auth=none")
+		}
+		if _, err := parseServiceURL(cfg.Endpoint); err != nil {
+			return vim.OptionErrorf("endpoint", "%v", err)
+		}
+	default:
+		return vim.OptionErrorf("auth", "%q is not keystone or none", auth)
+	}
+	return nil
+}
+
+// isToken reports whether s is an HTTP token (RFC 9110 clause 5.6.2), as
+// a header name must be.
+func isToken(s string) bool {
+	if s == "" {
+		return false
+	}
+	for _, r := range s {
+		if r > 0x7e || r <= ' ' || strings.ContainsRune("\"(),/:;<=>?@[\\]{}", r) {
+			return false
+		}
+	}
+	return true
 }
 
 // Defaults for the bounded waits.
@@ -183,14 +264,23 @@ func firstNonEmpty(s ...string) string {
 
 // serviceURL checks an endpoint and returns it with a trailing slash.
 func serviceURL(s string) (string, error) {
-	u, err := url.Parse(strings.TrimSpace(s))
+	u, err := parseServiceURL(s)
 	if err != nil {
 		return "", fmt.Errorf("%w: %v", vim.ErrInvalid, err)
 	}
-	if (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return "", fmt.Errorf("%w: %q is not an http(s) URL", vim.ErrInvalid, s)
-	}
 	return strings.TrimSuffix(u.String(), "/") + "/", nil
+}
+
+// parseServiceURL parses an http(s) URL with a host.
+func parseServiceURL(s string) (*url.URL, error) {
+	u, err := url.Parse(strings.TrimSpace(s))
+	if err != nil {
+		return nil, err
+	}
+	if (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return nil, fmt.Errorf("%q is not an http(s) URL with a host", s)
+	}
+	return u, nil
 }
 
 func durationOption(opts map[string]string, key string, def time.Duration) (time.Duration, error) {
@@ -200,7 +290,7 @@ func durationOption(opts map[string]string, key string, def time.Duration) (time
 	}
 	d, err := time.ParseDuration(s)
 	if err != nil || d <= 0 {
-		return 0, fmt.Errorf("%w: openstack: option %s=%q is not a positive duration", vim.ErrInvalid, key, s)
+		return 0, vim.OptionErrorf(key, "%q is not a positive duration such as 30s or 5m", s)
 	}
 	return d, nil
 }
