@@ -34,22 +34,57 @@ var (
 	cacheDisabled atomic.Bool
 )
 
-// parseCached parses data as the file name, through the cache.
-func parseCached(name string, data []byte, lim Limits) *parsedFile {
-	if cacheDisabled.Load() {
-		return parseFile(name, data, lim)
+// parse parses data as the file name within the package budget: through
+// the cache, or after a scan of its nodes. A file the budget refuses
+// yields an empty parsedFile (the problem is recorded).
+func (p *processor) parse(name string, data []byte) *parsedFile {
+	size := int64(len(data))
+	if !p.admitBytes(name, size) {
+		return &parsedFile{name: name}
 	}
-	key := cacheKey{name: name, sum: sha256.Sum256(data)}
+	pf := cachedFile(name, data, p.lim)
+	if pf == nil {
+		if !p.admitNodes(name, scanNodes(data)) {
+			return &parsedFile{name: name}
+		}
+		pf = parseFile(name, data, p.lim)
+		storeFile(name, data, pf)
+	}
+	if pf.root == nil {
+		p.budget.files++
+		p.budget.bytes += size
+		return pf
+	}
+	if !p.charge(name, size, pf.stats.nodes) {
+		return &parsedFile{name: name}
+	}
+	return pf
+}
+
+func cacheKeyOf(name string, data []byte) cacheKey {
+	return cacheKey{name: name, sum: sha256.Sum256(data)}
+}
+
+// cachedFile returns the cached parse of data as name, nil if none.
+func cachedFile(name string, data []byte, lim Limits) *parsedFile {
+	if cacheDisabled.Load() {
+		return nil
+	}
 	fileCacheMu.Lock()
-	pf := fileCache[key]
+	pf := fileCache[cacheKeyOf(name, data)]
 	fileCacheMu.Unlock()
 	if pf != nil && pf.stats.nodes <= lim.MaxNodes && pf.stats.depth <= lim.MaxDepth && int64(len(data)) <= lim.MaxFileSize {
 		return pf
 	}
-	pf = parseFile(name, data, lim)
-	if pf.root == nil {
-		return pf
+	return nil
+}
+
+// storeFile caches a file that was read successfully.
+func storeFile(name string, data []byte, pf *parsedFile) {
+	if cacheDisabled.Load() || pf.root == nil {
+		return
 	}
+	key := cacheKeyOf(name, data)
 	fileCacheMu.Lock()
 	if len(fileCache) >= fileCacheMax {
 		// Drop about half, in map order: simple, and a working set of
@@ -64,5 +99,4 @@ func parseCached(name string, data []byte, lim Limits) *parsedFile {
 	}
 	fileCache[key] = pf
 	fileCacheMu.Unlock()
-	return pf
 }

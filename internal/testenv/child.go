@@ -1,0 +1,29 @@
+package testenv
+
+import (
+	"os"
+	"os/exec"
+	"syscall"
+	"testing"
+)
+
+// RunChild runs the test named test of the current test binary in a child
+// process, with env added to the environment, and returns the child's peak
+// resident memory in bytes (getrusage's ru_maxrss, KiB on Linux) and its
+// output. Memory ceilings are asserted this way: the child's peak is not
+// mixed with the parent's test data or with other tests. A child that fails
+// fails the calling test.
+func RunChild(tb testing.TB, test string, env ...string) (peakRSS int64, out []byte) {
+	tb.Helper()
+	cmd := exec.Command(os.Args[0], "-test.run=^"+test+"$", "-test.count=1", "-test.v")
+	cmd.Env = append(os.Environ(), env...)
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		tb.Fatalf("child %s: %v: %s", test, err, out)
+	}
+	ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage)
+	if !ok {
+		tb.Fatalf("child %s: no resource usage on this system", test)
+	}
+	return ru.Maxrss * 1024, out
+}
