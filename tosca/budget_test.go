@@ -227,3 +227,66 @@ func TestChildFanOut(t *testing.T) {
 	onlyProblem(t, st, CodeBudgetNodes, "f00.yaml", "over the budget of")
 	t.Log(st.Problems)
 }
+
+// BenchmarkBudgetWorstCasePeakRSS reports the peak resident memory of one
+// Process call on packages that fill the default budget: "nodes" holds
+// just under MaxTotalNodes nodes in dense flow lists (the most nodes per
+// byte), "bytes" just under MaxTotalBytes of long scalars, "both" the
+// two in one file. This is the
+// per-call ceiling the budget gives (times the concurrent calls: GET
+// .../vnfd re-parses through the same processor).
+func BenchmarkBudgetWorstCasePeakRSS(b *testing.B) {
+	for _, shape := range []string{"nodes", "bytes", "both"} {
+		b.Run(shape, func(b *testing.B) {
+			name := filepath.Join(b.TempDir(), "main.yaml")
+			if err := os.WriteFile(name, worstCaseFile(shape), 0o644); err != nil {
+				b.Fatal(err)
+			}
+			for i := 0; i < b.N; i++ {
+				peak, _ := testenv.RunChild(b, "TestChildWorstCase", "VNFPKGM_CHILD_WORST="+name)
+				b.ReportMetric(float64(peak)/(1<<20), "peak-RSS-MiB")
+			}
+		})
+	}
+}
+
+// worstCaseFile fills the default budget with one file, less the embedded
+// normative types parsed with it.
+func worstCaseFile(shape string) []byte {
+	var b bytes.Buffer
+	b.WriteString("tosca_definitions_version: tosca_simple_yaml_1_3\ndsl_definitions:\n")
+	if shape != "bytes" {
+		target := DefaultLimits.MaxTotalNodes - 3000
+		for n := 5; n < target; {
+			b.WriteString("  - [")
+			for j := 0; j < 1000 && n < target; j++ {
+				b.WriteString("a,")
+				n++
+			}
+			b.WriteString("]\n")
+			n++
+		}
+		if shape == "nodes" {
+			return b.Bytes()
+		}
+	}
+	line := "  - " + strings.Repeat("x", 8000) + "\n"
+	for int64(b.Len()+len(line)) < DefaultLimits.MaxTotalBytes-64<<10 {
+		b.WriteString(line)
+	}
+	return b.Bytes()
+}
+
+// TestChildWorstCase is the child of BenchmarkBudgetWorstCasePeakRSS.
+func TestChildWorstCase(t *testing.T) {
+	name := os.Getenv("VNFPKGM_CHILD_WORST")
+	if name == "" {
+		t.Skip("runs only as the child of BenchmarkBudgetWorstCasePeakRSS")
+	}
+	st := Process(os.DirFS(filepath.Dir(name)), filepath.Base(name), Options{})
+	for _, p := range st.Problems {
+		if p.Code == CodeBudgetBytes || p.Code == CodeBudgetNodes || p.Severity == SeverityError {
+			t.Fatalf("the worst case must fit the budget: %v", p)
+		}
+	}
+}
