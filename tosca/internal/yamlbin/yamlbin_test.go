@@ -99,3 +99,36 @@ func TestDecodeRefusesCorruptForms(t *testing.T) {
 		Decode(bad, src) // must not panic; a damaged value may still decode
 	}
 }
+
+// BenchmarkDecode loads the largest embedded profile from its form;
+// BenchmarkParse parses it with yaml.v3, for comparison.
+func BenchmarkDecode(b *testing.B) {
+	_, src, _ := profiles.Resolve("sol001/v2.7.1/etsi_nfv_sol001_vnfd_types.yaml")
+	var doc yaml.Node
+	if err := yaml.Unmarshal(src, &doc); err != nil {
+		b.Fatal(err)
+	}
+	enc, _, err := Encode(doc.Content[0], src)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.SetBytes(int64(len(src)))
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := Decode(enc, src); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkParse(b *testing.B) {
+	_, src, _ := profiles.Resolve("sol001/v2.7.1/etsi_nfv_sol001_vnfd_types.yaml")
+	b.SetBytes(int64(len(src)))
+	b.ReportAllocs()
+	for b.Loop() {
+		var doc yaml.Node
+		if err := yaml.Unmarshal(src, &doc); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
