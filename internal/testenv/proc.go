@@ -5,6 +5,7 @@ import (
 	"os/exec"
 	"syscall"
 	"testing"
+	"time"
 )
 
 // RunChild runs the test named test of the current test binary in a child
@@ -26,4 +27,15 @@ func RunChild(tb testing.TB, test string, env ...string) (peakRSS int64, out []b
 		tb.Fatalf("child %s: no resource usage on this system", test)
 	}
 	return ru.Maxrss * 1024, out
+}
+
+// CPUTime is the user and system CPU time this process has used. On a
+// shared machine a benchmark's CPU time per operation is steadier than its
+// wall time, which counts the time other processes hold the cores.
+func CPUTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
