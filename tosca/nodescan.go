@@ -14,8 +14,9 @@ package tosca
 // quoted scalars, block scalars and the continuation lines of plain
 // scalars. It is exact for the block and flow styles real TOSCA files use
 // (the tests compare it with yaml.v3 on every profile, the corpus and
-// generated files); on syntax it does not model it may be off by a few
-// nodes, never by a factor, and the parsed count is charged anyway.
+// generated files), and linear in the size of data. On syntax it does not
+// model it may be off; the exact count is charged once the file is parsed
+// and the per-file limits still bound that parse.
 func scanNodes(data []byte) int {
 	s := nodeScanner{data: data, skipAbove: -1}
 	s.run()
@@ -28,6 +29,7 @@ func scanNodes(data []byte) int {
 type nodeScanner struct {
 	data    []byte
 	i       int // read position
+	bol     int // start of the current line
 	entries int
 	pairs   int
 	content bool // any node at all
@@ -47,6 +49,7 @@ type flowLevel struct {
 
 func (s *nodeScanner) run() {
 	for s.i < len(s.data) {
+		s.bol = s.i
 		end := s.lineEnd()
 		switch {
 		case s.quote != 0:
@@ -142,13 +145,7 @@ func (s *nodeScanner) nodeStart(end, col int) {
 }
 
 // column is the 0-based column of s.i.
-func (s *nodeScanner) column() int {
-	j := s.i
-	for j > 0 && s.data[j-1] != '\n' {
-		j--
-	}
-	return s.i - j
-}
+func (s *nodeScanner) column() int { return s.i - s.bol }
 
 // indicatorAt reports whether the character at j is an indicator: followed
 // by a blank or the end of the line.

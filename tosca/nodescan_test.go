@@ -163,3 +163,17 @@ func setFlow(n *yaml.Node, r *rand.Rand) {
 		setFlow(c, r)
 	}
 }
+
+// TestScanNodesLongLines: one long line of nested entries, or of a flow
+// list, is scanned in linear time (a quadratic scan of an 8 MB line would
+// not finish) and counted exactly.
+func TestScanNodesLongLines(t *testing.T) {
+	nested := strings.Repeat("- ", 200_000) + "x\n"
+	if got, want := scanNodes([]byte(nested)), 200_001; got != want {
+		t.Errorf("nested entries: %d, want %d", got, want)
+	}
+	flow := "[" + strings.Repeat("a,", 2_000_000) + "a]\n"
+	if got, want := scanNodes([]byte(flow)), 2_000_002; got != want {
+		t.Errorf("flow list: %d, want %d", got, want)
+	}
+}

@@ -43,7 +43,7 @@ type Stats struct {
 // Encode stores the tree under root (a document's top node), parsed from
 // src.
 func Encode(root *yaml.Node, src []byte) ([]byte, Stats, error) {
-	e := encoder{index: map[*yaml.Node]int{}, src: src}
+	e := encoder{index: map[*yaml.Node]int{}, src: src, lines: lineStarts(src)}
 	e.count(root)
 	e.uvarint(uint64(len(src)))
 	e.uvarint(uint64(e.nodes))
@@ -57,6 +57,7 @@ func Encode(root *yaml.Node, src []byte) ([]byte, Stats, error) {
 type encoder struct {
 	buf      bytes.Buffer
 	src      []byte
+	lines    []int // offset of each line's start
 	index    map[*yaml.Node]int
 	next     int
 	nodes    int
@@ -131,7 +132,10 @@ func (e *encoder) value(n *yaml.Node) {
 		e.uvarint(0)
 		return
 	}
-	from := lineStart(e.src, n.Line)
+	from := len(e.src)
+	if n.Line >= 1 && n.Line <= len(e.lines) {
+		from = e.lines[n.Line-1]
+	}
 	at := bytes.Index(e.src[from:], []byte(n.Value))
 	if at >= 0 {
 		at += from
@@ -149,16 +153,14 @@ func (e *encoder) value(n *yaml.Node) {
 	e.uvarint(uint64(len(n.Value)))
 }
 
-func lineStart(src []byte, line int) int {
-	off := 0
-	for l := 1; l < line && off < len(src); l++ {
-		i := bytes.IndexByte(src[off:], '\n')
-		if i < 0 {
-			return len(src)
+func lineStarts(src []byte) []int {
+	starts := []int{0}
+	for i, b := range src {
+		if b == '\n' {
+			starts = append(starts, i+1)
 		}
-		off += i + 1
 	}
-	return off
+	return starts
 }
 
 func indexOf[T comparable](list []T, v T) int {
