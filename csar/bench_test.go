@@ -11,11 +11,11 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/vnfpkgm/vnfpkgm/csar"
+	"github.com/vnfpkgm/vnfpkgm/internal/testenv"
 )
 
 // benchDir is where the benchmarks write their multi-gigabyte packages.
@@ -155,14 +155,8 @@ func BenchmarkVerify4GiBPeakMemory(b *testing.B) {
 	name := writeImagePackage(b, benchDir(b), 4<<30, false)
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		cmd := exec.Command(os.Args[0], "-test.run=^TestChildVerify$", "-test.count=1")
-		cmd.Env = append(os.Environ(), "VNFPKGM_CHILD_VERIFY="+name)
-		out, err := cmd.CombinedOutput()
-		if err != nil {
-			b.Fatalf("child: %v: %s", err, out)
-		}
-		ru := cmd.ProcessState.SysUsage().(*syscall.Rusage)
-		b.ReportMetric(float64(ru.Maxrss)/1024, "peak-RSS-MiB")
+		peak, _ := testenv.RunChild(b, "TestChildVerify", "VNFPKGM_CHILD_VERIFY="+name)
+		b.ReportMetric(float64(peak)/(1<<20), "peak-RSS-MiB")
 	}
 }
 

@@ -79,7 +79,7 @@ func (p *processor) readAll(entry string) bool {
 	}
 	p.normative = p.registerEmbedded(name, ndata, false)
 	p.loadImports(f, nil)
-	return true
+	return !p.budget.over
 }
 
 // register parses a file and records it. Files of the fallback world (the
@@ -87,7 +87,7 @@ func (p *processor) readAll(entry string) bool {
 // of the service template: not in its read order, not in Files.
 func (p *processor) register(name string, data []byte, inPackage, fallback bool) *srcFile {
 	p.fileCount++
-	f := &srcFile{name: name, inPackage: inPackage, fallback: fallback, pf: parseCached(name, data, p.lim)}
+	f := &srcFile{name: name, inPackage: inPackage, fallback: fallback, pf: p.parse(name, data)}
 	p.files[name] = f
 	p.pl.merge(f.pf.problems)
 	if inPackage {
@@ -133,6 +133,9 @@ func (p *processor) loadImports(f *srcFile, stack []string) {
 	stack = append(stack, f.name)
 	defer func() { f.loading = false }()
 	for _, imp := range f.pf.imports {
+		if p.budget.over {
+			return // reported once, by the file that did not fit
+		}
 		name, data, inPackage, ok := p.locate(f, imp)
 		if !ok {
 			continue
@@ -265,6 +268,9 @@ func (p *processor) readPackageFileOpt(name string, at Position) (data []byte, f
 	}
 	if info.Size() > p.lim.MaxFileSize {
 		p.errorf(CodeFileTooLarge, at, "%q has %d bytes, more than the limit of %d", name, info.Size(), p.lim.MaxFileSize)
+		return nil, true
+	}
+	if !p.admitBytes(name, info.Size()) {
 		return nil, true
 	}
 	data, err = fs.ReadFile(p.fsys, name)

@@ -334,6 +334,11 @@ type Limits struct {
 	MaxNodes     int   // YAML nodes visited per file, alias expansions counted
 	MaxDepth     int   // YAML nesting depth
 	MaxTemplates int   // node templates, policies and groups per topology
+	// The budget over every YAML file one Process call parses (package
+	// files, profiles and resolved imports together), checked before each
+	// file is parsed (budget.go).
+	MaxTotalBytes int64 // bytes of all files
+	MaxTotalNodes int   // YAML nodes of all files, alias expansions counted
 }
 
 // Options configure Process.

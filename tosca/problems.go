@@ -103,6 +103,13 @@ const (
 	CodeInternal = "tosca-internal"
 )
 
+// Package budget (budget.go): the YAML one Process call parses, all files
+// together.
+const (
+	CodeBudgetBytes = "tosca-budget-bytes" // total bytes over Limits.MaxTotalBytes
+	CodeBudgetNodes = "tosca-budget-nodes" // total YAML nodes over Limits.MaxTotalNodes
+)
+
 // String formats the problem the way compilers do:
 // "file:line:column: severity: message [code]".
 func (p Problem) String() string {

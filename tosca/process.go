@@ -13,6 +13,13 @@ var DefaultLimits = Limits{
 	MaxNodes:     1_000_000,
 	MaxDepth:     100,
 	MaxTemplates: 10_000,
+	// A Tacker-style package parses ~110 KB and ~6,500 nodes, its SOL 001
+	// types and the embedded profiles included (the newest SOL 001 type
+	// files are ~200 KB): the budget leaves a margin of 30 or more while
+	// keeping the node trees of one call near 40 MB (yaml.v3 needs ~170
+	// bytes a node).
+	MaxTotalBytes: 8 << 20,
+	MaxTotalNodes: 200_000,
 }
 
 func (l Limits) withDefaults() Limits {
@@ -30,6 +37,12 @@ func (l Limits) withDefaults() Limits {
 	}
 	if l.MaxTemplates <= 0 {
 		l.MaxTemplates = DefaultLimits.MaxTemplates
+	}
+	if l.MaxTotalBytes <= 0 {
+		l.MaxTotalBytes = DefaultLimits.MaxTotalBytes
+	}
+	if l.MaxTotalNodes <= 0 {
+		l.MaxTotalNodes = DefaultLimits.MaxTotalNodes
 	}
 	return l
 }
@@ -81,6 +94,7 @@ type processor struct {
 	normative *srcFile
 	fileCount int
 	tooMany   bool
+	budget    budget
 	gen       int // scope-search generation (visited marks)
 
 	declOf    map[*Type]*typeDecl
@@ -120,6 +134,7 @@ func Process(fsys fs.FS, entry string, opts Options) (st *ServiceTemplate) {
 		compiled: map[*Constraint]*compiledConstraint{},
 		defaults: map[*PropertyDef]*defaultInfo{},
 	}
+	p.budget.limits = p.lim
 	if p.resolver == nil {
 		p.resolver = profiles.Resolver{}
 	}

@@ -45,7 +45,12 @@ func readYAML(name string, data []byte, lim Limits, pl *problemList) (root *yaml
 		pl.errorf(CodeEmptyFile, at, "the file is empty; a TOSCA file is a mapping starting with tosca_definitions_version")
 		return nil, st
 	}
-	top := doc.Content[0]
+	return checkTree(name, doc.Content[0], lim, pl)
+}
+
+// checkTree checks the top node of a file, freshly parsed or loaded from
+// its precompiled form, against the limits, and reports repeated keys.
+func checkTree(name string, top *yaml.Node, lim Limits, pl *problemList) (root *yaml.Node, st readStats) {
 	w := walker{file: name, lim: lim, pl: pl}
 	st.nodes, st.depth = w.walk(top, 1)
 	if w.failed {

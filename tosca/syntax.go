@@ -71,10 +71,23 @@ func parseFile(name string, data []byte, lim Limits) *parsedFile {
 	var pl problemList
 	pf := &parsedFile{name: name}
 	pf.root, pf.stats = readYAML(name, data, lim, &pl)
+	return pf.decode(&pl)
+}
+
+// parseTree decodes the top level of a file from its node tree (a
+// precompiled profile).
+func parseTree(name string, top *yaml.Node, lim Limits) *parsedFile {
+	var pl problemList
+	pf := &parsedFile{name: name}
+	pf.root, pf.stats = checkTree(name, top, lim, &pl)
+	return pf.decode(&pl)
+}
+
+func (pf *parsedFile) decode(pl *problemList) *parsedFile {
 	if pf.root != nil {
-		pf.decodeTop(&pl)
+		pf.decodeTop(pl)
 	}
-	pf.problems = pl
+	pf.problems = *pl
 	return pf
 }
 
