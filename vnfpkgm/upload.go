@@ -32,7 +32,8 @@ const PackageChecksumAlgorithm = "SHA-256"
 // uploadBody returns the package bytes of a PUT .../package_content:
 // the body itself (application/zip, application/octet-stream) or the
 // first file of a multipart/form-data body, streamed, never buffered.
-func uploadBody(c echo.Context) (io.Reader, error) {
+// body is the request body as the handler reads it (with its idle timeout).
+func uploadBody(c echo.Context, body io.Reader) (io.Reader, error) {
 	ct := c.Request().Header.Get(echo.HeaderContentType)
 	mt, params, err := mime.ParseMediaType(ct)
 	if ct == "" || err != nil {
@@ -40,9 +41,9 @@ func uploadBody(c echo.Context) (io.Reader, error) {
 	}
 	switch mt {
 	case "application/zip", "application/octet-stream", "application/x-zip-compressed":
-		return c.Request().Body, nil
+		return body, nil
 	case "multipart/form-data":
-		mr := multipart.NewReader(c.Request().Body, params["boundary"])
+		mr := multipart.NewReader(body, params["boundary"])
 		for {
 			part, err := mr.NextPart()
 			if err == io.EOF {
@@ -63,8 +64,8 @@ func uploadBody(c echo.Context) (io.Reader, error) {
 func (s *Server) uploadContent(c echo.Context) error {
 	ctx := c.Request().Context()
 	id := pathParam(c, "id")
-	c.Request().Body = s.idleBody(c)
-	body, err := uploadBody(c)
+	idle := s.idleBody(c)
+	body, err := uploadBody(c, idle)
 	if err != nil {
 		return err
 	}
@@ -75,8 +76,13 @@ func (s *Server) uploadContent(c echo.Context) error {
 	defer hold.stopRenewing()
 	if err := s.storeContent(ctx, id, body, hold); err != nil {
 		s.backToCreated(id, hold, err)
+		// The rest of the body is not read: the connection cannot serve
+		// another request (and net/http would otherwise try to read up to
+		// 256 KiB of it from a client that may have stalled).
+		c.Response().Header().Set(echo.HeaderConnection, "close")
 		return err
 	}
+	idle.clear()
 	return c.NoContent(http.StatusAccepted)
 }
 

@@ -139,13 +139,13 @@ func (e *clientReadError) Unwrap() error { return e.err }
 // connection, the temp file and the package. Its errors are
 // *clientReadError. Without a connection that takes deadlines (HTTP/2)
 // only the error tagging applies.
-func (s *Server) idleBody(c echo.Context) io.ReadCloser {
+func (s *Server) idleBody(c echo.Context) *idleDeadlineBody {
 	rc := http.NewResponseController(c.Response().Writer)
 	return &idleDeadlineBody{body: c.Request().Body, rc: rc, idle: s.cfg.UploadIdleTimeout}
 }
 
 type idleDeadlineBody struct {
-	body io.ReadCloser
+	body io.Reader
 	rc   *http.ResponseController
 	idle time.Duration
 }
@@ -162,11 +162,9 @@ func (b *idleDeadlineBody) Read(p []byte) (int, error) {
 	return n, &clientReadError{err: err}
 }
 
-// Close clears the deadline: the connection may serve further requests.
-func (b *idleDeadlineBody) Close() error {
-	b.rc.SetReadDeadline(time.Time{})
-	return b.body.Close()
-}
+// clear removes the deadline once the body is read: the connection may
+// wait idle for the client's next request.
+func (b *idleDeadlineBody) clear() { b.rc.SetReadDeadline(time.Time{}) }
 
 // idleCancelReader reads a response body, calling cancel (the request's
 // context) when no read returns for idle: a client cannot put a deadline
