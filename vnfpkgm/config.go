@@ -47,8 +47,9 @@ type Config struct {
 	// writer (a process killed) and returns to CREATED.
 	UploadLease time.Duration
 	// SweepInterval is how often every replica repairs what crashes of
-	// others leave: expired uploads, temp files of dead writers, content
-	// of deleted packages.
+	// others leave: temp files of dead writers, content of deleted
+	// packages. (Uploads whose lease expired are taken over by the
+	// workers, which poll every second.)
 	SweepInterval   time.Duration
 	ShutdownTimeout time.Duration
 	Workers         int // onboarding jobs processed at once
@@ -104,7 +105,7 @@ func ParseConfig(args []string, getenv func(string) string) (Config, error) {
 	fs.StringVar(&cfg.EgressDeny, "egress-deny", cfg.EgressDeny, "addresses the server never fetches from (wins over --egress-allow): CIDRs or loopback, private, link-local, metadata, comma-separated")
 	fs.DurationVar(&cfg.UploadIdleTimeout, "upload-idle-timeout", cfg.UploadIdleTimeout, "cut an upload whose client sends nothing for this long")
 	fs.DurationVar(&cfg.UploadLease, "upload-lease", cfg.UploadLease, "an upload renews its hold on the package this often; a package UPLOADING without renewal returns to CREATED")
-	fs.DurationVar(&cfg.SweepInterval, "sweep-interval", cfg.SweepInterval, "how often abandoned uploads, temp files and the content of deleted packages are cleaned up")
+	fs.DurationVar(&cfg.SweepInterval, "sweep-interval", cfg.SweepInterval, "how often temp files of dead writers and the content of deleted packages are cleaned up")
 	fs.IntVar(&cfg.DBPool.MaxOpen, "db-max-open-conns", cfg.DBPool.MaxOpen, "database connections at most (SQLite WAL has one writer at a time whatever this is)")
 	fs.IntVar(&cfg.DBPool.MaxIdle, "db-max-idle-conns", cfg.DBPool.MaxIdle, "database connections kept open while idle")
 	fs.DurationVar(&cfg.DBPool.MaxIdleTime, "db-conn-max-idle-time", cfg.DBPool.MaxIdleTime, "an idle database connection is closed after this")

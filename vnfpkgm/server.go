@@ -105,6 +105,11 @@ func NewServer(ctx context.Context, cfg Config, log *slog.Logger) (*Server, erro
 	return s, nil
 }
 
+// Egress is the policy of the connections the server opens to addresses
+// its clients give: VIM drivers and notification callbacks apply it with
+// its Transport or Dialer, as upload_from_uri does.
+func (s *Server) Egress() *egress.Policy { return s.egress }
+
 // Close releases the database.
 func (s *Server) Close() error {
 	s.closeDrivers()
