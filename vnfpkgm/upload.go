@@ -113,10 +113,9 @@ func (s *Server) storeError(n int64, err error) error {
 func (s *Server) backToCreated(id string, hold *uploadHold, cause error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	pd := sol013.ProblemFromError(cause)
-	pd.Title = "Upload failed"
+	hold.stopRenewing()
 	err := s.db.Tx(ctx, func(tx *storage.DB) error {
-		if err := tx.FailJob(ctx, hold.job.ID, hold.owner, pd.Detail); err != nil {
+		if err := tx.FailJob(ctx, hold.job.ID, hold.owner, sol013.ProblemFromError(cause).Detail); err != nil {
 			return err
 		}
 		_, err := tx.UpdatePackageIf(ctx, id, storage.InOnboarding(storage.OnboardingUploading), func(p *storage.Package) error {

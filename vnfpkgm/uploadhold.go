@@ -82,8 +82,9 @@ func (s *Server) renewUpload(ctx context.Context, h *uploadHold) {
 	}
 }
 
-// stopRenewing ends the renewals (the job itself ends in storeContent's
-// or backToCreated's transaction).
+// stopRenewing ends the renewals, before the job itself ends in
+// storeContent's or backToCreated's transaction (a renewal after the end
+// would report a lost lease). It may be called more than once.
 func (h *uploadHold) stopRenewing() {
 	h.stop()
 	<-h.done
@@ -95,6 +96,7 @@ func (h *uploadHold) end(ctx context.Context, tx *storage.DB) error {
 	if h == nil {
 		return nil
 	}
+	h.stopRenewing()
 	return tx.CompleteJob(ctx, h.job.ID, h.owner)
 }
 
