@@ -135,9 +135,10 @@ type clientReadError struct {
 func (e *clientReadError) Error() string { return "reading the request body: " + e.err.Error() }
 func (e *clientReadError) Unwrap() error { return e.err }
 
-// idleBody is the request body of c with an idle timeout: each read must
-// return within cfg.UploadIdleTimeout (a read deadline on the connection,
-// moved forward at every read), so a client that stalls releases the
+// idleBody is the request body of c with an idle timeout: the body is cut
+// once the client has sent nothing for cfg.UploadIdleTimeout (at least
+// 15/16 of it: a read deadline on the connection, moved forward as reads
+// return), so a client that stalls releases the
 // connection, the temp file and the package. Its errors are
 // *clientReadError. Without a connection that takes deadlines (HTTP/2)
 // only the error tagging applies.
@@ -150,15 +151,25 @@ type idleDeadlineBody struct {
 	body io.Reader
 	rc   *http.ResponseController
 	idle time.Duration
+	// moved is when the deadline was last moved forward, and armed
+	// whether the connection took it. Moving it resets a runtime timer;
+	// doing so once idle/16 has passed instead of at every read (a read
+	// returns what one TCP segment burst brought) keeps the deadline
+	// between 15/16 of idle and idle ahead for a clock read per read.
+	moved time.Time
+	armed bool
 }
 
 func (b *idleDeadlineBody) Read(p []byte) (int, error) {
-	deadline := b.rc.SetReadDeadline(time.Now().Add(b.idle)) == nil
+	if now := time.Now(); now.Sub(b.moved) >= b.idle/16 {
+		b.armed = b.rc.SetReadDeadline(now.Add(b.idle)) == nil
+		b.moved = now
+	}
 	n, err := b.body.Read(p)
 	switch {
 	case err == nil || err == io.EOF:
 		return n, err
-	case deadline && errors.Is(err, os.ErrDeadlineExceeded):
+	case b.armed && errors.Is(err, os.ErrDeadlineExceeded):
 		return n, &clientReadError{err: err, idle: b.idle}
 	}
 	return n, &clientReadError{err: err}
