@@ -80,9 +80,9 @@ func (db *DB) Tx(ctx context.Context, fn func(tx *DB) error) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	return db.g.WithContext(context.WithoutCancel(ctx)).Transaction(func(t *gorm.DB) error {
+	return noSpace(db.g.WithContext(context.WithoutCancel(ctx)).Transaction(func(t *gorm.DB) error {
 		return fn(&DB{g: t, now: db.now})
-	})
+	}))
 }
 
 // ctx binds a statement to ctx's values but not to its cancellation. The
@@ -95,7 +95,7 @@ func (db *DB) Tx(ctx context.Context, fn func(tx *DB) error) error {
 func (db *DB) ctx(ctx context.Context) *gorm.DB { return db.g.WithContext(context.WithoutCancel(ctx)) }
 
 func (db *DB) migrate(ctx context.Context) error {
-	if err := db.ctx(ctx).AutoMigrate(&Package{}, &Job{}, &sequence{}, &VIM{}, &VIMImage{}, &VIMCompute{}); err != nil {
+	if err := db.ctx(ctx).AutoMigrate(&Package{}, &Job{}, &sequence{}, &VIM{}, &VIMImage{}, &VIMCompute{}, &ContentDeletion{}); err != nil {
 		return fmt.Errorf("storage: migrate: %w", err)
 	}
 	err := db.ctx(ctx).Clauses(clause.OnConflict{DoNothing: true}).
@@ -138,5 +138,5 @@ func dbErr(op string, err error) error {
 	case errors.Is(err, ErrNotFound), errors.Is(err, ErrConflict):
 		return err
 	}
-	return fmt.Errorf("storage: %s: %w", op, err)
+	return fmt.Errorf("storage: %s: %w", op, noSpace(err))
 }

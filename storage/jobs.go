@@ -43,6 +43,32 @@ func (db *DB) EnqueueJob(ctx context.Context, j *Job) error {
 	return dbErr("enqueue job", err)
 }
 
+// StartJob stores j as already running, held by owner for lease: work that
+// a request does itself (an upload streaming in) but that must be known
+// to every replica, so that if its process dies the expired lease hands
+// the job to a worker, which cleans up after it. The rules of EnqueueJob
+// apply (one active job of a kind per package). Attempts is 1.
+func (db *DB) StartJob(ctx context.Context, j *Job, owner string, lease time.Duration) error {
+	if owner == "" || lease <= 0 {
+		return errors.New("storage: start job: owner and a positive lease are required")
+	}
+	exp := db.now().Add(lease)
+	if err := db.EnqueueJob(ctx, j); err != nil {
+		return err
+	}
+	res := db.ctx(ctx).Model(&Job{}).Where("id = ? AND state = ?", j.ID, JobQueued).Updates(map[string]any{
+		"state": JobRunning, "lease_owner": owner, "lease_expires_at": exp, "attempts": 1,
+	})
+	if res.Error != nil {
+		return dbErr("start job", res.Error)
+	}
+	if res.RowsAffected != 1 {
+		return fmt.Errorf("storage: start job %s: claimed by another worker before it started: %w", j.ID, ErrConflict)
+	}
+	j.State, j.LeaseOwner, j.LeaseExpiresAt, j.Attempts = JobRunning, owner, &exp, 1
+	return nil
+}
+
 // GetJob returns the job with this id.
 func (db *DB) GetJob(ctx context.Context, id string) (*Job, error) {
 	var j Job
@@ -100,13 +126,35 @@ func claimArgs(now time.Time) []any {
 // leases much longer than the skew. A worker renews its lease (RenewLease)
 // well before it expires.
 func (db *DB) ClaimJob(ctx context.Context, owner string, lease time.Duration) (*Job, error) {
+	return db.ClaimJobOf(ctx, owner, lease, JobKinds{})
+}
+
+// JobKinds selects the jobs a worker claims: those of a kind in Only (any
+// kind if empty) and not in Except. Separate pools of workers keep slow
+// kinds (fetches from remote origins) from holding up the others.
+type JobKinds struct {
+	Only, Except []string
+}
+
+func (k JobKinds) apply(q *gorm.DB) *gorm.DB {
+	if len(k.Only) > 0 {
+		q = q.Where("kind IN ?", k.Only)
+	}
+	if len(k.Except) > 0 {
+		q = q.Where("kind NOT IN ?", k.Except)
+	}
+	return q
+}
+
+// ClaimJobOf is ClaimJob restricted to the jobs kinds selects.
+func (db *DB) ClaimJobOf(ctx context.Context, owner string, lease time.Duration, kinds JobKinds) (*Job, error) {
 	if owner == "" || lease <= 0 {
 		return nil, errors.New("storage: claim job: owner and a positive lease are required")
 	}
 	for range maxCASRetries {
 		now := db.now()
 		var ids []string
-		err := db.ctx(ctx).Model(&Job{}).Where(claimable, claimArgs(now)...).
+		err := kinds.apply(db.ctx(ctx).Model(&Job{}).Where(claimable, claimArgs(now)...)).
 			Order("created_at, id").Limit(8).Pluck("id", &ids).Error
 		if err != nil {
 			return nil, dbErr("claim job", err)

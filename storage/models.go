@@ -196,6 +196,20 @@ func activeKey(pkgID, kind string) *string {
 	return &k
 }
 
+// ContentDeletion records that the content blob Key lost its package at
+// DeletedAt (written in the transaction that deletes the row). The blob is
+// deleted right after the row; if the process dies in between, the sweep
+// (SweepDeletedContent) finds the blob here and deletes it, however young:
+// a deleted package's key is never referenced again, so no grace counted
+// from the blob's write time is needed.
+type ContentDeletion struct {
+	Key       string    `gorm:"column:blob_key;primaryKey;size:1024"`
+	DeletedAt time.Time `gorm:"not null;index:ix_content_deletions_deleted_at"`
+}
+
+// TableName is the SQL table of ContentDeletion.
+func (ContentDeletion) TableName() string { return "content_deletions" }
+
 // sequence is a named counter (Package.Seq comes from "vnf_packages").
 type sequence struct {
 	Name  string `gorm:"primaryKey;size:64"`

@@ -248,11 +248,19 @@ func (db *DB) DeletePackage(ctx context.Context, id string, expect Expect) (*Pac
 		if err := expect.check(p); err != nil {
 			return nil, err
 		}
-		res := db.ctx(ctx).Where("id = ? AND revision = ?", id, p.Revision).Delete(&Package{})
-		if res.Error != nil {
-			return nil, dbErr("delete package "+id, res.Error)
+		var deleted bool
+		err = db.Tx(ctx, func(tx *DB) error {
+			res := tx.ctx(ctx).Where("id = ? AND revision = ?", id, p.Revision).Delete(&Package{})
+			if res.Error != nil || res.RowsAffected != 1 {
+				return res.Error
+			}
+			deleted = true
+			return tx.recordContentDeletion(ctx, p) // reconcile.go
+		})
+		if err != nil {
+			return nil, dbErr("delete package "+id, err)
 		}
-		if res.RowsAffected == 1 {
+		if deleted {
 			return p, nil
 		}
 	}

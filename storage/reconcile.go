@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"time"
 
+	"gorm.io/gorm/clause"
+
 	"github.com/vnfpkgm/vnfpkgm/storage/blob"
 )
 
@@ -38,6 +40,7 @@ type ReconcileReport struct {
 	ContentLost     int      // packages whose content blob was missing or damaged
 	UploadsReset    int      // packages put back from UPLOADING to CREATED
 	JobsEnqueued    int      // onboarding jobs enqueued for PROCESSING packages without one
+	DeletedRemoved  int      // content blobs of deleted packages deleted
 	OrphansRemoved  int      // unreferenced blobs deleted
 	OrphansTooYoung int      // unreferenced blobs kept because of OrphanGrace
 	Events          []string // what was done, one line each (the first 1000)
@@ -72,10 +75,12 @@ func (r *ReconcileReport) logf(format string, args ...any) {
 //     the work (and jobs whose worker died are claimed again once their
 //     lease expires: see ClaimJob). Without content it goes to ERROR like
 //     a lost content in rule 2.
-//  5. A blob under ContentKeyPrefix that no row references and that is
+//  5. The content blob of a deleted package (ContentDeletion) is deleted
+//     whatever its age: the process that deleted the row died before it
+//     deleted the blob.
+//  6. A blob under ContentKeyPrefix that no row references and that is
 //     older than OrphanGrace is deleted: it was committed by an upload
-//     whose row update never happened, or its row was deleted and the blob
-//     deletion did not happen.
+//     whose row update never happened.
 //
 // Blob keys outside ContentKeyPrefix are not touched. I/O errors stop
 // Reconcile (a blob that cannot be examined is never taken as missing).
@@ -111,10 +116,82 @@ func ReconcileWith(ctx context.Context, db *DB, store blob.Store, opt ReconcileO
 	if err := reconcileProcessing(ctx, db, rep); err != nil {
 		return rep, err
 	}
+	if err := sweepDeletedContent(ctx, db, store, rep); err != nil {
+		return rep, err
+	}
 	if err := reconcileOrphans(ctx, db, store, opt, rep); err != nil {
 		return rep, err
 	}
 	return rep, nil
+}
+
+// Sweep is the part of Reconcile every replica runs periodically while it
+// serves (a replica that keeps running must not wait for a restart to
+// clean up after another that crashed): the temp files of dead writers
+// and the content of deleted packages. It is cheap when there is nothing
+// to do (one directory read, one indexed query).
+func Sweep(ctx context.Context, db *DB, store blob.Store) (*ReconcileReport, error) {
+	rep := &ReconcileReport{}
+	if tc, ok := store.(blob.TempCleaner); ok {
+		n, err := tc.CleanTemp(ctx)
+		rep.TempRemoved = n
+		if err != nil {
+			return rep, err
+		}
+		if n > 0 {
+			rep.logf("removed %d temp files of dead writers", n)
+		}
+	}
+	return rep, sweepDeletedContent(ctx, db, store, rep)
+}
+
+// recordContentDeletion notes, in the transaction that deletes package p,
+// that its content blob is to be deleted.
+func (db *DB) recordContentDeletion(ctx context.Context, p *Package) error {
+	if !p.HasContent() {
+		return nil
+	}
+	return db.ctx(ctx).Clauses(clause.OnConflict{DoNothing: true}).
+		Create(&ContentDeletion{Key: *p.ContentKey, DeletedAt: db.now()}).Error
+}
+
+// sweepDeletedContent deletes the blobs ContentDeletion lists, then their
+// records, a batch at a time. A key a package references again is never
+// deleted (keys are never reused, so that would be a bug elsewhere; the
+// record is dropped and the blob kept).
+func sweepDeletedContent(ctx context.Context, db *DB, store blob.Store, rep *ReconcileReport) error {
+	for {
+		var batch []ContentDeletion
+		if err := db.ctx(ctx).Order("deleted_at, blob_key").Limit(256).Find(&batch).Error; err != nil {
+			return dbErr("list deleted content", err)
+		}
+		if len(batch) == 0 {
+			return nil
+		}
+		keys := make([]string, len(batch))
+		for i, d := range batch {
+			keys[i] = d.Key
+		}
+		refs, err := db.ReferencedContentKeys(ctx, keys)
+		if err != nil {
+			return err
+		}
+		for _, d := range batch {
+			if !refs[d.Key] {
+				if err := store.Delete(ctx, d.Key); err != nil && !errors.Is(err, blob.ErrInvalidKey) {
+					return err
+				}
+				rep.DeletedRemoved++
+				rep.logf("deleted the content %s of a package deleted at %s", d.Key, d.DeletedAt.UTC().Format(time.RFC3339))
+			}
+			if err := db.ctx(ctx).Where("blob_key = ?", d.Key).Delete(&ContentDeletion{}).Error; err != nil {
+				return dbErr("forget deleted content", err)
+			}
+		}
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+	}
 }
 
 // contentColumns is what rule 2 reads of each row.

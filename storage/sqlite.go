@@ -4,11 +4,16 @@ package storage
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io/fs"
 	"net/url"
+	"os"
 	"strings"
+	"syscall"
 	"time"
 
+	"github.com/mattn/go-sqlite3"
 	"gorm.io/driver/sqlite"
 	"gorm.io/gorm"
 )
@@ -30,9 +35,44 @@ const BusyTimeout = 10 * time.Second
 // This is the only SQLite-specific code; the repository methods use
 // portable SQL (see the package documentation).
 func Open(dsn string) (*DB, error) {
+	return OpenWith(dsn, DefaultPool)
+}
+
+// Pool bounds the connections of the database pool. A connection holds
+// descriptors on the database file and its WAL, so without a bound a
+// burst of requests leaves one per request it served open; and SQLite in
+// WAL mode has one writer at a time whatever the number of connections,
+// so more connections than the cores that read buy nothing.
+type Pool struct {
+	MaxOpen     int           // connections at once, idle or in use
+	MaxIdle     int           // connections kept open while idle
+	MaxIdleTime time.Duration // an idle connection older than this is closed
+}
+
+// DefaultPool suits a small server: readers on a few cores, one writer.
+var DefaultPool = Pool{MaxOpen: 8, MaxIdle: 2, MaxIdleTime: time.Minute}
+
+func (p Pool) validate() error {
+	if p.MaxOpen < 1 || p.MaxIdle < 0 || p.MaxIdle > p.MaxOpen || p.MaxIdleTime <= 0 {
+		return fmt.Errorf("storage: pool: max open %d must be at least 1, max idle %d between 0 and it, idle time %s positive",
+			p.MaxOpen, p.MaxIdle, p.MaxIdleTime)
+	}
+	return nil
+}
+
+// OpenWith is Open with a connection pool bound. The database file and its
+// -wal and -shm companions are readable by the owner only (0600): they
+// hold every package's facts.
+func OpenWith(dsn string, pool Pool) (*DB, error) {
+	if err := pool.validate(); err != nil {
+		return nil, err
+	}
 	full, err := sqliteDSN(dsn)
 	if err != nil {
 		return nil, err
+	}
+	if err := ownerOnlyFiles(full); err != nil {
+		return nil, fmt.Errorf("storage: open %s: %w", dsn, err)
 	}
 	g, err := gorm.Open(sqlite.Open(full), gormConfig())
 	if err != nil {
@@ -43,8 +83,9 @@ func Open(dsn string) (*DB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("storage: open %s: %w", dsn, err)
 	}
-	sqlDB.SetMaxIdleConns(8)
-	sqlDB.SetConnMaxIdleTime(5 * time.Minute)
+	sqlDB.SetMaxOpenConns(pool.MaxOpen)
+	sqlDB.SetMaxIdleConns(pool.MaxIdle)
+	sqlDB.SetConnMaxIdleTime(pool.MaxIdleTime)
 	var mode string
 	if err := g.Raw("PRAGMA journal_mode").Scan(&mode).Error; err != nil {
 		sqlDB.Close()
@@ -63,6 +104,26 @@ func Open(dsn string) (*DB, error) {
 		return nil, err
 	}
 	return db, nil
+}
+
+// ownerOnlyFiles creates the database file of dsn with mode 0600 if it
+// does not exist, and restricts an existing one and its -wal and -shm
+// files to 0600. SQLite creates the -wal and -shm files with the mode of
+// the database file, so they follow. A "file:" URI is taken as its path.
+func ownerOnlyFiles(dsn string) error {
+	path, _, _ := strings.Cut(dsn, "?")
+	path = strings.TrimPrefix(path, "file:")
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return err
+	}
+	f.Close()
+	for _, name := range []string{path, path + "-wal", path + "-shm"} {
+		if err := os.Chmod(name, 0o600); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return err
+		}
+	}
+	return nil
 }
 
 // sqliteDSN adds the connection parameters Open guarantees to dsn (those of
@@ -149,4 +210,16 @@ func (db *DB) Optimize(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+// noSpace makes SQLite's "database or disk is full" (SQLITE_FULL, whatever
+// the file: database, WAL, temp) an error that is syscall.ENOSPC, so that
+// callers tell a full disk from other failures with errors.Is, as for the
+// blob store's files. Other errors are returned as they are.
+func noSpace(err error) error {
+	var se sqlite3.Error
+	if errors.As(err, &se) && se.Code == sqlite3.ErrFull {
+		return fmt.Errorf("%w (%w)", err, syscall.ENOSPC)
+	}
+	return err
 }

@@ -11,27 +11,53 @@ import (
 	"time"
 
 	"github.com/vnfpkgm/vnfpkgm/csar"
+	"github.com/vnfpkgm/vnfpkgm/internal/egress"
+	"github.com/vnfpkgm/vnfpkgm/storage"
 )
 
 // Config is the server's configuration. Every field has a command-line
 // flag and a VNFPKGM_* environment variable (the flag name upper-cased,
 // '-' as '_'); a flag given on the command line wins over the variable.
 type Config struct {
-	Listen          string        // host:port
-	DataDir         string        // SQLite file and blobs live here unless set apart
-	Database        string        // SQLite file path; default DataDir/vnfpkgm.db
-	BlobDir         string        // default DataDir/blobs
-	LogLevel        string        // debug, info, warn, error
-	LogFormat       string        // text or json
-	MaxUploadSize   int64         // bytes of one package upload
-	FetchTimeout    time.Duration // upload_from_uri: whole transfer
-	FetchRedirects  int           // upload_from_uri: redirects followed
+	Listen         string        // host:port
+	DataDir        string        // SQLite file and blobs live here unless set apart
+	Database       string        // SQLite file path; default DataDir/vnfpkgm.db
+	BlobDir        string        // default DataDir/blobs
+	LogLevel       string        // debug, info, warn, error
+	LogFormat      string        // text or json
+	MaxUploadSize  int64         // bytes of one package upload
+	FetchTimeout   time.Duration // upload_from_uri: whole transfer
+	FetchRedirects int           // upload_from_uri: redirects followed
+	// upload_from_uri fetches run on their own workers, so that origins
+	// that answer slowly or never cannot hold up onboarding.
+	FetchWorkers        int
+	FetchConnectTimeout time.Duration // TCP connect to the origin
+	FetchHeaderTimeout  time.Duration // TLS handshake, then the response headers
+	FetchIdleTimeout    time.Duration // between two reads of the response body
+	// EgressAllow and EgressDeny are comma-separated CIDRs or set names
+	// (loopback, private, link-local, metadata) the server may or may
+	// not connect to when it fetches (internal/egress).
+	EgressAllow, EgressDeny string
+	// UploadIdleTimeout cuts a package upload whose body sends nothing
+	// for this long (a stalled client holds a connection, a temp file
+	// and the package).
+	UploadIdleTimeout time.Duration
+	// UploadLease is how long an upload in progress holds its package
+	// without renewal: a package UPLOADING whose lease expired lost its
+	// writer (a process killed) and returns to CREATED.
+	UploadLease time.Duration
+	// SweepInterval is how often every replica repairs what crashes of
+	// others leave: temp files of dead writers, content of deleted
+	// packages. (Uploads whose lease expired are taken over by the
+	// workers, which poll every second.)
+	SweepInterval   time.Duration
 	ShutdownTimeout time.Duration
 	Workers         int // onboarding jobs processed at once
 	Limits          csar.Limits
 	PublicURL       string // base of Location and _links; default http://LISTEN (edge.go)
 	MaxUserDataSize int64  // bytes of one package's userDefinedData as JSON
 	MaxRanges       int    // ranges served in one request; more get the whole content
+	DBPool          storage.Pool
 }
 
 // DefaultConfig is what `make run` starts with.
@@ -49,6 +75,15 @@ func DefaultConfig() Config {
 		Limits:          csar.DefaultLimits,
 		MaxUserDataSize: 64 << 10,
 		MaxRanges:       200,
+
+		FetchWorkers:        2,
+		FetchConnectTimeout: 30 * time.Second,
+		FetchHeaderTimeout:  time.Minute,
+		FetchIdleTimeout:    2 * time.Minute,
+		UploadIdleTimeout:   2 * time.Minute,
+		UploadLease:         30 * time.Second,
+		SweepInterval:       30 * time.Second,
+		DBPool:              storage.DefaultPool,
 	}
 }
 
@@ -67,6 +102,18 @@ func ParseConfig(args []string, getenv func(string) string) (Config, error) {
 	fs.Int64Var(&cfg.MaxUploadSize, "max-upload-size", cfg.MaxUploadSize, "largest package accepted, in bytes")
 	fs.DurationVar(&cfg.FetchTimeout, "fetch-timeout", cfg.FetchTimeout, "upload_from_uri: time allowed for the whole transfer")
 	fs.IntVar(&cfg.FetchRedirects, "fetch-redirects", cfg.FetchRedirects, "upload_from_uri: redirects followed at most")
+	fs.IntVar(&cfg.FetchWorkers, "fetch-workers", cfg.FetchWorkers, "upload_from_uri: fetches run at once (apart from onboarding)")
+	fs.DurationVar(&cfg.FetchConnectTimeout, "fetch-connect-timeout", cfg.FetchConnectTimeout, "upload_from_uri: time allowed to connect to the origin")
+	fs.DurationVar(&cfg.FetchHeaderTimeout, "fetch-header-timeout", cfg.FetchHeaderTimeout, "upload_from_uri: time allowed for the TLS handshake and then for the response headers")
+	fs.DurationVar(&cfg.FetchIdleTimeout, "fetch-idle-timeout", cfg.FetchIdleTimeout, "upload_from_uri: longest pause of the origin while it sends the package")
+	fs.StringVar(&cfg.EgressAllow, "egress-allow", cfg.EgressAllow, "addresses the server may fetch from although denied by default: CIDRs or loopback, private, link-local, metadata, comma-separated")
+	fs.StringVar(&cfg.EgressDeny, "egress-deny", cfg.EgressDeny, "addresses the server never fetches from (wins over --egress-allow): CIDRs or loopback, private, link-local, metadata, comma-separated")
+	fs.DurationVar(&cfg.UploadIdleTimeout, "upload-idle-timeout", cfg.UploadIdleTimeout, "cut an upload whose client sends nothing for this long")
+	fs.DurationVar(&cfg.UploadLease, "upload-lease", cfg.UploadLease, "an upload renews its hold on the package this often; a package UPLOADING without renewal returns to CREATED")
+	fs.DurationVar(&cfg.SweepInterval, "sweep-interval", cfg.SweepInterval, "how often temp files of dead writers and the content of deleted packages are cleaned up")
+	fs.IntVar(&cfg.DBPool.MaxOpen, "db-max-open-conns", cfg.DBPool.MaxOpen, "database connections at most (SQLite WAL has one writer at a time whatever this is)")
+	fs.IntVar(&cfg.DBPool.MaxIdle, "db-max-idle-conns", cfg.DBPool.MaxIdle, "database connections kept open while idle")
+	fs.DurationVar(&cfg.DBPool.MaxIdleTime, "db-conn-max-idle-time", cfg.DBPool.MaxIdleTime, "an idle database connection is closed after this")
 	fs.DurationVar(&cfg.ShutdownTimeout, "shutdown-timeout", cfg.ShutdownTimeout, "time given to requests in flight at shutdown")
 	fs.IntVar(&cfg.Workers, "workers", cfg.Workers, "onboarding jobs processed at once")
 	fs.IntVar(&cfg.Limits.MaxEntries, "max-entries", cfg.Limits.MaxEntries, "refuse packages with more archive entries")
@@ -111,10 +158,32 @@ func (c Config) validate() error {
 		return fmt.Errorf("workers must be at least 1, not %d", c.Workers)
 	case c.MaxUploadSize < 1:
 		return fmt.Errorf("max-upload-size must be positive")
+	case c.FetchWorkers < 1:
+		return fmt.Errorf("fetch-workers must be at least 1, not %d", c.FetchWorkers)
+	case c.DBPool.MaxOpen < 1:
+		return fmt.Errorf("db-max-open-conns must be at least 1, not %d", c.DBPool.MaxOpen)
+	case c.DBPool.MaxIdle < 0 || c.DBPool.MaxIdle > c.DBPool.MaxOpen:
+		return fmt.Errorf("db-max-idle-conns must be between 0 and db-max-open-conns (%d), not %d", c.DBPool.MaxOpen, c.DBPool.MaxIdle)
 	case c.LogFormat != "text" && c.LogFormat != "json":
 		return fmt.Errorf("log-format must be text or json, not %q", c.LogFormat)
 	}
 	if err := c.validateEdge(); err != nil {
+		return err
+	}
+	for _, d := range []struct {
+		name string
+		v    time.Duration
+	}{
+		{"fetch-timeout", c.FetchTimeout}, {"fetch-connect-timeout", c.FetchConnectTimeout},
+		{"fetch-header-timeout", c.FetchHeaderTimeout}, {"fetch-idle-timeout", c.FetchIdleTimeout},
+		{"upload-idle-timeout", c.UploadIdleTimeout}, {"upload-lease", c.UploadLease},
+		{"sweep-interval", c.SweepInterval}, {"db-conn-max-idle-time", c.DBPool.MaxIdleTime},
+	} {
+		if d.v <= 0 {
+			return fmt.Errorf("%s must be positive, not %s", d.name, d.v)
+		}
+	}
+	if _, err := c.egressPolicy(); err != nil {
 		return err
 	}
 	if _, port, err := net.SplitHostPort(c.Listen); err != nil {
@@ -123,4 +192,18 @@ func (c Config) validate() error {
 		return fmt.Errorf("listen address %q needs a numeric port", c.Listen)
 	}
 	return nil
+}
+
+// egressPolicy is the policy of every connection the server opens to an
+// address a client gave (upload_from_uri).
+func (c Config) egressPolicy() (*egress.Policy, error) {
+	allow, err := egress.ParseList(c.EgressAllow)
+	if err != nil {
+		return nil, fmt.Errorf("egress-allow: %w", err)
+	}
+	deny, err := egress.ParseList(c.EgressDeny)
+	if err != nil {
+		return nil, fmt.Errorf("egress-deny: %w", err)
+	}
+	return egress.New(allow, deny), nil
 }

@@ -32,18 +32,19 @@ func (s *Server) notify() {
 	}
 }
 
-// work claims and runs jobs until ctx ends. It polls the shared queue
-// (other replicas enqueue too) and wakes early when this process enqueues.
-func (s *Server) work(ctx context.Context, owner string) {
+// work claims and runs jobs of the given kinds until ctx ends. It polls
+// the shared queue (other replicas enqueue too) and wakes early when this
+// process enqueues (wake).
+func (s *Server) work(ctx context.Context, owner string, kinds storage.JobKinds, wake <-chan struct{}) {
 	for ctx.Err() == nil {
-		job, err := s.db.ClaimJob(ctx, owner, leaseDuration)
+		job, err := s.db.ClaimJobOf(ctx, owner, leaseDuration, kinds)
 		if err != nil {
 			if !errors.Is(err, storage.ErrNoJob) && ctx.Err() == nil {
 				s.log.Error("claiming a job", "error", err)
 			}
 			select {
 			case <-ctx.Done():
-			case <-s.wake:
+			case <-wake:
 			case <-time.After(time.Second):
 			}
 			continue
@@ -76,6 +77,9 @@ func (s *Server) runJob(ctx context.Context, owner string, job *storage.Job) {
 	start := time.Now()
 	var err error
 	switch {
+	case job.Kind == JobUpload:
+		// Claimed by a worker: its uploader is gone.
+		err = s.uploadAbandoned(jobCtx, job)
 	case job.Attempts > maxAttempts:
 		err = fmt.Errorf("given up after %d attempts", job.Attempts-1)
 		if job.Kind == JobFetch {

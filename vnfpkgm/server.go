@@ -14,6 +14,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/labstack/echo/v4"
 
+	"github.com/vnfpkgm/vnfpkgm/internal/egress"
 	"github.com/vnfpkgm/vnfpkgm/storage"
 	"github.com/vnfpkgm/vnfpkgm/storage/blob"
 	"github.com/vnfpkgm/vnfpkgm/vnfpkgm/sol013"
@@ -29,8 +30,17 @@ type Server struct {
 	echo  *echo.Echo
 	// owner names this process's workers in job leases.
 	owner string
-	// wake tells idle workers that a job was enqueued here.
-	wake chan struct{}
+	// wake and wakeFetch tell idle onboarding and fetch workers that a
+	// job was enqueued here.
+	wake, wakeFetch chan struct{}
+	// fetchClient makes the upload_from_uri requests, through egress.
+	fetchClient *http.Client
+	egress      *egress.Policy
+	// fetchSecrets holds the credentials of upload_from_uri jobs by job
+	// id, in memory only: they are never written to the database.
+	fetchSecrets sync.Map
+	// space records the last write refused for lack of space (readiness).
+	space spaceState
 	// apiDoc is the OpenAPI document served at /api-ref/openapi.yaml. The
 	// daemon sets it from package apiref, which cannot be imported here:
 	// its tests drive this server.
@@ -54,10 +64,19 @@ func (s *Server) apiDocument(c echo.Context) error {
 // NewServer opens the database and blob store of cfg, repairs what a crash
 // may have left (storage.Reconcile) and builds the HTTP handler.
 func NewServer(ctx context.Context, cfg Config, log *slog.Logger) (*Server, error) {
-	if err := os.MkdirAll(cfg.DataDir, 0o755); err != nil {
+	// Only the server's user reads the data (an existing directory, which
+	// may be shared, is left as it is).
+	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("data directory: %w", err)
 	}
-	db, err := storage.Open(cfg.Database)
+	policy, err := cfg.egressPolicy()
+	if err != nil {
+		return nil, err
+	}
+	if err := policy.DenySelf(cfg.Listen); err != nil {
+		return nil, fmt.Errorf("egress policy: %w", err)
+	}
+	db, err := storage.OpenWith(cfg.Database, cfg.DBPool)
 	if err != nil {
 		return nil, fmt.Errorf("database %s: %w", cfg.Database, err)
 	}
@@ -78,11 +97,18 @@ func NewServer(ctx context.Context, cfg Config, log *slog.Logger) (*Server, erro
 	s := &Server{
 		cfg: cfg, db: db, blobs: blobs, log: log,
 		owner: fmt.Sprintf("%s:%d:%s", host, os.Getpid(), uuid.NewString()[:8]),
-		wake:  make(chan struct{}, 1),
+		wake:  make(chan struct{}, 1), wakeFetch: make(chan struct{}, 1),
+		egress: policy,
 	}
+	s.fetchClient = s.newFetchClient()
 	s.echo = s.routes()
 	return s, nil
 }
+
+// Egress is the policy of the connections the server opens to addresses
+// its clients give: VIM drivers and notification callbacks apply it with
+// its Transport or Dialer, as upload_from_uri does.
+func (s *Server) Egress() *egress.Policy { return s.egress }
 
 // Close releases the database.
 func (s *Server) Close() error {
@@ -100,17 +126,31 @@ func (s *Server) Handler() http.Handler { return s.echo }
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	workCtx, stopWork := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
-	for i := 0; i < s.cfg.Workers; i++ {
-		wg.Add(1)
-		go func(n int) {
-			defer wg.Done()
-			s.work(workCtx, fmt.Sprintf("%s/%d", s.owner, n))
-		}(i)
+	var owners []string
+	pool := func(n int, name string, kinds storage.JobKinds, wake chan struct{}) {
+		for i := 0; i < n; i++ {
+			owner := fmt.Sprintf("%s/%s%d", s.owner, name, i)
+			owners = append(owners, owner)
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				s.work(workCtx, owner, kinds, wake)
+			}()
+		}
 	}
+	// Fetches wait on remote origins: their own pool, so that they never
+	// hold up the onboarding of uploaded packages.
+	pool(s.cfg.Workers, "", storage.JobKinds{Except: []string{JobFetch}}, s.wake)
+	pool(s.cfg.FetchWorkers, "fetch", storage.JobKinds{Only: []string{JobFetch}}, s.wakeFetch)
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		s.sweepEvery(workCtx, s.cfg.SweepInterval)
+	}()
 	srv := &http.Server{Handler: s.echo, ReadHeaderTimeout: 30 * time.Second}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
-	s.log.Info("serving", "address", ln.Addr().String(), "api", BasePath, "workers", s.cfg.Workers)
+	s.log.Info("serving", "address", ln.Addr().String(), "api", BasePath, "workers", s.cfg.Workers, "fetch_workers", s.cfg.FetchWorkers)
 
 	var err error
 	select {
@@ -123,13 +163,43 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	}
 	stopWork()
 	wg.Wait()
-	if n, rerr := s.db.ReleaseJobs(context.Background(), s.owner); rerr == nil && n > 0 {
-		s.log.Info("jobs released for resumption", "count", n)
+	// Uploads still streaming are released too: the worker that claims
+	// them returns their packages to CREATED.
+	var released int64
+	for _, owner := range append(owners, s.uploadOwner()) {
+		if n, rerr := s.db.ReleaseJobs(context.Background(), owner); rerr == nil {
+			released += n
+		}
+	}
+	if released > 0 {
+		s.log.Info("jobs released for resumption", "count", released)
 	}
 	if errors.Is(err, http.ErrServerClosed) {
 		err = nil
 	}
 	return err
+}
+
+// sweepEvery runs storage.Sweep every interval until ctx ends: another
+// replica that died leaves temp files and the content of packages it was
+// deleting, which must not wait for a restart.
+func (s *Server) sweepEvery(ctx context.Context, interval time.Duration) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		rep, err := storage.Sweep(ctx, s.db, s.blobs)
+		if err != nil && ctx.Err() == nil {
+			s.log.Warn("periodic clean-up", "error", err)
+		}
+		for _, ev := range rep.Events {
+			s.log.Info("periodic clean-up", "event", ev)
+		}
+	}
 }
 
 // routes registers every resource.
@@ -204,7 +274,7 @@ func (s *Server) requestLog(next echo.HandlerFunc) echo.HandlerFunc {
 		start := time.Now()
 		err := next(c)
 		if err != nil {
-			c.Error(err)
+			c.Error(s.insufficientStorage(err))
 			if c.Response().Status >= 500 {
 				// The client gets a generic ProblemDetails; the cause goes here.
 				s.log.Error("request failed", "id", id, "error", err)
@@ -219,6 +289,9 @@ func (s *Server) requestLog(next echo.HandlerFunc) echo.HandlerFunc {
 func (s *Server) healthz(c echo.Context) error {
 	if err := s.db.Gorm().WithContext(context.WithoutCancel(c.Request().Context())).Exec("SELECT 1").Error; err != nil {
 		return sol013.NewProblem(http.StatusServiceUnavailable, "the database does not answer")
+	}
+	if pd := s.spaceReadiness(c.Request().Context()); pd != nil {
+		return pd
 	}
 	return c.JSON(http.StatusOK, map[string]string{"status": "ok"})
 }

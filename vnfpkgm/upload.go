@@ -14,6 +14,7 @@ import (
 	"net/url"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/labstack/echo/v4"
 
 	"github.com/vnfpkgm/vnfpkgm/storage"
@@ -31,7 +32,8 @@ const PackageChecksumAlgorithm = "SHA-256"
 // uploadBody returns the package bytes of a PUT .../package_content:
 // the body itself (application/zip, application/octet-stream) or the
 // first file of a multipart/form-data body, streamed, never buffered.
-func uploadBody(c echo.Context) (io.Reader, error) {
+// body is the request body as the handler reads it (with its idle timeout).
+func uploadBody(c echo.Context, body io.Reader) (io.Reader, error) {
 	ct := c.Request().Header.Get(echo.HeaderContentType)
 	mt, params, err := mime.ParseMediaType(ct)
 	if ct == "" || err != nil {
@@ -39,9 +41,9 @@ func uploadBody(c echo.Context) (io.Reader, error) {
 	}
 	switch mt {
 	case "application/zip", "application/octet-stream", "application/x-zip-compressed":
-		return c.Request().Body, nil
+		return body, nil
 	case "multipart/form-data":
-		mr := multipart.NewReader(c.Request().Body, params["boundary"])
+		mr := multipart.NewReader(body, params["boundary"])
 		for {
 			part, err := mr.NextPart()
 			if err == io.EOF {
@@ -62,35 +64,67 @@ func uploadBody(c echo.Context) (io.Reader, error) {
 func (s *Server) uploadContent(c echo.Context) error {
 	ctx := c.Request().Context()
 	id := pathParam(c, "id")
-	body, err := uploadBody(c)
+	idle := s.idleBody(c)
+	body, err := uploadBody(c, idle)
 	if err != nil {
 		return err
 	}
-	if _, err := s.db.UpdatePackageIf(ctx, id, storage.InOnboarding(storage.OnboardingCreated), func(p *storage.Package) error {
-		p.OnboardingState = storage.OnboardingUploading
-		// A new upload is the current onboarding procedure: the failure
-		// of an earlier one (a failed upload_from_uri) no longer applies.
-		p.OnboardingFailureDetails = nil
-		return nil
-	}); err != nil {
+	hold, err := s.beginUpload(ctx, id)
+	if err != nil {
 		return storageError(err, "VNF package "+id)
 	}
-	if err := s.storeContent(ctx, id, body); err != nil {
-		s.backToCreated(id)
+	defer hold.stopRenewing()
+	if err := s.storeContent(ctx, id, body, hold); err != nil {
+		s.backToCreated(id, hold, err)
+		// The rest of the body is not read: the connection cannot serve
+		// another request (and net/http would otherwise try to read up to
+		// 256 KiB of it from a client that may have stalled).
+		c.Response().Header().Set(echo.HeaderConnection, "close")
 		return err
 	}
+	idle.clear()
 	return c.NoContent(http.StatusAccepted)
 }
 
-// backToCreated undoes UPLOADING after a failed upload, so it can be retried.
-func (s *Server) backToCreated(id string) {
+// storeError maps a failure to copy an upload into the blob store (or to
+// commit it) to ProblemDetails: the client stopped sending (400) or stalled
+// (408), the disk is full (507); anything else is the server's (500, the
+// cause logged, never sent: it names the server's files).
+func (s *Server) storeError(n int64, err error) error {
+	var ce *clientReadError
+	var oe *originReadError
+	switch {
+	case errors.As(err, &oe):
+		return sol013.Problemf(http.StatusBadGateway, "the origin stopped sending after %d bytes", n)
+	case errors.As(err, &ce) && ce.idle > 0:
+		return sol013.Problemf(http.StatusRequestTimeout, "the package upload sent nothing for %s after %d bytes and was cut", ce.idle, n)
+	case errors.As(err, &ce):
+		return sol013.Problemf(http.StatusBadRequest, "the package upload was interrupted after %d bytes: %v", n, ce.err)
+	case isNoSpace(err):
+		s.space.failed(time.Now())
+		return insufficientStorageProblem()
+	}
+	return fmt.Errorf("storing the package after %d bytes: %w", n, err)
+}
+
+// backToCreated undoes UPLOADING after a failed upload, so it can be
+// retried, and ends the upload's job; if the upload's hold was lost meanwhile
+// (the package already went back to CREATED) it changes nothing.
+func (s *Server) backToCreated(id string, hold *uploadHold, cause error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	_, err := s.db.UpdatePackageIf(ctx, id, storage.InOnboarding(storage.OnboardingUploading), func(p *storage.Package) error {
-		p.OnboardingState = storage.OnboardingCreated
-		return nil
+	hold.stopRenewing()
+	err := s.db.Tx(ctx, func(tx *storage.DB) error {
+		if err := tx.FailJob(ctx, hold.job.ID, hold.owner, sol013.ProblemFromError(cause).Detail); err != nil {
+			return err
+		}
+		_, err := tx.UpdatePackageIf(ctx, id, storage.InOnboarding(storage.OnboardingUploading), func(p *storage.Package) error {
+			p.OnboardingState = storage.OnboardingCreated
+			return nil
+		})
+		return err
 	})
-	if err != nil && !errors.Is(err, storage.ErrNotFound) {
+	if err != nil && !errors.Is(err, storage.ErrNotFound) && !errors.Is(err, storage.ErrConflict) {
 		s.log.Warn("failed upload not rolled back", "package", id, "error", err)
 	}
 }
@@ -99,7 +133,10 @@ func (s *Server) backToCreated(id string) {
 // records the content and enqueues onboarding in one transaction. The blob
 // is committed before the row names it, so a row never points at a
 // missing blob; a crash in between leaves an orphan Reconcile removes.
-func (s *Server) storeContent(ctx context.Context, id string, body io.Reader) error {
+//
+// hold is the upload's lease (nil for a fetch, which its job's lease
+// covers): the transaction ends it, and fails if it was lost.
+func (s *Server) storeContent(ctx context.Context, id string, body io.Reader, hold *uploadHold) error {
 	w, err := s.blobs.Create(ctx)
 	if err != nil {
 		return err
@@ -110,7 +147,7 @@ func (s *Server) storeContent(ctx context.Context, id string, body io.Reader) er
 	switch {
 	case err != nil:
 		w.Abort()
-		return sol013.Problemf(http.StatusBadRequest, "the package upload was interrupted after %d bytes: %v", n, err)
+		return s.storeError(n, err)
 	case n > s.cfg.MaxUploadSize:
 		w.Abort()
 		return sol013.Problemf(http.StatusRequestEntityTooLarge, "the package is larger than the %d bytes this server accepts", s.cfg.MaxUploadSize)
@@ -120,7 +157,7 @@ func (s *Server) storeContent(ctx context.Context, id string, body io.Reader) er
 	}
 	key := storage.NewContentKey(id)
 	if err := w.Commit(ctx, key); err != nil {
-		return err
+		return s.storeError(n, err)
 	}
 	sum := hex.EncodeToString(sumBytes)
 	now := time.Now().UTC()
@@ -137,6 +174,9 @@ func (s *Server) storeContent(ctx context.Context, id string, body io.Reader) er
 		}); err != nil {
 			return err
 		}
+		if err := hold.end(ctx, tx); err != nil {
+			return err
+		}
 		return tx.EnqueueJob(ctx, &storage.Job{PackageID: id, Kind: storage.JobOnboard})
 	})
 	if err != nil {
@@ -145,6 +185,7 @@ func (s *Server) storeContent(ctx context.Context, id string, body io.Reader) er
 		}
 		return storageError(err, "VNF package "+id)
 	}
+	s.space.recovered(now)
 	s.notify()
 	return nil
 }
@@ -156,8 +197,34 @@ type fetchRequest struct {
 	Password           string `json:"password,omitempty"`
 }
 
+// fetchPayload is what a fetch job stores in the database: the address
+// without any user information, and whether credentials were given. The
+// credentials themselves (userName, password, and those of the URL) stay
+// in the memory of the process that accepted the request (fetchSecret):
+// a database and its WAL outlive the request, are copied into backups
+// and are read by whoever can read the files. The cost: a fetch that
+// another process resumes (this one died or stopped) fails cleanly and
+// must be asked again. Encrypting them under a key kept outside the
+// database would let another replica resume, but every replica would
+// then need the key, and a key on the same host protects little.
+type fetchPayload struct {
+	Address     string `json:"address"`
+	Credentials bool   `json:"credentials,omitempty"`
+}
+
+// fetchSecret is the part of an upload_from_uri request never stored.
+type fetchSecret struct {
+	userName, password string
+	urlUser            *url.Userinfo
+}
+
+// errCredentialsLost is the failure of a fetch resumed by a process that
+// does not hold its credentials.
+var errCredentialsLost = sol013.NewProblem(http.StatusConflict,
+	"the credentials were lost with the process that held them (the server stopped or another replica resumed the fetch); upload again")
+
 // uploadFromURI is POST .../package_content/upload_from_uri: the fetch
-// runs as a persisted job (it resumes after a restart).
+// runs as a persisted job on the fetch workers.
 func (s *Server) uploadFromURI(c echo.Context) error {
 	ctx := c.Request().Context()
 	id := pathParam(c, "id")
@@ -167,7 +234,15 @@ func (s *Server) uploadFromURI(c echo.Context) error {
 	}
 	u, err := url.Parse(req.AddressInformation)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return sol013.Problemf(http.StatusBadRequest, "addressInformation %q must be an http or https URL", req.AddressInformation)
+		return sol013.Problemf(http.StatusBadRequest, "addressInformation %q must be an http or https URL", redactURL(req.AddressInformation))
+	}
+	secret := fetchSecret{userName: req.UserName, password: req.Password, urlUser: u.User}
+	u.User = nil
+	payload := fetchPayload{Address: u.String(), Credentials: secret != (fetchSecret{})}
+	job := &storage.Job{ID: uuid.NewString(), PackageID: id, Kind: JobFetch, Payload: storage.MustJSON(payload)}
+	if payload.Credentials {
+		// Before the commit: a worker may claim the job at once.
+		s.fetchSecrets.Store(job.ID, secret)
 	}
 	err = s.db.Tx(ctx, func(tx *storage.DB) error {
 		if _, err := tx.UpdatePackageIf(ctx, id, storage.InOnboarding(storage.OnboardingCreated), func(p *storage.Package) error {
@@ -177,65 +252,84 @@ func (s *Server) uploadFromURI(c echo.Context) error {
 		}); err != nil {
 			return err
 		}
-		return tx.EnqueueJob(ctx, &storage.Job{PackageID: id, Kind: JobFetch, Payload: storage.MustJSON(req)})
+		return tx.EnqueueJob(ctx, job)
 	})
 	if err != nil {
+		s.fetchSecrets.Delete(job.ID)
 		return storageError(err, "VNF package "+id)
 	}
-	s.notify()
+	s.notifyFetch()
 	return c.NoContent(http.StatusAccepted)
 }
 
-// fetch runs a JobFetch: GET the address with a bounded time, redirect
-// count and size, and store it as the package content. Its errors are
+// redactURL is raw without its password, for messages.
+func redactURL(raw string) string {
+	if u, err := url.Parse(raw); err == nil {
+		return u.Redacted()
+	}
+	return "(an unparsable URL)"
+}
+
+// errNotFetched is the one detail of a fetch that got no answer from the
+// origin, whatever the reason (refused, timed out, unresolvable, denied by
+// the egress policy, TLS failure): telling them apart would make the
+// server a scanner of the networks it reaches. The cause is logged.
+const errNotFetched = "the address could not be fetched"
+
+// fetch runs a JobFetch: GET the address with bounded connect, header,
+// idle and total times, a bounded redirect count and size, through the
+// egress policy, and store it as the package content. Its errors are
 // ProblemDetails that fetchFailed records in the package.
 func (s *Server) fetch(ctx context.Context, job *storage.Job) error {
-	var req fetchRequest
-	decode(job.Payload, &req)
-	// Messages name the address without any password it may carry.
-	addr := req.AddressInformation
-	if u, err := url.Parse(addr); err == nil {
-		addr = u.Redacted()
+	defer s.fetchSecrets.Delete(job.ID)
+	var p fetchPayload
+	decode(job.Payload, &p)
+	addr := p.Address
+	var secret fetchSecret
+	if p.Credentials {
+		v, ok := s.fetchSecrets.Load(job.ID)
+		if !ok {
+			return errCredentialsLost
+		}
+		secret = v.(fetchSecret)
 	}
 	ctx, cancel := context.WithTimeout(ctx, s.cfg.FetchTimeout)
 	defer cancel()
-	client := &http.Client{
-		CheckRedirect: func(r *http.Request, via []*http.Request) error {
-			if len(via) > s.cfg.FetchRedirects {
-				return fmt.Errorf("stopped after %d redirects (at most %d are followed)", len(via)-1, s.cfg.FetchRedirects)
-			}
-			if r.URL.Scheme != "http" && r.URL.Scheme != "https" {
-				return fmt.Errorf("redirect to a %s URL", r.URL.Scheme)
-			}
-			return nil
-		},
-	}
-	hr, err := http.NewRequestWithContext(ctx, http.MethodGet, req.AddressInformation, nil)
+	target, err := url.Parse(addr)
 	if err != nil {
 		return sol013.Problemf(http.StatusBadRequest, "fetching %s: %v", addr, err)
 	}
-	if req.UserName != "" || req.Password != "" {
-		hr.SetBasicAuth(req.UserName, req.Password)
-	}
-	resp, err := client.Do(hr)
+	target.User = secret.urlUser
+	hr, err := http.NewRequestWithContext(ctx, http.MethodGet, target.String(), nil)
 	if err != nil {
-		status := http.StatusBadGateway
-		if errors.Is(err, context.DeadlineExceeded) {
-			status = http.StatusGatewayTimeout
-		}
-		cause := errors.Unwrap(err) // the *url.Error's cause: its text repeats the URL
-		if cause == nil {
-			cause = err
-		}
-		return sol013.Problemf(status, "fetching %s: %v", addr, cause)
+		return sol013.Problemf(http.StatusBadRequest, "fetching %s: %v", addr, err)
+	}
+	if secret.userName != "" || secret.password != "" {
+		hr.SetBasicAuth(secret.userName, secret.password)
+	}
+	resp, err := s.fetchClient.Do(hr)
+	var re *redirectError
+	if errors.As(err, &re) {
+		return sol013.Problemf(http.StatusBadGateway, "fetching %s: %s", addr, re.msg)
+	}
+	if err != nil {
+		s.log.Info("upload from URI: no answer", "package", job.PackageID, "address", addr, "cause", redactedCause(err))
+		return sol013.Problemf(http.StatusBadGateway, "fetching %s: %s", addr, errNotFetched)
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
 		return sol013.Problemf(http.StatusBadGateway, "fetching %s: the server answered %s", addr, resp.Status)
 	}
-	if err := s.storeContent(ctx, job.PackageID, resp.Body); err != nil {
+	body := newIdleCancelReader(resp.Body, s.cfg.FetchIdleTimeout, cancel)
+	defer body.stop()
+	if err := s.storeContent(ctx, job.PackageID, body, nil); err != nil {
 		var pd *sol013.ProblemDetails
-		if errors.As(err, &pd) {
+		switch {
+		case body.idled():
+			return sol013.Problemf(http.StatusGatewayTimeout, "fetching %s: the origin sent nothing for %s and the transfer was cut", addr, s.cfg.FetchIdleTimeout)
+		case errors.Is(ctx.Err(), context.DeadlineExceeded):
+			return sol013.Problemf(http.StatusGatewayTimeout, "fetching %s: the transfer took longer than the %s allowed", addr, s.cfg.FetchTimeout)
+		case errors.As(err, &pd):
 			q := pd.Clone()
 			q.Detail = "fetching " + addr + ": " + q.Detail
 			return q
@@ -244,6 +338,42 @@ func (s *Server) fetch(ctx context.Context, job *storage.Job) error {
 	}
 	return nil
 }
+
+// redactedCause is the error of an HTTP client call without the URL
+// (*url.Error repeats it, with any user information).
+func redactedCause(err error) error {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		return ue.Err
+	}
+	return err
+}
+
+// newFetchClient is the HTTP client of upload_from_uri: every connection
+// (each redirect hop, each address DNS returns) checked by the egress
+// policy, connect and TLS/response-header timeouts of its own (the
+// whole-transfer limit is the request's context, the idle limit the body
+// reader's), and a bounded number of redirects to http(s) only.
+func (s *Server) newFetchClient() *http.Client {
+	return &http.Client{
+		Transport: s.egress.Transport(s.cfg.FetchConnectTimeout, s.cfg.FetchHeaderTimeout),
+		CheckRedirect: func(r *http.Request, via []*http.Request) error {
+			if len(via) > s.cfg.FetchRedirects {
+				return &redirectError{fmt.Sprintf("stopped after %d redirects (at most %d are followed)", len(via)-1, s.cfg.FetchRedirects)}
+			}
+			if r.URL.Scheme != "http" && r.URL.Scheme != "https" {
+				return &redirectError{fmt.Sprintf("redirect to a %s URL", r.URL.Scheme)}
+			}
+			return nil
+		},
+	}
+}
+
+// redirectError is a redirect refused: the origin answered, so saying why
+// reveals nothing of the network.
+type redirectError struct{ msg string }
+
+func (e *redirectError) Error() string { return e.msg }
 
 // fetchFailed ends a failed upload_from_uri: the package goes back from
 // UPLOADING to CREATED, so that the upload can be retried (SOL 005 accepts

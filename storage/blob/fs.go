@@ -44,8 +44,16 @@ func NewFS(dir string) (*FS, error) {
 		return nil, fmt.Errorf("blob: %w", err)
 	}
 	s := &FS{root: abs, tmp: filepath.Join(abs, "tmp"), objects: filepath.Join(abs, "objects")}
+	// The packages are the operators' (licensed software, credentials in
+	// scripts): only the server's user reads them. Directories made by
+	// older versions with wider modes are narrowed.
 	for _, d := range []string{s.tmp, s.objects} {
-		if err := os.MkdirAll(d, 0o750); err != nil {
+		if err := os.MkdirAll(d, 0o700); err != nil {
+			return nil, fmt.Errorf("blob: %w", err)
+		}
+	}
+	for _, d := range []string{abs, s.tmp, s.objects} {
+		if err := os.Chmod(d, 0o700); err != nil {
 			return nil, fmt.Errorf("blob: %w", err)
 		}
 	}
@@ -215,7 +223,7 @@ func (s *FS) mkdirAll(dir string) error {
 	cur := s.objects
 	for part := range strings.SplitSeq(rel, string(filepath.Separator)) {
 		next := filepath.Join(cur, part)
-		err := os.Mkdir(next, 0o750)
+		err := os.Mkdir(next, 0o700)
 		switch {
 		case err == nil:
 			if err := syncDir(cur); err != nil {
