@@ -134,7 +134,7 @@ func TestDatabaseFull(t *testing.T) {
 	if err := s.db.Gorm().Exec(fmt.Sprintf("PRAGMA max_page_count = %d", pages)).Error; err != nil {
 		t.Fatal(err)
 	}
-	big := `{"userDefinedData":{"pad":"` + strings.Repeat("x", 64<<10) + `"}}`
+	big := `{"userDefinedData":{"pad":"` + strings.Repeat("x", 32<<10) + `"}}` // new pages, under --max-user-data-size
 	code, pd := call(t, s, "POST", BasePath+"/vnf_packages", "application/json", big)
 	if code != http.StatusInsufficientStorage {
 		t.Fatalf("create with a full database: %d %v, want 507", code, pd)
