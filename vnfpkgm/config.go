@@ -29,6 +29,7 @@ type Config struct {
 	ShutdownTimeout time.Duration
 	Workers         int // onboarding jobs processed at once
 	Limits          csar.Limits
+	ListPageBytes   int64 // a list page ends before its JSON reaches this size (or at 100 packages)
 }
 
 // DefaultConfig is what `make run` starts with.
@@ -44,6 +45,7 @@ func DefaultConfig() Config {
 		ShutdownTimeout: 30 * time.Second,
 		Workers:         2,
 		Limits:          csar.DefaultLimits,
+		ListPageBytes:   8 << 20,
 	}
 }
 
@@ -68,6 +70,7 @@ func ParseConfig(args []string, getenv func(string) string) (Config, error) {
 	fs.Int64Var(&cfg.Limits.MaxTotalSize, "max-expanded-size", cfg.Limits.MaxTotalSize, "refuse packages expanding to more bytes")
 	fs.Int64Var(&cfg.Limits.MaxEntrySize, "max-entry-size", cfg.Limits.MaxEntrySize, "refuse archive entries larger than this")
 	fs.Float64Var(&cfg.Limits.MaxRatio, "max-ratio", cfg.Limits.MaxRatio, "refuse entries compressed beyond this ratio")
+	fs.Int64Var(&cfg.ListPageBytes, "list-page-bytes", cfg.ListPageBytes, "a list page ends before its JSON reaches this many bytes (it always holds one package)")
 
 	// The environment first, so that flags parsed afterwards override it.
 	var envErr error
@@ -103,6 +106,8 @@ func (c Config) validate() error {
 		return fmt.Errorf("workers must be at least 1, not %d", c.Workers)
 	case c.MaxUploadSize < 1:
 		return fmt.Errorf("max-upload-size must be positive")
+	case c.ListPageBytes < 1:
+		return fmt.Errorf("list-page-bytes must be positive")
 	case c.LogFormat != "text" && c.LogFormat != "json":
 		return fmt.Errorf("log-format must be text or json, not %q", c.LogFormat)
 	}
