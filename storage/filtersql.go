@@ -200,6 +200,12 @@ func (c *Cond) compilePositive(d jsonDialect, op FilterOp) (*compiled, error) {
 	}
 	leaf := func(value, typ string) compiled { return leafTest(op, c.Values, value, typ) }
 	direct, search := d.direct(col, keys, leaf), d.search(col, keys, leaf)
+	if (op == OpEq || op == OpIn) && stringsOnly(c.Values) {
+		direct = d.direct(col, keys, func(value, _ string) compiled {
+			t := stringTest(op, value, c.Values)
+			return compiled{sql: "coalesce(" + t.sql + ", 0)", args: t.args} // NULL: no such member
+		})
+	}
 	return &compiled{
 		sql:  "CASE WHEN " + col + " IS NULL THEN 0 WHEN " + d.noArray(col) + " THEN " + direct.sql + " ELSE " + search.sql + " END",
 		args: append(direct.args, search.args...),
@@ -362,6 +368,23 @@ func (sqliteJSON) noArray(col string) string { return "instr(" + col + ", '[') =
 func (sqliteJSON) direct(col string, keys []string, leaf func(value, typ string) compiled) compiled {
 	path := quoteLiteral("$" + strings.Join(keys, ""))
 	return leaf("json_extract("+col+", "+path+")", "json_type("+col+", "+path+")")
+}
+
+// stringsOnly reports whether eq/in over values can compare json_extract's
+// result directly, without looking at the leaf's JSON type: no value reads
+// as a number or a boolean (which would match those leaves), and none
+// starts like an object or array (json_extract returns those as JSON
+// text). A string leaf is then the only kind that can be equal (numbers
+// and booleans come back as SQL numbers, null as NULL): the common
+// userDefinedData filter costs one path lookup a row.
+func stringsOnly(values []string) bool {
+	for _, v := range values {
+		if _, err := strconv.ParseFloat(v, 64); err == nil || strings.EqualFold(v, "true") || strings.EqualFold(v, "false") ||
+			strings.HasPrefix(v, "{") || strings.HasPrefix(v, "[") {
+			return false
+		}
+	}
+	return true
 }
 
 // search walks the document with a recursive query: w holds the nodes

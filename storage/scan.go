@@ -163,17 +163,13 @@ func scan(q *gorm.DB, ctx context.Context, after Cursor, batch int, where ScanFi
 		batch = DefaultScanBatch
 	}
 	batch = min(batch, MaxScanBatch)
-	base := q.Model(&Package{}).Select(columns)
-	if where != nil {
-		var empty bool
-		var err error
-		if base, empty, err = where.apply(base); err != nil || empty {
-			return after, err
-		}
+	query, empty, err := scanQuery(q, where, columns, batch)
+	if err != nil || empty {
+		return after, err
 	}
 	cur := after
 	for {
-		rows, full, err := readBatch(base.Session(&gorm.Session{}).Where("seq > ?", cur.Seq).Order("seq").Limit(batch), batch, dest)
+		rows, full, err := readBatch(query(cur), batch, dest)
 		if err != nil {
 			return cur, dbErr("scan packages", err)
 		}
@@ -191,6 +187,35 @@ func scan(q *gorm.DB, ctx context.Context, after Cursor, batch int, where ScanFi
 			return cur, err
 		}
 	}
+}
+
+// scanQuery returns the query of one batch after a cursor. With a Where
+// it takes two steps: the Seq of the batch's packages first, by a query
+// that reads only seq and the columns the conditions name (which SQLite
+// answers from a covering index such as (seq, user_defined_data) without
+// reading whole rows), then those rows.
+func scanQuery(q *gorm.DB, where ScanFilter, columns []string, batch int) (func(Cursor) *gorm.DB, bool, error) {
+	if w, ok := where.(Where); ok && len(w) > 0 {
+		seqs, empty, err := w.apply(q.Model(&Package{}).Select("seq"))
+		if err != nil || empty {
+			return nil, empty, err
+		}
+		return func(cur Cursor) *gorm.DB {
+			inner := seqs.Session(&gorm.Session{}).Where("seq > ?", cur.Seq).Order("seq").Limit(batch)
+			return q.Session(&gorm.Session{}).Model(&Package{}).Select(columns).Where("seq IN (?)", inner).Order("seq")
+		}, false, nil
+	}
+	base := q.Model(&Package{}).Select(columns)
+	if where != nil {
+		var empty bool
+		var err error
+		if base, empty, err = where.apply(base); err != nil || empty {
+			return nil, empty, err
+		}
+	}
+	return func(cur Cursor) *gorm.DB {
+		return base.Session(&gorm.Session{}).Where("seq > ?", cur.Seq).Order("seq").Limit(batch)
+	}, false, nil
 }
 
 // MaxBatchBytes bounds the memory of a scan's batch: a batch ends early
