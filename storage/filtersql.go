@@ -206,9 +206,17 @@ func (c *Cond) compilePositive(d jsonDialect, op FilterOp) (*compiled, error) {
 			return compiled{sql: "coalesce(" + t.sql + ", 0)", args: t.args} // NULL: no such member
 		})
 	}
+	var pre compiled
+	if op == OpCont || ((op == OpEq || op == OpIn) && stringsOnly(c.Values)) {
+		// Only a string leaf can match, and a string of a document without
+		// escapes appears in its text as is: a document holding none of
+		// the values cannot match, whatever its shape, and is not parsed.
+		pre = compiled{sql: " WHEN " + d.lacksText(col, len(c.Values)) + " THEN 0", args: anys(c.Values)}
+	}
 	return &compiled{
-		sql:  "CASE WHEN " + col + " IS NULL THEN 0 WHEN " + d.noArray(col) + " THEN " + direct.sql + " ELSE " + search.sql + " END",
-		args: append(direct.args, search.args...),
+		sql: "CASE WHEN " + col + " IS NULL THEN 0" + pre.sql + " WHEN " + d.noArray(col) + " THEN " + direct.sql +
+			" ELSE " + search.sql + " END",
+		args: slices.Concat(pre.args, direct.args, search.args),
 	}, nil
 }
 
@@ -331,6 +339,9 @@ type jsonDialect interface {
 	// noArray is a cheap test that document col holds no array at all:
 	// then direct is exact.
 	noArray(col string) string
+	// lacksText is a cheap test that document col has no escape sequence
+	// and contains none of n strings (bound parameters), as text.
+	lacksText(col string, n int) string
 	// direct tests the one leaf at keys, for a document without arrays.
 	direct(col string, keys []string, leaf func(value, typ string) compiled) compiled
 	// search tests every leaf at keys, searching arrays at any depth.
@@ -364,6 +375,14 @@ func (sqliteJSON) pathKey(k string) (string, bool) {
 // noArray: a document without '[' has no array (a '[' inside a string only
 // sends it to the slower, equally exact search).
 func (sqliteJSON) noArray(col string) string { return "instr(" + col + ", '[') = 0" }
+
+func (sqliteJSON) lacksText(col string, n int) string {
+	parts := make([]string, n)
+	for i := range parts {
+		parts[i] = "instr(" + col + ", ?) = 0"
+	}
+	return "instr(" + col + ", '\\') = 0 AND " + strings.Join(parts, " AND ")
+}
 
 func (sqliteJSON) direct(col string, keys []string, leaf func(value, typ string) compiled) compiled {
 	path := quoteLiteral("$" + strings.Join(keys, ""))

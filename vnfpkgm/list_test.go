@@ -84,7 +84,7 @@ var (
 	keyPool    = []string{"owner", "site", "a.b", "x[0]", "n", "flag", "tags", "deep", `q"k`, "é", "$", "*"}
 	stringPool = []string{"a", "b", "ab", "A", "", "x,y", "it's", "1", "2.5", "true", "FALSE", "é", `a"b`, "[", "team-7"}
 	numberPool = []string{"0", "1", "-3", "2.5", "100", "1e2", "-0.5", "12345678901234567890", "1e400"}
-	valuePool  = []string{"a", "b", "ab", "A", "", "x,y", "it's", "1", "2.5", "-3", "100", "1e2", "0", "true", "TRUE", "False", "NaN", "Inf", "é", "[", "team", "QCOW2", "RAW", "SHA-256"}
+	valuePool  = []string{"a", "b", "ab", "A", "", "x,y", "it's", "1", "2.5", "-3", "100", "1e2", "0", "true", "TRUE", "False", "NaN", "Inf", "é", "[", "team", "QCOW2", "RAW", "SHA-256", `a"b`}
 	ops        = []sol013.Op{sol013.Eq, sol013.Neq, sol013.Gt, sol013.Lt, sol013.Gte, sol013.Lte, sol013.In, sol013.Nin, sol013.Cont, sol013.Ncont}
 )
 
