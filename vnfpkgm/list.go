@@ -1,6 +1,7 @@
 package vnfpkgm
 
 import (
+	"bytes"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -66,13 +67,15 @@ func pushdown(f *sol013.Filter) storage.Where {
 // listPackages is GET /vnf_packages with SOL 013 filter, attribute
 // selectors and paging. A page ends at pageSize packages or before its JSON
 // reaches cfg.ListPageBytes (it always holds at least one package), and is
-// streamed: memory stays bounded by a database batch and one package,
-// whatever the number and size of the packages.
+// streamed: memory stays bounded by a database batch, one package and
+// maxKeptPage, whatever the number and size of the packages.
 //
 // The Link header must precede the body, and whether there is a next page
-// is only known once the page is cut, so a page takes two passes: the
-// first scans the filtered rows, encoding each to count its bytes, and
-// keeps only the Seq of those that fit; the second reads those rows again
+// is only known once the page is cut, so a page takes up to two passes:
+// the first scans the filtered rows, encoding each to count its bytes, and
+// keeps the Seq of those that fit (and their encoding while it totals at
+// most maxKeptPage, enough for a page of ordinary packages, which is then
+// sent as is); for a larger page the second pass reads those rows again
 // and encodes them to the response one by one.
 func (s *Server) listPackages(c echo.Context) error {
 	q, err := sol013.ParseQuery(c.Request().URL.RawQuery)
@@ -101,7 +104,6 @@ func (s *Server) listPackages(c echo.Context) error {
 		}
 	}
 	l := &lister{filter: filter, view: newFilterView(filter), sel: sel, root: apiRoot(c)}
-	ctx := c.Request().Context()
 	plan, err := l.plan(s, c, after)
 	if err != nil {
 		return err
@@ -116,8 +118,27 @@ func (s *Server) listPackages(c echo.Context) error {
 	if _, err := io.WriteString(w, "["); err != nil {
 		return err
 	}
+	if plan.encoded != nil {
+		if _, err := w.Write(plan.encoded.Bytes()); err != nil {
+			return err
+		}
+	} else if err := l.send(s, c, plan.seqs); err != nil {
+		// The status is sent: cut the connection so that the client sees
+		// a failed response, not a short page.
+		s.log.Error("list page interrupted", "error", err)
+		panic(http.ErrAbortHandler)
+	}
+	_, err = io.WriteString(w, "]\n")
+	return err
+}
+
+// send is the second pass: it reads the planned packages again and encodes
+// them to the response one by one.
+func (l *lister) send(s *Server, c echo.Context, seqs []int64) error {
+	w := c.Response()
+	enc := json.NewEncoder(w)
 	n := 0
-	err = s.db.PackagesBySeq(ctx, plan.seqs, func(p *storage.Package) error {
+	return s.db.PackagesBySeq(c.Request().Context(), seqs, func(p *storage.Package) error {
 		item, ok := l.item(p)
 		if !ok { // changed since the first pass and no longer matches
 			return nil
@@ -128,16 +149,8 @@ func (s *Server) listPackages(c echo.Context) error {
 			}
 		}
 		n++
-		return json.NewEncoder(w).Encode(item)
+		return enc.Encode(item)
 	})
-	if err != nil {
-		// The status is sent: cut the connection so that the client sees
-		// a failed response, not a short page.
-		s.log.Error("list page interrupted", "error", err)
-		panic(http.ErrAbortHandler)
-	}
-	_, err = io.WriteString(w, "]\n")
-	return err
 }
 
 // lister holds what both passes of a list page share.
@@ -149,12 +162,20 @@ type lister struct {
 }
 
 // pagePlan is the extent of a page: the Seq of its packages, in order, the
-// cursor of the last, and whether a further package matches.
+// cursor of the last, and whether a further package matches. encoded is
+// the page's items as the first pass encoded them, kept while they total
+// at most maxKeptPage bytes (nil beyond): a page of ordinary packages is
+// then sent without a second pass.
 type pagePlan struct {
-	seqs []int64
-	last storage.Cursor
-	more bool
+	seqs    []int64
+	last    storage.Cursor
+	more    bool
+	encoded *bytes.Buffer
 }
+
+// maxKeptPage bounds the part of a page the first pass keeps; beyond it
+// the page is streamed by the second pass.
+const maxKeptPage = 1 << 20
 
 // item is the selected representation of p, or false if p does not match
 // the filter (the database narrowed the scan; the reference evaluator
@@ -168,11 +189,11 @@ func (l *lister) item(p *storage.Package) (map[string]any, bool) {
 
 // plan is the first pass.
 func (l *lister) plan(s *Server, c echo.Context, after storage.Cursor) (pagePlan, error) {
-	var plan pagePlan
+	plan := pagePlan{encoded: &bytes.Buffer{}}
 	budget := s.cfg.ListPageBytes - 2 // "[" and "]"
-	var bytes int64
-	var count countingWriter
-	enc := json.NewEncoder(&count)
+	var total int64
+	var one bytes.Buffer
+	enc := json.NewEncoder(&one)
 	_, err := s.db.ScanPackages(c.Request().Context(), after, pageSize+1, pushdown(l.filter), func(p *storage.Package) (bool, error) {
 		item, ok := l.item(p)
 		if !ok {
@@ -182,27 +203,30 @@ func (l *lister) plan(s *Server, c echo.Context, after storage.Cursor) (pagePlan
 			plan.more = true
 			return false, nil
 		}
-		count = 0
+		one.Reset()
+		if len(plan.seqs) > 0 {
+			one.WriteByte(',')
+		}
 		if err := enc.Encode(item); err != nil {
 			return false, err
 		}
-		size := int64(count) + 1 // and its ","
-		if len(plan.seqs) > 0 && bytes+size > budget {
+		size := int64(one.Len())
+		if len(plan.seqs) > 0 && total+size > budget {
 			plan.more = true
 			return false, nil
 		}
-		bytes += size
+		total += size
 		plan.seqs = append(plan.seqs, p.Seq)
 		plan.last = p.Cursor()
+		if plan.encoded != nil && plan.encoded.Len()+one.Len() <= maxKeptPage {
+			plan.encoded.Write(one.Bytes())
+		} else {
+			plan.encoded = nil
+		}
+		if one.Cap() > maxKeptPage {
+			one = bytes.Buffer{} // do not keep a big package's buffer
+		}
 		return true, nil
 	})
 	return plan, err
-}
-
-// countingWriter counts what is written to it.
-type countingWriter int64
-
-func (w *countingWriter) Write(b []byte) (int, error) {
-	*w += countingWriter(len(b))
-	return len(b), nil
 }

@@ -6,8 +6,10 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/vnfpkgm/vnfpkgm/storage"
 )
@@ -116,5 +118,62 @@ func fillBigUserData(t *testing.T, dbPath string, n, size int) {
 		if err := db.CreatePackage(context.Background(), p); err != nil {
 			t.Fatal(err)
 		}
+	}
+}
+
+// BenchmarkListShapes100k lists the first page of a server's 100,000
+// packages (fillPackages) per filter shape, including those inside JSON
+// documents that the database now evaluates, and reports p50 and p99
+// latency, the server's CPU time per request, and the page size:
+//
+//		go test -run '^$' -bench BenchmarkListShapes100k -benchtime 1x ./cmd/vnfpkgmd/
+//
+//	  - indexed: (eq,vnfProvider,provider-42)
+//	  - udd-eq-none: (eq,userDefinedData/owner,nobody), no match
+//	  - udd-cont: (cont,userDefinedData/owner,team-39), ~2.5% match
+//	  - images-member: (eq,softwareImages/diskFormat,RAW), ~1% match
+//	  - combined: provider-42, ONBOARDED and a RAW image
+func BenchmarkListShapes100k(b *testing.B) {
+	const requests = 50
+	dir := filepath.Join(benchDir(b), "data")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		b.Fatal(err)
+	}
+	fillPackages(b, filepath.Join(dir, "vnfpkgm.db"), listBenchPackages)
+	s := startBenchServer(b, dir)
+	pid := s.cmd.Process.Pid
+	for _, c := range []struct{ name, filter string }{
+		{"indexed", "(eq,vnfProvider,provider-42)"},
+		{"udd-eq-none", "(eq,userDefinedData/owner,nobody)"},
+		{"udd-cont", "(cont,userDefinedData/owner,team-39)"},
+		{"images-member", "(eq,softwareImages/diskFormat,RAW)"},
+		{"combined", "(eq,vnfProvider,provider-42);(eq,onboardingState,ONBOARDED);(eq,softwareImages/diskFormat,RAW)"},
+	} {
+		b.Run(c.name, func(b *testing.B) {
+			var lat []time.Duration
+			var items int
+			cpu0 := procCPU(pid)
+			for b.Loop() {
+				for range requests {
+					t := time.Now()
+					r := s.call("GET", pkgs+"?filter="+c.filter, nil)
+					lat = append(lat, time.Since(t))
+					s.expect(r, 200, c.filter)
+					var page []json.RawMessage
+					if err := json.Unmarshal(r.body, &page); err != nil {
+						b.Fatal(err)
+					}
+					items = len(page)
+				}
+			}
+			cpu := procCPU(pid) - cpu0
+			slices.Sort(lat)
+			ms := func(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+			b.ReportMetric(ms(lat[len(lat)/2]), "p50-ms")
+			b.ReportMetric(ms(lat[(len(lat)*99+99)/100-1]), "p99-ms")
+			b.ReportMetric(ms(cpu)/float64(len(lat)), "server-cpu-ms/req")
+			b.ReportMetric(float64(items), "page-items")
+			b.ReportMetric(0, "ns/op")
+		})
 	}
 }
