@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"gorm.io/gorm"
 )
@@ -100,6 +101,16 @@ type Cond struct {
 // the scan yields, as it does anyway for rows the database cannot decide.
 type Where []Cond
 
+// Evaluates reports whether the database evaluates c itself. A Where
+// leaves out, for its caller to apply, a malformed condition (a scan
+// fails with ErrBadFilter), a key the dialect's JSON paths cannot name,
+// a value or key that is not valid UTF-8, or a JSON condition on a
+// database without a JSON dialect.
+func (db *DB) Evaluates(c Cond) bool {
+	x, err := c.compile(dialectOf(db.g))
+	return err == nil && x != nil
+}
+
 // compiled is a SQL boolean expression (1 or 0) and its bound arguments.
 type compiled struct {
 	sql  string
@@ -138,6 +149,12 @@ func (c *Cond) compile(d jsonDialect) (*compiled, error) {
 	op, negated := c.Op.positive()
 	if err := c.check(op); err != nil {
 		return nil, err
+	}
+	if !allUTF8(c.Values) || !allUTF8(c.Path) {
+		// SQLite's text functions step over UTF-8 characters: a value
+		// starting mid-character (a byte a query string can carry) would
+		// be missed where Go's byte comparison finds it.
+		return nil, nil
 	}
 	pos, err := c.compilePositive(d, op)
 	if pos == nil || err != nil {
@@ -274,6 +291,9 @@ func numberTest(op FilterOp, x string, values []string) compiled {
 	if len(nums) == 0 || op == OpCont {
 		return sqlFalse
 	}
+	// As a float64, as the reference evaluator reads it: SQLite compares
+	// an integer with a real exactly, which differs beyond 2^53.
+	x = "(" + x + " + 0.0)"
 	finite := x + " BETWEEN -1.7976931348623157e308 AND 1.7976931348623157e308"
 	if op == OpEq || op == OpIn {
 		return compiled{sql: "(" + finite + " AND " + x + " IN (" + placeholders(len(nums)) + "))", args: nums}
@@ -310,6 +330,15 @@ func not(a compiled) *compiled {
 		return &sqlFalse
 	}
 	return &compiled{sql: "NOT (" + a.sql + ")", args: a.args}
+}
+
+func allUTF8(ss []string) bool {
+	for _, s := range ss {
+		if !utf8.ValidString(s) {
+			return false
+		}
+	}
+	return true
 }
 
 func placeholders(n int) string { return strings.TrimSuffix(strings.Repeat("?, ", n), ", ") }

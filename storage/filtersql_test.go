@@ -51,3 +51,31 @@ func TestWhereRefusesMalformedConds(t *testing.T) {
 		}
 	}
 }
+
+// TestWhereNumbersAsFloat64: numbers compare as the reference evaluator
+// reads them, as float64: an integer beyond 2^53 equals its rounding, and
+// a number beyond float64's range (which it cannot read) matches nothing.
+func TestWhereNumbersAsFloat64(t *testing.T) {
+	db := openTest(t)
+	mustCreate(t, db, &Package{UserDefinedData: JSON(`{"big": 9007199254740993, "huge": 1e400}`)})
+	for _, c := range []struct {
+		cond Cond
+		want int
+	}{
+		{Cond{Column: ColUserDefinedData, Path: []string{"big"}, Op: OpEq, Values: []string{"9007199254740992"}}, 1},
+		{Cond{Column: ColUserDefinedData, Path: []string{"big"}, Op: OpGt, Values: []string{"9007199254740992"}}, 0},
+		{Cond{Column: ColUserDefinedData, Path: []string{"huge"}, Op: OpGt, Values: []string{"5"}}, 0},
+		{Cond{Column: ColUserDefinedData, Path: []string{"huge"}, Op: OpNeq, Values: []string{"Inf"}}, 1},
+	} {
+		n := 0
+		if _, err := db.ScanPackages(context.Background(), Cursor{}, 0, Where{c.cond}, func(*Package) (bool, error) { n++; return true, nil }); err != nil {
+			t.Fatal(err)
+		}
+		if n != c.want {
+			t.Errorf("%s %v %v: %d rows, want %d", c.cond.Op, c.cond.Path, c.cond.Values, n, c.want)
+		}
+	}
+	if db.Evaluates(Cond{Column: ColUserDefinedData, Path: []string{"k"}, Op: OpCont, Values: []string{"\xa9"}}) {
+		t.Error("a value that is not UTF-8 is evaluated by the database")
+	}
+}
