@@ -3,6 +3,8 @@ package storage
 import (
 	"context"
 	"errors"
+	"slices"
+	"strings"
 	"testing"
 )
 
@@ -77,5 +79,36 @@ func TestWhereNumbersAsFloat64(t *testing.T) {
 	}
 	if db.Evaluates(Cond{Column: ColUserDefinedData, Path: []string{"k"}, Op: OpCont, Values: []string{"\xa9"}}) {
 		t.Error("a value that is not UTF-8 is evaluated by the database")
+	}
+}
+
+// TestPackagesBySeq reads listed packages in Seq order, skipping one that
+// is gone, across batches cut by MaxBatchBytes.
+func TestPackagesBySeq(t *testing.T) {
+	db := openTest(t)
+	ctx := context.Background()
+	big := JSON(`{"blob":"` + strings.Repeat("x", MaxBatchBytes/3) + `"}`)
+	var seqs []int64
+	for range 8 {
+		p := mustCreate(t, db, &Package{UserDefinedData: big})
+		seqs = append(seqs, p.Seq)
+	}
+	gone, err := db.ScanPackages(ctx, Cursor{Seq: seqs[3] - 1}, 1, nil, func(p *Package) (bool, error) {
+		_, err := db.DeletePackage(ctx, p.ID, Any)
+		return false, err
+	})
+	if err != nil || gone.Seq != seqs[3] {
+		t.Fatalf("delete: %v %v", gone, err)
+	}
+	var got []int64
+	if err := db.PackagesBySeq(ctx, seqs[1:], func(p *Package) error {
+		got = append(got, p.Seq)
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	want := append(append([]int64(nil), seqs[1:3]...), seqs[4:]...)
+	if !slices.Equal(got, want) {
+		t.Fatalf("got %v, want %v", got, want)
 	}
 }

@@ -113,8 +113,9 @@ const DefaultScanBatch = 256
 const MaxScanBatch = 10000
 
 // ScanPackages calls fn for each package after the cursor that matches
-// where, in Seq order, reading batch rows per query (memory is bounded by
-// the batch, never by the number of packages). fn returns more=false to
+// where (an IndexedFilter, a Where, or nil), in Seq order, reading batch
+// rows per query, fewer when they reach MaxBatchBytes (memory is bounded
+// by the batch, never by the number or size of packages). fn returns more=false to
 // stop, or an error to stop with that error. It returns the cursor of the
 // last package given to fn (after, if none), from which a later scan
 // resumes.
