@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -17,7 +18,7 @@ import (
 // TestListBigPackagesBounded lists, with all_fields, 100 packages whose
 // userDefinedData is ~1 MB each (written to the database before the
 // server starts). The server streams each page and cuts it before it
-// reaches --list-page-bytes (default 8 MiB): every page stays under it, the
+// reaches --list-page-bytes (4 MiB here): every page stays under it, the
 // Link of each leads to the next, every package comes exactly once with its
 // userDefinedData whole, and the server's peak RSS (VmHWM) stays under
 // ceilingMiB. Before, the page held all 100 packages, built in memory
@@ -26,7 +27,7 @@ func TestListBigPackagesBounded(t *testing.T) {
 	const (
 		packages   = 100
 		dataBytes  = 1_000_000
-		pageBytes  = 8 << 20 // the default of --list-page-bytes
+		pageBytes  = 4 << 20
 		ceilingMiB = 128
 	)
 	dir := filepath.Join(t.TempDir(), "data")
@@ -34,7 +35,7 @@ func TestListBigPackagesBounded(t *testing.T) {
 		t.Fatal(err)
 	}
 	fillBigUserData(t, filepath.Join(dir, "vnfpkgm.db"), packages, dataBytes)
-	s := startBenchServer(t, dir)
+	s := startBenchServer(t, dir, "--list-page-bytes", strconv.Itoa(pageBytes))
 	pid := s.cmd.Process.Pid
 
 	seen := map[string]bool{}
