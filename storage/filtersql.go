@@ -98,7 +98,7 @@ type Cond struct {
 // Where is a conjunction of conditions a scan evaluates in the database.
 // A condition it cannot evaluate there (see Where.compile) is left out,
 // which only widens the scan: the caller applies its whole filter to what
-// the scan yields, as it does anyway for rows the database cannot decide.
+// the scan yields.
 type Where []Cond
 
 // Evaluates reports whether the database evaluates c itself. A Where
@@ -143,8 +143,7 @@ func (w Where) apply(q *gorm.DB) (*gorm.DB, bool, error) {
 }
 
 // compile returns c as SQL, nil if it cannot be expressed with dialect d
-// (no JSON dialect, or a key SQLite's JSON path syntax cannot name), or an
-// error for a malformed Cond.
+// (see Evaluates), or an error for a malformed Cond.
 func (c *Cond) compile(d jsonDialect) (*compiled, error) {
 	op, negated := c.Op.positive()
 	if err := c.check(op); err != nil {
@@ -216,15 +215,16 @@ func (c *Cond) compilePositive(d jsonDialect, op FilterOp) (*compiled, error) {
 		keys[i] = seg
 	}
 	leaf := func(value, typ string) compiled { return leafTest(op, c.Values, value, typ) }
+	stringEq := (op == OpEq || op == OpIn) && stringsOnly(c.Values)
 	direct, search := d.direct(col, keys, leaf), d.search(col, keys, leaf)
-	if (op == OpEq || op == OpIn) && stringsOnly(c.Values) {
+	if stringEq {
 		direct = d.direct(col, keys, func(value, _ string) compiled {
 			t := stringTest(op, value, c.Values)
 			return compiled{sql: "coalesce(" + t.sql + ", 0)", args: t.args} // NULL: no such member
 		})
 	}
 	var pre compiled
-	if op == OpCont || ((op == OpEq || op == OpIn) && stringsOnly(c.Values)) {
+	if op == OpCont || stringEq {
 		// Only a string leaf can match, and a string of a document without
 		// escapes appears in its text as is: a document holding none of
 		// the values cannot match, whatever its shape, and is not parsed.
