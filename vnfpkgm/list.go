@@ -103,7 +103,7 @@ func (s *Server) listPackages(c echo.Context) error {
 			return sol013.Problemf(http.StatusBadRequest, "nextpage_opaque_marker is not one this server issued: %v", err)
 		}
 	}
-	l := &lister{filter: filter, view: newFilterView(filter), sel: sel, root: apiRoot(c)}
+	l := newLister(filter, sel, apiRoot(c))
 	plan, err := l.plan(s, c, after)
 	if err != nil {
 		return err
@@ -159,6 +159,40 @@ type lister struct {
 	view   *filterView
 	sel    *sol013.Selector
 	root   string
+	// unselected clear the JSON columns of attributes the selector drops
+	// whole (by default softwareImages, additionalArtifacts,
+	// userDefinedData, checksum), so that toInfo does not decode them only
+	// for the selector to throw them away.
+	unselected []func(*storage.Package)
+}
+
+// jsonAttrs clear the JSON column of each VnfPkgInfo attribute stored as one.
+var jsonAttrs = map[string]func(*storage.Package){
+	"checksum":                        func(p *storage.Package) { p.Checksum = nil },
+	"softwareImages":                  func(p *storage.Package) { p.SoftwareImages = nil },
+	"additionalArtifacts":             func(p *storage.Package) { p.AdditionalArtifacts = nil },
+	"userDefinedData":                 func(p *storage.Package) { p.UserDefinedData = nil },
+	"onboardingFailureDetails":        func(p *storage.Package) { p.OnboardingFailureDetails = nil },
+	"compatibleSpecificationVersions": func(p *storage.Package) { p.CompatibleSpecificationVersions = nil },
+	"vnfmInfo":                        func(p *storage.Package) { p.VnfmInfo = nil },
+}
+
+func newLister(filter *sol013.Filter, sel *sol013.Selector, root string) *lister {
+	l := &lister{filter: filter, view: newFilterView(filter), sel: sel, root: root}
+	// Every such attribute is an object or array: the selector keeps it
+	// (whole or in part) or drops it whatever its content, so an empty
+	// object tells which.
+	probe := make(map[string]any, len(jsonAttrs))
+	for attr := range jsonAttrs {
+		probe[attr] = map[string]any{}
+	}
+	kept := sel.Apply(probe)
+	for attr, clear := range jsonAttrs {
+		if _, ok := kept[attr]; !ok {
+			l.unselected = append(l.unselected, clear)
+		}
+	}
+	return l
 }
 
 // pagePlan is the extent of a page: the Seq of its packages, in order, the
@@ -178,11 +212,18 @@ type pagePlan struct {
 const maxKeptPage = 1 << 20
 
 // item is the selected representation of p, or false if p does not match
-// the filter (the database narrowed the scan; the reference evaluator
-// decides, including the rows the database could not).
+// the filter (the database narrowed the scan; the reference evaluator has
+// the last word, and decides the terms the database left out).
 func (l *lister) item(p *storage.Package) (map[string]any, bool) {
 	if !l.filter.Match(l.view.of(p)) {
 		return nil, false
+	}
+	if len(l.unselected) > 0 {
+		trimmed := *p
+		for _, clear := range l.unselected {
+			clear(&trimmed)
+		}
+		p = &trimmed
 	}
 	return l.sel.Apply(asMap(toInfo(p, l.root))), true
 }

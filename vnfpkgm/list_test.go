@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -231,6 +232,38 @@ func TestPushdownCoversEveryColumn(t *testing.T) {
 		_, isJSON := jsonColumns[attr]
 		if _, ok := attrColumns[attr]; !ok && (isJSON || scalarAttr(p, attr) != "") {
 			t.Errorf("attribute %s is not pushed down", attr)
+		}
+	}
+}
+
+// TestListerItemEqualsSelectedRepresentation: leaving out the columns of
+// attributes the selector drops whole changes nothing in a list item.
+func TestListerItemEqualsSelectedRepresentation(t *testing.T) {
+	p := &storage.Package{
+		ID: "0b5ae7a4-4c8a-4c5e-9f6b-7e0a3f0e2d11", VnfdID: "vnfd-1", VnfProvider: "Acme", OnboardingState: "ONBOARDED",
+		OperationalState: "ENABLED", UsageState: "NOT_IN_USE",
+		Checksum:                        storage.MustJSON(Checksum{Algorithm: "SHA-256", Hash: "ab"}),
+		SoftwareImages:                  storage.MustJSON([]SoftwareImageInfo{{ID: "VDU1", DiskFormat: "QCOW2", Size: 1 << 30}}),
+		AdditionalArtifacts:             storage.MustJSON([]ArtifactInfo{{ArtifactPath: "Scripts/install.sh"}}),
+		UserDefinedData:                 storage.MustJSON(map[string]any{"owner": "nfvo", "n": 7}),
+		VnfmInfo:                        storage.MustJSON([]string{"Tacker"}),
+		CompatibleSpecificationVersions: storage.MustJSON([]string{"2.6.1"}),
+		OnboardingFailureDetails:        storage.MustJSON(map[string]any{"status": 422, "detail": "x"}),
+	}
+	for _, query := range []string{"", "all_fields", "exclude_default", "fields=softwareImages/diskFormat,userDefinedData",
+		"fields=checksum&exclude_default", "exclude_fields=vnfmInfo,onboardingFailureDetails/detail", "exclude_fields=softwareImages"} {
+		q, err := sol013.ParseQuery(query)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sel, err := sol013.ParseSelector(q, defaultExcluded, "onboardingState", "operationalState", "usageState")
+		if err != nil {
+			t.Fatalf("%s: %v", query, err)
+		}
+		got, ok := newLister(nil, sel, "http://h").item(p)
+		want := sel.Apply(asMap(toInfo(p, "http://h")))
+		if !ok || !reflect.DeepEqual(got, want) {
+			t.Errorf("%s:\n got %v\nwant %v", query, got, want)
 		}
 	}
 }
