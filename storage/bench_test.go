@@ -30,6 +30,12 @@ func TestMain(m *testing.M) {
 	if benchTmp != "" {
 		os.RemoveAll(benchTmp)
 	}
+	if filterBenchDB != nil {
+		filterBenchDB.Close()
+	}
+	if filterBenchDir != "" {
+		os.RemoveAll(filterBenchDir)
+	}
 	os.Exit(code)
 }
 

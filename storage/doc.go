@@ -93,8 +93,13 @@
 // Delete: DeletePackage(Expect{OperationalState: DISABLED, UsageState:
 // NOT_IN_USE}), then Delete the returned ContentKey from the blob store.
 //
-// Listing: ScanPackages with the equality/IN part of the filter pushed
-// down as an IndexedFilter; the rest of the filter is applied to what the
-// scan yields, and the page marker is the Cursor of the last package put
-// on the page.
+// Listing: ScanPackages with the filter described as a Where (filtersql.go
+// compiles it to SQL, JSON members included, with the semantics of the
+// SOL 013 evaluator); the caller still applies its filter to what the scan
+// yields (cheap: the scan returns only matches, plus the rows of the rare
+// conditions the database leaves out, see DB.Evaluates), and the page
+// marker is the Cursor of the last package put on the page. JSON
+// conditions use the database's JSON functions through jsonDialect
+// (SQLite's JSON1 today); on a database without one they are left to the
+// caller.
 package storage

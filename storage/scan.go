@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"sort"
 	"strconv"
 
 	"gorm.io/gorm"
@@ -98,6 +99,13 @@ func (f IndexedFilter) apply(q *gorm.DB) (out *gorm.DB, empty bool, err error) {
 	return q, false, nil
 }
 
+// ScanFilter is the part of a scan's filter the database evaluates: an
+// IndexedFilter or a Where. A nil ScanFilter matches everything.
+type ScanFilter interface {
+	// apply adds the conditions to q; empty is true when they match nothing.
+	apply(q *gorm.DB) (out *gorm.DB, empty bool, err error)
+}
+
 // DefaultScanBatch is the batch size ScanPackages uses when given 0.
 const DefaultScanBatch = 256
 
@@ -105,8 +113,9 @@ const DefaultScanBatch = 256
 const MaxScanBatch = 10000
 
 // ScanPackages calls fn for each package after the cursor that matches
-// where, in Seq order, reading batch rows per query (memory is bounded by
-// the batch, never by the number of packages). fn returns more=false to
+// where (an IndexedFilter, a Where, or nil), in Seq order, reading batch
+// rows per query, fewer when they reach MaxBatchBytes (memory is bounded
+// by the batch, never by the number or size of packages). fn returns more=false to
 // stop, or an error to stop with that error. It returns the cursor of the
 // last package given to fn (after, if none), from which a later scan
 // resumes.
@@ -114,7 +123,7 @@ const MaxScanBatch = 10000
 // Each batch is its own query and no query is open while fn runs, so fn
 // may write to the database. Each package given to fn is a fresh value fn
 // may keep.
-func (db *DB) ScanPackages(ctx context.Context, after Cursor, batch int, where IndexedFilter,
+func (db *DB) ScanPackages(ctx context.Context, after Cursor, batch int, where ScanFilter,
 	fn func(*Package) (more bool, err error)) (Cursor, error) {
 	return scan(db.ctx(ctx), ctx, after, batch, where, packageColumns, (*Package).scanDest, fn)
 }
@@ -149,19 +158,19 @@ func (p *Package) scanDest() []any {
 
 // scan runs the batched scan over q (a query on vnf_packages, possibly with
 // conditions of its own), reading columns into dest.
-func scan(q *gorm.DB, ctx context.Context, after Cursor, batch int, where IndexedFilter,
+func scan(q *gorm.DB, ctx context.Context, after Cursor, batch int, where ScanFilter,
 	columns []string, dest func(*Package) []any, fn func(*Package) (bool, error)) (Cursor, error) {
 	if batch <= 0 {
 		batch = DefaultScanBatch
 	}
 	batch = min(batch, MaxScanBatch)
-	base, empty, err := where.apply(q.Model(&Package{}).Select(columns))
+	query, empty, err := scanQuery(q, where, columns, batch)
 	if err != nil || empty {
 		return after, err
 	}
 	cur := after
 	for {
-		rows, err := readBatch(base.Session(&gorm.Session{}).Where("seq > ?", cur.Seq).Order("seq").Limit(batch), batch, dest)
+		rows, full, err := readBatch(query(cur), batch, dest)
 		if err != nil {
 			return cur, dbErr("scan packages", err)
 		}
@@ -172,7 +181,7 @@ func scan(q *gorm.DB, ctx context.Context, after Cursor, batch int, where Indexe
 				return cur, err
 			}
 		}
-		if len(rows) < batch {
+		if len(rows) < batch && !full {
 			return cur, nil
 		}
 		if err := ctx.Err(); err != nil {
@@ -181,20 +190,100 @@ func scan(q *gorm.DB, ctx context.Context, after Cursor, batch int, where Indexe
 	}
 }
 
-// readBatch runs q and reads all its rows (at most batch) before returning,
-// so that no query stays open while the caller works on them.
-func readBatch(q *gorm.DB, batch int, dest func(*Package) []any) ([]Package, error) {
-	rs, err := q.Rows()
-	if err != nil {
-		return nil, err
+// scanQuery returns the query of one batch after a cursor. With a Where
+// it takes two steps: the Seq of the batch's packages first, by a query
+// that reads only seq and the columns the conditions name (which SQLite
+// answers from a covering index such as (seq, user_defined_data) without
+// reading whole rows), then those rows.
+func scanQuery(q *gorm.DB, where ScanFilter, columns []string, batch int) (func(Cursor) *gorm.DB, bool, error) {
+	if w, ok := where.(Where); ok && len(w) > 0 {
+		seqs, empty, err := w.apply(q.Model(&Package{}).Select("seq"))
+		if err != nil || empty {
+			return nil, empty, err
+		}
+		return func(cur Cursor) *gorm.DB {
+			inner := seqs.Session(&gorm.Session{}).Where("seq > ?", cur.Seq).Order("seq").Limit(batch)
+			return q.Session(&gorm.Session{}).Model(&Package{}).Select(columns).Where("seq IN (?)", inner).Order("seq")
+		}, false, nil
 	}
-	defer rs.Close()
-	out := make([]Package, 0, batch)
-	for rs.Next() {
-		out = append(out, Package{})
-		if err := rs.Scan(dest(&out[len(out)-1])...); err != nil {
-			return nil, err
+	base := q.Model(&Package{}).Select(columns)
+	if where != nil {
+		var empty bool
+		var err error
+		if base, empty, err = where.apply(base); err != nil || empty {
+			return nil, empty, err
 		}
 	}
-	return out, rs.Err()
+	return func(cur Cursor) *gorm.DB {
+		return base.Session(&gorm.Session{}).Where("seq > ?", cur.Seq).Order("seq").Limit(batch)
+	}, false, nil
+}
+
+// MaxBatchBytes bounds the memory of a scan's batch: a batch ends early
+// once the documents of the rows read reach it (a scan then goes on with
+// the next query), so big packages (a large userDefinedData) are read a few
+// at a time, never batch at a time.
+const MaxBatchBytes = 4 << 20
+
+// readBatch runs q and reads all its rows (at most batch, fewer once they
+// reach MaxBatchBytes: full is then true) before returning, so that no
+// query stays open while the caller works on them.
+func readBatch(q *gorm.DB, batch int, dest func(*Package) []any) (out []Package, full bool, err error) {
+	rs, err := q.Rows()
+	if err != nil {
+		return nil, false, err
+	}
+	defer rs.Close()
+	out = make([]Package, 0, min(batch, 64))
+	bytes := 0
+	for rs.Next() {
+		out = append(out, Package{})
+		p := &out[len(out)-1]
+		if err := rs.Scan(dest(p)...); err != nil {
+			return nil, false, err
+		}
+		if bytes += p.docBytes(); bytes >= MaxBatchBytes {
+			return out, true, rs.Err()
+		}
+	}
+	return out, false, rs.Err()
+}
+
+// docBytes is the size of p's documents (JSON and long text), the bulk of
+// its memory.
+func (p *Package) docBytes() int {
+	return len(p.Checksum) + len(p.SoftwareImages) + len(p.AdditionalArtifacts) + len(p.UserDefinedData) +
+		len(p.OnboardingFailureDetails) + len(p.CompatibleSpecificationVersions) + len(p.VnfmInfo) + len(p.SigningCertificate)
+}
+
+// PackagesBySeq calls fn for each package whose Seq is in seqs (ascending),
+// in Seq order, reading them in batches bounded like ScanPackages's; a
+// package that no longer exists is skipped. It serves the second pass of a
+// list page: the first pass chose the packages (and kept only their Seq),
+// this one reads them again to send them.
+func (db *DB) PackagesBySeq(ctx context.Context, seqs []int64, fn func(*Package) error) error {
+	const chunk = 100
+	base := db.ctx(ctx).Model(&Package{}).Select(packageColumns)
+	for len(seqs) > 0 {
+		part := seqs[:min(chunk, len(seqs))]
+		rows, full, err := readBatch(base.Session(&gorm.Session{}).Where("seq IN ?", part).Order("seq").Limit(len(part)), len(part), (*Package).scanDest)
+		if err != nil {
+			return dbErr("read packages", err)
+		}
+		for i := range rows {
+			if err := fn(&rows[i]); err != nil {
+				return err
+			}
+		}
+		if !full || len(rows) == 0 {
+			seqs = seqs[len(part):]
+		} else {
+			last := rows[len(rows)-1].Seq
+			seqs = seqs[sort.Search(len(seqs), func(i int) bool { return seqs[i] > last }):]
+		}
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+	}
+	return nil
 }

@@ -58,6 +58,7 @@ type Config struct {
 	MaxUserDataSize int64  // bytes of one package's userDefinedData as JSON
 	MaxRanges       int    // ranges served in one request; more get the whole content
 	DBPool          storage.Pool
+	ListPageBytes   int64 // a list page ends before its JSON reaches this size (or at 100 packages)
 }
 
 // DefaultConfig is what `make run` starts with.
@@ -84,6 +85,7 @@ func DefaultConfig() Config {
 		UploadLease:         30 * time.Second,
 		SweepInterval:       30 * time.Second,
 		DBPool:              storage.DefaultPool,
+		ListPageBytes:       8 << 20,
 	}
 }
 
@@ -123,6 +125,7 @@ func ParseConfig(args []string, getenv func(string) string) (Config, error) {
 	fs.StringVar(&cfg.PublicURL, "public-url", cfg.PublicURL, "base URL clients reach the server at, for Location and _links (default http://LISTEN)")
 	fs.Int64Var(&cfg.MaxUserDataSize, "max-user-data-size", cfg.MaxUserDataSize, "largest userDefinedData of a package, in bytes of JSON")
 	fs.IntVar(&cfg.MaxRanges, "max-ranges", cfg.MaxRanges, "ranges served in one request (after merging); more get the whole content")
+	fs.Int64Var(&cfg.ListPageBytes, "list-page-bytes", cfg.ListPageBytes, "a list page ends before its JSON reaches this many bytes (it always holds one package)")
 
 	// The environment first, so that flags parsed afterwards override it.
 	var envErr error
@@ -164,6 +167,8 @@ func (c Config) validate() error {
 		return fmt.Errorf("db-max-open-conns must be at least 1, not %d", c.DBPool.MaxOpen)
 	case c.DBPool.MaxIdle < 0 || c.DBPool.MaxIdle > c.DBPool.MaxOpen:
 		return fmt.Errorf("db-max-idle-conns must be between 0 and db-max-open-conns (%d), not %d", c.DBPool.MaxOpen, c.DBPool.MaxIdle)
+	case c.ListPageBytes < 1:
+		return fmt.Errorf("list-page-bytes must be positive")
 	case c.LogFormat != "text" && c.LogFormat != "json":
 		return fmt.Errorf("log-format must be text or json, not %q", c.LogFormat)
 	}

@@ -1,0 +1,462 @@
+package storage
+
+// This file compiles attribute conditions (the SOL 013 filter of a list,
+// described neutrally: storage never imports the SOL 005 layer) into a SQL
+// WHERE fragment with bound parameters. The JSON functions it needs are
+// behind jsonDialect, whose only implementation today is SQLite's JSON1.
+
+import (
+	"fmt"
+	"math"
+	"slices"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+
+	"gorm.io/gorm"
+)
+
+// FilterOp is the comparison of a Cond: the operators of SOL 013.
+type FilterOp string
+
+// The operators. OpEq to OpLte take one value; OpIn to OpNcont one or more.
+const (
+	OpEq    FilterOp = "eq"
+	OpNeq   FilterOp = "neq"
+	OpGt    FilterOp = "gt"
+	OpLt    FilterOp = "lt"
+	OpGte   FilterOp = "gte"
+	OpLte   FilterOp = "lte"
+	OpIn    FilterOp = "in"
+	OpNin   FilterOp = "nin"
+	OpCont  FilterOp = "cont"
+	OpNcont FilterOp = "ncont"
+)
+
+// positive is the operator a negated one (neq, nin, ncont) complements, and
+// whether op is negated.
+func (op FilterOp) positive() (FilterOp, bool) {
+	switch op {
+	case OpNeq:
+		return OpEq, true
+	case OpNin:
+		return OpIn, true
+	case OpNcont:
+		return OpCont, true
+	}
+	return op, false
+}
+
+// More columns a Cond may name, besides the indexed ones (ColID ...).
+const (
+	ColPackageSecurityOption           Column = "package_security_option"
+	ColSigningCertificate              Column = "signing_certificate"
+	ColChecksum                        Column = "checksum"
+	ColSoftwareImages                  Column = "software_images"
+	ColAdditionalArtifacts             Column = "additional_artifacts"
+	ColUserDefinedData                 Column = "user_defined_data"
+	ColOnboardingFailureDetails        Column = "onboarding_failure_details"
+	ColCompatibleSpecificationVersions Column = "compatible_specification_versions"
+	ColVnfmInfo                        Column = "vnfm_info"
+)
+
+// textColumns hold a string each (” when the attribute is absent);
+// jsonColumns hold a JSON document each (NULL when absent).
+var (
+	textColumns = append(slices.Clone(filterColumns), ColPackageSecurityOption, ColSigningCertificate)
+	jsonColumns = []Column{ColChecksum, ColSoftwareImages, ColAdditionalArtifacts, ColUserDefinedData,
+		ColOnboardingFailureDetails, ColCompatibleSpecificationVersions, ColVnfmInfo}
+)
+
+// Cond is one condition of a Where, with the semantics of the SOL 013
+// reference evaluator (vnfpkgm/sol013 Match), which the property test
+// TestWhereAgreesWithGoEvaluator holds it to:
+//
+//   - The attribute is Column and, inside a JSON column, the object keys
+//     of Path. A text column's ” and a JSON column's NULL are an absent
+//     attribute; a Path on a text column reaches nothing.
+//   - Arrays anywhere along the path, and at its end, are searched element
+//     by element: eq, in, cont, gt, lt, gte, lte hold when some leaf
+//     reached holds; neq, nin, ncont are their exact complements (no leaf
+//     reached holds), so they hold for an absent attribute.
+//   - A leaf compares by its JSON type: a string as bytes (eq/in exact,
+//     ordering lexicographic, cont substring); a number numerically
+//     against the values that read as numbers (other values never match
+//     it; cont never does); true/false against values that read as a
+//     boolean (any letter case), for eq and in only; null, objects and
+//     arrays at the end of the path never match.
+//   - If Guard is set, the attribute is absent from packages where Guard
+//     does not hold (SOL 005 shows the checksum only once ONBOARDED).
+type Cond struct {
+	Column Column
+	Path   []string
+	Op     FilterOp
+	Values []string
+	Guard  *Cond
+}
+
+// Where is a conjunction of conditions a scan evaluates in the database.
+// A condition it cannot evaluate there (see Where.compile) is left out,
+// which only widens the scan: the caller applies its whole filter to what
+// the scan yields.
+type Where []Cond
+
+// Evaluates reports whether the database evaluates c itself. A Where
+// leaves out, for its caller to apply, a malformed condition (a scan
+// fails with ErrBadFilter), a key the dialect's JSON paths cannot name,
+// a value or key that is not valid UTF-8, or a JSON condition on a
+// database without a JSON dialect.
+func (db *DB) Evaluates(c Cond) bool {
+	x, err := c.compile(dialectOf(db.g))
+	return err == nil && x != nil
+}
+
+// compiled is a SQL boolean expression (1 or 0) and its bound arguments.
+type compiled struct {
+	sql  string
+	args []any
+}
+
+var (
+	sqlTrue  = compiled{sql: "1"}
+	sqlFalse = compiled{sql: "0"}
+)
+
+// apply adds w to q.
+func (w Where) apply(q *gorm.DB) (*gorm.DB, bool, error) {
+	d := dialectOf(q)
+	for i := range w {
+		c, err := w[i].compile(d)
+		if err != nil {
+			return q, false, err
+		}
+		switch {
+		case c == nil: // not expressible here: left to the caller
+		case c.sql == "0":
+			return q, true, nil
+		case c.sql == "1":
+		default:
+			q = q.Where(c.sql, c.args...)
+		}
+	}
+	return q, false, nil
+}
+
+// compile returns c as SQL, nil if it cannot be expressed with dialect d
+// (see Evaluates), or an error for a malformed Cond.
+func (c *Cond) compile(d jsonDialect) (*compiled, error) {
+	op, negated := c.Op.positive()
+	if err := c.check(op); err != nil {
+		return nil, err
+	}
+	if !allUTF8(c.Values) || !allUTF8(c.Path) {
+		// SQLite's text functions step over UTF-8 characters: a value
+		// starting mid-character (a byte a query string can carry) would
+		// be missed where Go's byte comparison finds it.
+		return nil, nil
+	}
+	pos, err := c.compilePositive(d, op)
+	if pos == nil || err != nil {
+		return nil, err
+	}
+	if c.Guard != nil {
+		g, err := c.Guard.compile(d)
+		if g == nil || err != nil {
+			return nil, err
+		}
+		pos = and(*g, *pos)
+	}
+	if negated {
+		return not(*pos), nil
+	}
+	return pos, nil
+}
+
+func (c *Cond) check(op FilterOp) error {
+	switch op {
+	case OpEq, OpGt, OpLt, OpGte, OpLte:
+		if len(c.Values) != 1 {
+			return fmt.Errorf("%w: operator %s takes one value, got %d", ErrBadFilter, c.Op, len(c.Values))
+		}
+	case OpIn, OpCont:
+		if len(c.Values) == 0 {
+			return fmt.Errorf("%w: operator %s needs a value", ErrBadFilter, c.Op)
+		}
+	default:
+		return fmt.Errorf("%w: unknown operator %q", ErrBadFilter, c.Op)
+	}
+	if !slices.Contains(textColumns, c.Column) && !slices.Contains(jsonColumns, c.Column) {
+		return fmt.Errorf("%w: %q", ErrBadFilter, c.Column)
+	}
+	return nil
+}
+
+func (c *Cond) compilePositive(d jsonDialect, op FilterOp) (*compiled, error) {
+	col := quoteIdent(string(c.Column))
+	if slices.Contains(textColumns, c.Column) {
+		if len(c.Path) > 0 {
+			return &sqlFalse, nil // a string has no attributes
+		}
+		s := stringTest(op, col, c.Values)
+		if s.sql == "0" {
+			return &sqlFalse, nil
+		}
+		return &compiled{sql: col + " <> '' AND " + s.sql, args: s.args}, nil
+	}
+	if d == nil {
+		return nil, nil
+	}
+	keys := make([]string, len(c.Path))
+	for i, k := range c.Path {
+		seg, ok := d.pathKey(k)
+		if !ok {
+			return nil, nil
+		}
+		keys[i] = seg
+	}
+	leaf := func(value, typ string) compiled { return leafTest(op, c.Values, value, typ) }
+	stringEq := (op == OpEq || op == OpIn) && stringsOnly(c.Values)
+	direct, search := d.direct(col, keys, leaf), d.search(col, keys, leaf)
+	if stringEq {
+		direct = d.direct(col, keys, func(value, _ string) compiled {
+			t := stringTest(op, value, c.Values)
+			return compiled{sql: "coalesce(" + t.sql + ", 0)", args: t.args} // NULL: no such member
+		})
+	}
+	var pre compiled
+	if op == OpCont || stringEq {
+		// Only a string leaf can match, and a string of a document without
+		// escapes appears in its text as is: a document holding none of
+		// the values cannot match, whatever its shape, and is not parsed.
+		pre = compiled{sql: " WHEN " + d.lacksText(col, len(c.Values)) + " THEN 0", args: anys(c.Values)}
+	}
+	return &compiled{
+		sql: "CASE WHEN " + col + " IS NULL THEN 0" + pre.sql + " WHEN " + d.noArray(col) + " THEN " + direct.sql +
+			" ELSE " + search.sql + " END",
+		args: slices.Concat(pre.args, direct.args, search.args),
+	}, nil
+}
+
+// leafTest is the test of one leaf (value, with JSON type typ as the
+// dialect names it) for a positive operator.
+func leafTest(op FilterOp, values []string, value, typ string) compiled {
+	var b strings.Builder
+	var args []any
+	b.WriteString("CASE " + typ)
+	add := func(types []string, t compiled) {
+		if t.sql == "0" {
+			return
+		}
+		for _, ty := range types {
+			b.WriteString(" WHEN '" + ty + "' THEN " + t.sql)
+			args = append(args, t.args...)
+		}
+	}
+	add([]string{"text"}, stringTest(op, value, values))
+	add([]string{"integer", "real"}, numberTest(op, value, values))
+	add([]string{"true"}, boolTest(op, values, true))
+	add([]string{"false"}, boolTest(op, values, false))
+	b.WriteString(" ELSE 0 END")
+	return compiled{sql: b.String(), args: args}
+}
+
+// stringTest compares the string x with the values.
+func stringTest(op FilterOp, x string, values []string) compiled {
+	switch op {
+	case OpEq, OpIn:
+		return compiled{sql: x + " IN (" + placeholders(len(values)) + ")", args: anys(values)}
+	case OpCont:
+		parts := make([]string, len(values))
+		for i := range values {
+			parts[i] = "instr(" + x + ", ?) > 0"
+		}
+		return compiled{sql: "(" + strings.Join(parts, " OR ") + ")", args: anys(values)}
+	}
+	return compiled{sql: x + " " + orderSQL[op] + " ?", args: []any{values[0]}}
+}
+
+var orderSQL = map[FilterOp]string{OpGt: ">", OpLt: "<", OpGte: ">=", OpLte: "<="}
+
+// numberTest compares the number x with the values that read as numbers
+// (strconv.ParseFloat, as the reference evaluator reads them; NaN equals
+// nothing). A number outside float64's range never matches: the reference
+// evaluator cannot read it.
+func numberTest(op FilterOp, x string, values []string) compiled {
+	var nums []any
+	for _, v := range values {
+		if f, err := strconv.ParseFloat(v, 64); err == nil && !math.IsNaN(f) {
+			nums = append(nums, f)
+		}
+	}
+	if len(nums) == 0 || op == OpCont {
+		return sqlFalse
+	}
+	// As a float64, as the reference evaluator reads it: SQLite compares
+	// an integer with a real exactly, which differs beyond 2^53.
+	x = "(" + x + " + 0.0)"
+	finite := x + " BETWEEN -1.7976931348623157e308 AND 1.7976931348623157e308"
+	if op == OpEq || op == OpIn {
+		return compiled{sql: "(" + finite + " AND " + x + " IN (" + placeholders(len(nums)) + "))", args: nums}
+	}
+	if len(values) != 1 || len(nums) != 1 {
+		return sqlFalse
+	}
+	return compiled{sql: "(" + finite + " AND " + x + " " + orderSQL[op] + " ?)", args: nums}
+}
+
+// boolTest is whether a boolean leaf b matches: eq and in with a value
+// reading as b ("true"/"false" in any letter case).
+func boolTest(op FilterOp, values []string, b bool) compiled {
+	if op != OpEq && op != OpIn {
+		return sqlFalse
+	}
+	for _, v := range values {
+		if (b && strings.EqualFold(v, "true")) || (!b && strings.EqualFold(v, "false")) {
+			return sqlTrue
+		}
+	}
+	return sqlFalse
+}
+
+func and(a, b compiled) *compiled {
+	return &compiled{sql: "(" + a.sql + ") AND (" + b.sql + ")", args: append(slices.Clone(a.args), b.args...)}
+}
+
+func not(a compiled) *compiled {
+	switch a.sql {
+	case "0":
+		return &sqlTrue
+	case "1":
+		return &sqlFalse
+	}
+	return &compiled{sql: "NOT (" + a.sql + ")", args: a.args}
+}
+
+func allUTF8(ss []string) bool {
+	for _, s := range ss {
+		if !utf8.ValidString(s) {
+			return false
+		}
+	}
+	return true
+}
+
+func placeholders(n int) string { return strings.TrimSuffix(strings.Repeat("?, ", n), ", ") }
+
+func anys(vs []string) []any {
+	out := make([]any, len(vs))
+	for i, v := range vs {
+		out[i] = v
+	}
+	return out
+}
+
+// quoteIdent quotes a column name (only ever one of the Col constants).
+func quoteIdent(s string) string { return `"` + strings.ReplaceAll(s, `"`, `""`) + `"` }
+
+// quoteLiteral is s as a SQL string literal.
+func quoteLiteral(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }
+
+// jsonDialect is what the compiler needs from a database's JSON support.
+// SQLite's JSON1 implements it below; PostgreSQL's jsonb would implement it
+// with jsonb_typeof, #>> and jsonb_array_elements (or, more directly, a
+// lax-mode jsonpath, which already searches arrays the way Cond does).
+type jsonDialect interface {
+	// pathKey is the path segment naming object key k, or false if the
+	// dialect's path syntax cannot name it.
+	pathKey(k string) (string, bool)
+	// noArray is a cheap test that document col holds no array at all:
+	// then direct is exact.
+	noArray(col string) string
+	// lacksText is a cheap test that document col has no escape sequence
+	// and contains none of n strings (bound parameters), as text.
+	lacksText(col string, n int) string
+	// direct tests the one leaf at keys, for a document without arrays.
+	direct(col string, keys []string, leaf func(value, typ string) compiled) compiled
+	// search tests every leaf at keys, searching arrays at any depth.
+	search(col string, keys []string, leaf func(value, typ string) compiled) compiled
+}
+
+// dialectOf is q's JSON dialect, nil if it has none here.
+func dialectOf(q *gorm.DB) jsonDialect {
+	if q.Dialector != nil && q.Dialector.Name() == "sqlite" {
+		return sqliteJSON{}
+	}
+	return nil
+}
+
+// sqliteJSON is SQLite's JSON1 (json_extract, json_type, json_each).
+type sqliteJSON struct{}
+
+// pathKey quotes the key ($."a.b"). SQLite's path syntax has no escape for
+// a '"' inside a quoted key; such a key can go unquoted as long as it
+// neither starts with '"' nor holds '.' or '[' (where an unquoted key ends).
+func (sqliteJSON) pathKey(k string) (string, bool) {
+	if !strings.Contains(k, `"`) {
+		return `."` + k + `"`, true
+	}
+	if strings.HasPrefix(k, `"`) || strings.ContainsAny(k, ".[") {
+		return "", false
+	}
+	return "." + k, true
+}
+
+// noArray: a document without '[' has no array (a '[' inside a string only
+// sends it to the slower, equally exact search).
+func (sqliteJSON) noArray(col string) string { return "instr(" + col + ", '[') = 0" }
+
+func (sqliteJSON) lacksText(col string, n int) string {
+	parts := make([]string, n)
+	for i := range parts {
+		parts[i] = "instr(" + col + ", ?) = 0"
+	}
+	return "instr(" + col + ", '\\') = 0 AND " + strings.Join(parts, " AND ")
+}
+
+func (sqliteJSON) direct(col string, keys []string, leaf func(value, typ string) compiled) compiled {
+	path := quoteLiteral("$" + strings.Join(keys, ""))
+	return leaf("json_extract("+col+", "+path+")", "json_type("+col+", "+path+")")
+}
+
+// stringsOnly reports whether eq/in over values can compare json_extract's
+// result directly, without looking at the leaf's JSON type: no value reads
+// as a number or a boolean (which would match those leaves), and none
+// starts like an object or array (json_extract returns those as JSON
+// text). A string leaf is then the only kind that can be equal (numbers
+// and booleans come back as SQL numbers, null as NULL): the common
+// userDefinedData filter costs one path lookup a row.
+func stringsOnly(values []string) bool {
+	for _, v := range values {
+		if _, err := strconv.ParseFloat(v, 64); err == nil || strings.EqualFold(v, "true") || strings.EqualFold(v, "false") ||
+			strings.HasPrefix(v, "{") || strings.HasPrefix(v, "[") {
+			return false
+		}
+	}
+	return true
+}
+
+// search walks the document with a recursive query: w holds the nodes
+// reached (their path p, JSON type t, and how many keys were followed d);
+// an array's elements join at the same depth (arrays of arrays included),
+// an object's member named by the next key at the next depth; a leaf at
+// the full depth that passes the test makes the condition hold.
+func (sqliteJSON) search(col string, keys []string, leaf func(value, typ string) compiled) compiled {
+	members := ""
+	if len(keys) > 0 {
+		var next strings.Builder
+		next.WriteString("w.p || CASE w.d")
+		for i, k := range keys {
+			fmt.Fprintf(&next, " WHEN %d THEN %s", i, quoteLiteral(k))
+		}
+		next.WriteString(" END")
+		members = fmt.Sprintf(" UNION ALL SELECT %[2]s, json_type(%[1]s, %[2]s), w.d + 1 FROM w WHERE w.t = 'object' AND w.d < %[3]d",
+			col, next.String(), len(keys))
+	}
+	test := leaf("json_extract("+col+", w.p)", "w.t")
+	return compiled{
+		sql: fmt.Sprintf("EXISTS (WITH RECURSIVE w(p, t, d) AS (SELECT '$', json_type(%[1]s), 0"+
+			" UNION ALL SELECT e.fullkey, e.type, w.d FROM w, json_each(%[1]s, w.p) AS e WHERE w.t = 'array'%[2]s)"+
+			" SELECT 1 FROM w WHERE w.d = %[3]d AND %[4]s)", col, members, len(keys), test.sql),
+		args: test.args,
+	}
+}
