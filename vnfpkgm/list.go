@@ -110,7 +110,7 @@ func (s *Server) listPackages(c echo.Context) error {
 	}
 	if plan.more {
 		marker := sol013.EncodeMarker(sol013.Position{SortKey: plan.last.String()})
-		c.Response().Header().Set("Link", sol013.NextLink(c.Request(), marker))
+		c.Response().Header().Set("Link", sol013.NextLink(apiRoot(c), c.Request(), marker))
 	}
 	c.Response().Header().Set(echo.HeaderContentType, echo.MIMEApplicationJSON)
 	c.Response().WriteHeader(http.StatusOK)

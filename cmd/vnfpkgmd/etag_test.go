@@ -122,13 +122,19 @@ func TestLinksIgnoreTheClientsHost(t *testing.T) {
 		if v["uriPrefix"] != root+"/vnfpkgm/v1" {
 			t.Fatalf("uriPrefix %v, want under %s", v["uriPrefix"], root)
 		}
+		// --list-page-bytes 1: a page per package, so the list has a next link.
+		r = rawRequest(t, s, "GET "+pkgs+"?filter=(neq,onboardingState,ERROR) HTTP/1.1\r\nHost: evil.example\r\nConnection: close\r\n\r\n")
+		expectStatus(t, r, 200)
+		if link := r.header.Get("Link"); !strings.HasPrefix(link, "<"+root+pkgs+"?") {
+			t.Fatalf("Link %q, want under %s", link, root)
+		}
 	}
 	t.Run("listen address", func(t *testing.T) {
-		s := startServer(t, "")
+		s := startServer(t, "", "--list-page-bytes", "1")
 		check(t, s, s.base)
 	})
 	t.Run("public URL", func(t *testing.T) {
-		s := startServer(t, "", "--public-url", "https://pkgs.example.net/nfv/")
+		s := startServer(t, "", "--public-url", "https://pkgs.example.net/nfv/", "--list-page-bytes", "1")
 		check(t, s, "https://pkgs.example.net/nfv")
 	})
 }

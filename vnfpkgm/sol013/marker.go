@@ -122,22 +122,11 @@ func (c *MarkerCodec) Decode(s string) (Position, error) {
 }
 
 // NextLink returns the value of the Link header that points at the next
-// page: `<URL>; rel="next"`. URL is the request's absolute URL (scheme from
-// r.TLS, host from r.Host, path as received after any rewriting) with every
-// query parameter of the request, in order, except an old
-// nextpage_opaque_marker, followed by nextpage_opaque_marker=marker. Behind a
-// reverse proxy, build the URL with NextURL from the external base instead.
-func NextLink(r *http.Request, marker string) string {
-	scheme := "http"
-	if r.TLS != nil {
-		scheme = "https"
-	}
-	host := r.Host
-	if host == "" {
-		host = r.URL.Host
-	}
-	base := scheme + "://" + host + r.URL.EscapedPath()
-	return "<" + NextURL(base, r.URL.RawQuery, marker) + `>; rel="next"`
+// page: root (the scheme, authority and any prefix the server's links start
+// with, never the request's Host, which the client chooses) and the
+// request's path, with its query and marker as NextURL makes them.
+func NextLink(root string, r *http.Request, marker string) string {
+	return "<" + NextURL(root+r.URL.EscapedPath(), r.URL.RawQuery, marker) + `>; rel="next"`
 }
 
 // NextURL appends to base the parameters of rawQuery except

@@ -1,7 +1,6 @@
 package sol013
 
 import (
-	"crypto/tls"
 	"encoding/base64"
 	"errors"
 	"net/http/httptest"
@@ -74,7 +73,7 @@ func TestNextLink(t *testing.T) {
 	r := httptest.NewRequest("GET",
 		"http://nfvo.example:9890/vnfpkgm/v1/vnf_packages?filter=(eq,vnfProvider,'Acme%2C%20Inc.')%3B(in,onboardingState,CREATED,ONBOARDED)&fields=softwareImages/checksum&exclude_default&nextpage_opaque_marker=OLD&vnfdId=a+b",
 		nil)
-	link := NextLink(r, "NEW-marker_1")
+	link := NextLink("http://nfvo.example:9890", r, "NEW-marker_1")
 	if !strings.HasPrefix(link, "<http://nfvo.example:9890/vnfpkgm/v1/vnf_packages?") || !strings.HasSuffix(link, `>; rel="next"`) {
 		t.Fatalf("Link = %s", link)
 	}
@@ -109,9 +108,8 @@ func TestNextLink(t *testing.T) {
 
 	// A raw ';' in the request query is kept as part of the value.
 	r = httptest.NewRequest("GET", "/vnfpkgm/v1/vnf_packages?filter=(eq,a,b);(eq,c,d)", nil)
-	r.TLS = &tls.ConnectionState{}
-	r.Host = "h"
-	link = NextLink(r, "m")
+	r.Host = "evil.example" // never used: the root is the server's
+	link = NextLink("https://h", r, "m")
 	if link != `<https://h/vnfpkgm/v1/vnf_packages?filter=(eq,a,b)%3B(eq,c,d)&nextpage_opaque_marker=m>; rel="next"` {
 		t.Errorf("Link = %s", link)
 	}
