@@ -12,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/http"
 	"sort"
 	"strings"
 	"sync"
@@ -218,6 +219,10 @@ type Config struct {
 	Options     map[string]string // driver-specific settings
 	// DataDir is where a driver may keep state (local images, instance files).
 	DataDir string
+	// HTTPClient carries every request of a driver that talks to a remote
+	// VIM, so that the server's egress policy (which addresses may be
+	// reached) covers VIM endpoints too. Nil: http.DefaultClient.
+	HTTPClient *http.Client
 }
 
 // Factory opens a driver for a VIM.

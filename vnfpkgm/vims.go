@@ -122,6 +122,9 @@ func (s *Server) driverConfig(v *storage.VIM) vim.Config {
 		Credentials: decodeStrings(v.Credentials),
 		Options:     decodeStrings(v.Options),
 		DataDir:     filepath.Join(s.cfg.DataDir, "vims", v.ID),
+		// The egress policy of upload_from_uri covers VIM endpoints too;
+		// the drivers bound their calls with timeouts of their own.
+		HTTPClient: &http.Client{Transport: s.Egress().Transport(s.cfg.FetchConnectTimeout, 0)},
 	}
 }
 

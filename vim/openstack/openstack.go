@@ -186,6 +186,9 @@ func Open(ctx context.Context, cfg vim.Config) (*Driver, error) {
 	switch auth := strings.ToLower(strings.TrimSpace(cfg.Options["auth"])); auth {
 	case "none", "noauth":
 		pc := &gophercloud.ProviderClient{}
+		if cfg.HTTPClient != nil {
+			pc.HTTPClient = *cfg.HTTPClient
+		}
 		pc.UserAgent.Prepend("vnfpkgm")
 		if ep := cfg.Options["image_endpoint"]; ep != "" {
 			base, err := serviceURL(ep)
@@ -225,8 +228,14 @@ func Open(ctx context.Context, cfg vim.Config) (*Driver, error) {
 		if c["project_name"] != "" {
 			opts.Scope = &gophercloud.AuthScope{ProjectName: c["project_name"], DomainName: projectDomain}
 		}
-		pc, err := gopenstack.AuthenticatedClient(ctx, opts)
+		pc, err := gopenstack.NewClient(opts.IdentityEndpoint)
 		if err != nil {
+			return nil, fmt.Errorf("%w: openstack: endpoint: %v", vim.ErrInvalid, err)
+		}
+		if cfg.HTTPClient != nil {
+			pc.HTTPClient = *cfg.HTTPClient
+		}
+		if err := gopenstack.Authenticate(ctx, pc, opts); err != nil {
 			// The error never contains the password: gophercloud reports
 			// the status code and Keystone's answer only.
 			return nil, mapErr(err, "authenticating with Keystone")
