@@ -27,6 +27,14 @@ type Limits struct {
 	// RatioFloor are exempt: small text files legitimately compress well.
 	MaxRatio   float64
 	RatioFloor int64
+	// MaxArchiveRatio is the whole-archive expansion budget of a zip: the
+	// sum of the declared uncompressed sizes over the archive's size. It
+	// catches what the per-entry ratio lets through, many entries each
+	// below RatioFloor (20,000 x 1 MiB of zeros fit in 25 MB). It is
+	// checked from the central directory, before any member is
+	// decompressed, once the declared total reaches RatioFloor. A tar.gz
+	// is held to MaxRatio as a whole already.
+	MaxArchiveRatio float64
 }
 
 // DefaultLimits suit multi-gigabyte VNF packages while refusing archive
@@ -38,6 +46,9 @@ var DefaultLimits = Limits{
 	MaxEntrySize: 64 << 30,
 	MaxRatio:     250,
 	RatioFloor:   1 << 20,
+	// Packages are mostly images (stored or barely compressible) plus
+	// some text; a whole package beyond 250:1 is not a package.
+	MaxArchiveRatio: 250,
 }
 
 func (l Limits) withDefaults() Limits {
@@ -55,6 +66,9 @@ func (l Limits) withDefaults() Limits {
 	}
 	if l.RatioFloor <= 0 {
 		l.RatioFloor = DefaultLimits.RatioFloor
+	}
+	if l.MaxArchiveRatio <= 0 {
+		l.MaxArchiveRatio = DefaultLimits.MaxArchiveRatio
 	}
 	return l
 }
@@ -277,6 +291,9 @@ func (ix *indexer) finish() {
 	}
 	if a.Format == FormatTarGz && ix.total >= ix.lim.RatioFloor && float64(ix.total)/float64(a.size) > ix.lim.MaxRatio {
 		ix.add(CodeArchiveCompressionRatio, "", "the archive expands from %d to %d bytes, beyond the compression ratio limit of %g", a.size, ix.total, ix.lim.MaxRatio)
+	}
+	if a.Format == FormatZip && ix.total >= ix.lim.RatioFloor && float64(ix.total)/float64(a.size) > ix.lim.MaxArchiveRatio {
+		ix.add(CodeArchiveExpansionBudget, "", "the archive's %d entries expand from %d to %d bytes in all, beyond the whole-archive expansion limit of %g:1", ix.count, a.size, ix.total, ix.lim.MaxArchiveRatio)
 	}
 	for _, e := range a.order {
 		if e.Mode&fs.ModeSymlink == 0 {
