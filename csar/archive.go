@@ -105,7 +105,7 @@ type Entry struct {
 
 	zipFile    *zip.File
 	hardLink   bool
-	dataOffset int64 // tar: where the bytes start in the (uncompressed) stream
+	dataOffset int64 // tar, tar.gz: where the bytes start in the (decompressed) stream
 	ordinal    int   // position in the archive, for tar.gz re-reads
 }
 
@@ -144,9 +144,9 @@ func Open(ctx context.Context, r io.ReaderAt, size int64, lim Limits) (*Archive,
 	case FormatZip:
 		err = ix.indexZip()
 	case FormatTar:
-		err = ix.indexTar(ctx, archives.Tar{}, true)
+		err = ix.indexTar(ctx)
 	case FormatTarGz:
-		err = ix.indexTar(ctx, archives.CompressedArchive{Compression: archives.Gz{}, Extraction: archives.Tar{}}, false)
+		err = ix.indexTarGz(ctx)
 	}
 	if err != nil {
 		ix.add(CodeArchiveCorrupt, "", "the %s archive cannot be read: %v", format, err)
@@ -380,13 +380,32 @@ func readLinkTarget(f *zip.File) (string, error) {
 	return string(b), nil
 }
 
-// indexTar lists a tar or tar.gz through mholt/archives. For a plain tar
-// the reader is a seekable section, so skipping member data seeks instead
-// of reading, and the position at each header is where that member's bytes
-// start: members can later be read at random without a rescan.
-func (ix *indexer) indexTar(ctx context.Context, ex archives.Extractor, seekable bool) error {
+// indexTar lists a plain tar through mholt/archives. The reader is a
+// seekable section, so skipping member data seeks instead of reading, and
+// the position at each header is where that member's bytes start: members
+// can later be read at random without a rescan.
+func (ix *indexer) indexTar(ctx context.Context) error {
 	sr := io.NewSectionReader(ix.a.r, 0, ix.a.size)
-	return ex.Extract(ctx, sr, func(_ context.Context, fi archives.FileInfo) error {
+	return ix.indexTarStream(ctx, sr, func() (int64, error) { return sr.Seek(0, io.SeekCurrent) })
+}
+
+// indexTarGz lists a tar.gz. Members are read again by decompressing from
+// the start, but where each member's bytes start in the decompressed
+// stream is still recorded: it identifies the member for digests computed
+// while the package streamed in (Known).
+func (ix *indexer) indexTarGz(ctx context.Context) error {
+	gz, err := archives.Gz{}.OpenReader(io.NewSectionReader(ix.a.r, 0, ix.a.size))
+	if err != nil {
+		return err
+	}
+	defer gz.Close()
+	cr := &countingReader{r: gz}
+	return ix.indexTarStream(ctx, cr, func() (int64, error) { return cr.n, nil })
+}
+
+// indexTarStream lists the tar in r; offset tells where r is.
+func (ix *indexer) indexTarStream(ctx context.Context, r io.Reader, offset func() (int64, error)) error {
+	return archives.Tar{}.Extract(ctx, r, func(_ context.Context, fi archives.FileInfo) error {
 		hdr, ok := fi.Header.(*tar.Header)
 		if !ok {
 			return fmt.Errorf("unexpected tar header type %T", fi.Header)
@@ -397,13 +416,11 @@ func (ix *indexer) indexTar(ctx context.Context, ex archives.Extractor, seekable
 			e.Mode |= fs.ModeDir
 			e.Size, e.CompressedSize = 0, 0
 		case tar.TypeReg, tar.TypeRegA:
-			if seekable {
-				off, err := sr.Seek(0, io.SeekCurrent)
-				if err != nil {
-					return err
-				}
-				e.dataOffset = off
+			off, err := offset()
+			if err != nil {
+				return err
 			}
+			e.dataOffset = off
 		case tar.TypeSymlink, tar.TypeLink:
 			e.Mode = fs.ModeSymlink | 0o777
 			e.Size, e.CompressedSize = 0, 0
