@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"fmt"
 	"io"
 	"path"
 	"strings"
@@ -62,7 +63,9 @@ type StreamOptions struct {
 	// MaxEntries bounds the members recorded (0: DefaultLimits.MaxEntries).
 	MaxEntries int
 	// MaxTextSize bounds the metadata files (TOSCA.meta, manifests, YAML)
-	// held in memory to learn algorithms from (0: 8 MiB).
+	// held in memory and parsed to learn algorithms from (0: 1 MiB; VNFD
+	// files are tens of KiB, and a parsed YAML tree takes several times
+	// its text).
 	MaxTextSize int64
 }
 
@@ -94,6 +97,7 @@ type StreamDigester struct {
 	done   chan struct{}
 	result *Precomputed
 	once   sync.Once
+	fill   []byte // the buffer Write is filling, nil between buffers
 }
 
 // NewStreamDigester starts a digester; Close must follow.
@@ -105,21 +109,36 @@ func NewStreamDigester(opts StreamOptions) *StreamDigester {
 	p := newStreamParser(opts, &chanReader{work: d.work, free: d.free})
 	go func() {
 		defer close(d.done)
+		defer p.src.drain()
+		// A bug here must cost the digests, never the server.
+		defer func() {
+			if r := recover(); r != nil {
+				p.stop(fmt.Sprintf("internal error: %v", r))
+				d.result = p.out
+			}
+		}()
 		d.result = p.run()
-		p.src.drain()
 	}()
 	return d
 }
 
-// Write hands a copy of b to the parsing goroutine; it always succeeds.
+// Write copies b into the buffer being filled, handing each full buffer
+// to the parsing goroutine (socket reads are often a few KiB: handing
+// each over would cost a channel operation and a buffer apiece). It
+// always succeeds.
 func (d *StreamDigester) Write(b []byte) (int, error) {
 	n := len(b)
 	for len(b) > 0 {
-		buf := <-d.free
-		k := min(len(b), cap(buf))
-		buf = append(buf[:0], b[:k]...)
-		d.work <- buf
+		if d.fill == nil {
+			d.fill = <-d.free
+		}
+		k := min(len(b), cap(d.fill)-len(d.fill))
+		d.fill = append(d.fill, b[:k]...)
 		b = b[k:]
+		if len(d.fill) == cap(d.fill) {
+			d.work <- d.fill
+			d.fill = nil
+		}
 	}
 	return n, nil
 }
@@ -127,7 +146,13 @@ func (d *StreamDigester) Write(b []byte) (int, error) {
 // Close ends the stream and returns what was digested. Later calls
 // return the same result.
 func (d *StreamDigester) Close() *Precomputed {
-	d.once.Do(func() { close(d.work) })
+	d.once.Do(func() {
+		if len(d.fill) > 0 {
+			d.work <- d.fill
+		}
+		d.fill = nil
+		close(d.work)
+	})
 	<-d.done
 	return d.result
 }
@@ -189,7 +214,7 @@ func newStreamParser(opts StreamOptions, src *chanReader) *streamParser {
 		opts.MaxEntries = DefaultLimits.MaxEntries
 	}
 	if opts.MaxTextSize <= 0 {
-		opts.MaxTextSize = 8 << 20
+		opts.MaxTextSize = 1 << 20
 	}
 	p := &streamParser{opts: opts, src: src, out: &Precomputed{Entries: []PrecomputedEntry{}}, perFile: map[string][]digest.Algorithm{}}
 	for _, name := range opts.Speculative {
