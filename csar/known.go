@@ -22,7 +22,9 @@ type KnownDigests interface {
 //   - zip: the central directory's entry starts its data at the offset
 //     where the streamed member's data started (DataOffset, from the local
 //     header the central directory points at), with the same method,
-//     compressed size, uncompressed size and CRC-32. The archive is the
+//     compressed size, uncompressed size and CRC-32, and, if the record
+//     says a data descriptor follows, the stream found one there with that
+//     CRC-32 (archive/zip checks it). The archive is the
 //     very bytes that streamed, so the member's compressed bytes are the
 //     same bytes, and inflating them gives the same content the digests
 //     were computed on; a local header that disagrees with the central
@@ -87,8 +89,12 @@ func (k *knownDigests) match(e *Entry) *PrecomputedEntry {
 			return nil
 		}
 		pe := k.byOffset[off]
+		// A record flagged with a data descriptor makes the reader check
+		// the CRC-32 in the descriptor after the data too: the stream
+		// must have found one there with that CRC-32.
+		hasDescriptor := f.Flags&zipFlagDescriptor != 0
 		if pe == nil || pe.Method != f.Method || pe.CompressedSize != int64(f.CompressedSize64) ||
-			pe.Size != int64(f.UncompressedSize64) || pe.CRC32 != f.CRC32 {
+			pe.Size != int64(f.UncompressedSize64) || pe.CRC32 != f.CRC32 || (hasDescriptor && !pe.Descriptor) {
 			return nil
 		}
 		return pe

@@ -46,6 +46,9 @@ type PrecomputedEntry struct {
 	CompressedSize int64  `json:"compressedSize"`
 	Size           int64  `json:"size"`
 	CRC32          uint32 `json:"crc32"`
+	// Descriptor says that a zip data descriptor with this CRC-32 was
+	// found right after the member's data (where a reader checks it).
+	Descriptor bool `json:"descriptor,omitempty"`
 	// Digests maps a canonical algorithm name (digest.Algorithm.Name) to
 	// the lowercase hex digest of the member's content. For SHAKE the
 	// digest has the algorithm's default length; a shorter expected value

@@ -193,6 +193,7 @@ type rawMember struct {
 	cdSize       int64 // compressed = uncompressed (stored)
 	skipInCD     bool
 	cdNameOverri string
+	cdFlags      uint16
 }
 
 // rawZip writes members with their sizes and CRC-32 in the local headers
@@ -256,6 +257,7 @@ func rawZip(t testing.TB, members []rawMember) []byte {
 		copy(h[:], "PK\x01\x02")
 		le.PutUint16(h[4:], 20)
 		le.PutUint16(h[6:], 20)
+		le.PutUint16(h[8:], m.cdFlags)
 		le.PutUint16(h[10:], method)
 		le.PutUint32(h[16:], l.crc)
 		le.PutUint32(h[20:], uint32(l.csize))
@@ -357,4 +359,29 @@ func fixStoredRecord(t *testing.T, data []byte) []byte {
 	le.PutUint32(out[cd+16:], crc32.ChecksumIEEE(body))
 	le.PutUint32(out[cd+24:], uint32(csize))
 	return out
+}
+
+// TestDescriptorFlagOnlyInCentralRecord: the central record says a data
+// descriptor follows the member, the local header (and the stream) has
+// none. archive/zip then checks the CRC-32 of whatever follows the data
+// and fails the read; the streamed digest must not hide that failure.
+func TestDescriptorFlagOnlyInCentralRecord(t *testing.T) {
+	body := randomBody(100000, 6)
+	data := rawZip(t, []rawMember{
+		{name: "Files/a.img", body: body, method: zip.Store, cdFlags: 0x8},
+		{name: "z", body: "after", method: zip.Store},
+	})
+	pre := streamThrough(data, 1<<20, csar.StreamOptions{Speculative: []string{"SHA-256"}})
+	a, err := open(data, csar.Limits{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := fs.ReadFile(a, "Files/a.img"); err == nil {
+		t.Fatal("archive/zip read the member: the case tests nothing")
+	}
+	checks := []csar.DigestCheck{{Path: "Files/a.img", Algorithm: "SHA-256", Expected: sha256Hex([]byte(body)), MismatchCode: csar.CodeManifestHashMismatch}}
+	outcomes, problems := csar.VerifyDigestsUsing(context.Background(), a, checks, 1, a.Known(pre))
+	if outcomes[0].Known || outcomes[0].Match || len(problems) != 1 || problems[0].Code != csar.CodeReadError {
+		t.Fatalf("outcome %+v, problems %v; want the read error verification without the stream reports", outcomes[0], problems)
+	}
 }

@@ -173,13 +173,13 @@ func (p *streamParser) followZipMember(br *bufio.Reader, h *zipLocal, pos func()
 	e := PrecomputedEntry{Name: h.name, HeaderOffset: h.headerOff, DataOffset: h.dataOff, Method: h.method, Size: n, CRC32: crc.Sum32()}
 	switch {
 	case scan != nil:
-		e.CompressedSize = n
+		e.CompressedSize, e.Descriptor = n, true
 		if !scan.found {
 			p.stop(fmt.Sprintf("no data descriptor after stored member %q", h.name))
 			return false
 		}
 	case h.hasDescriptor:
-		e.CompressedSize = pos() - h.dataOff
+		e.CompressedSize, e.Descriptor = pos()-h.dataOff, true
 		if !consumeDescriptor(br, e.CRC32, e.CompressedSize, n) {
 			p.stop(fmt.Sprintf("no matching data descriptor after member %q", h.name))
 			return false
