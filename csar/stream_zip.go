@@ -225,6 +225,9 @@ type storedScan struct {
 	n     int64
 	found bool
 	err   error
+	// clear is the member offset below which no descriptor can start:
+	// the window is scanned once, not again at every Read.
+	clear int64
 }
 
 func (s *storedScan) Read(p []byte) (int, error) {
@@ -232,35 +235,33 @@ func (s *storedScan) Read(p []byte) (int, error) {
 		return 0, io.EOF
 	}
 	w, err := s.br.Peek(s.br.Size())
-	atEnd := err != nil
-	limit := len(w) - descriptorWindow
-	if atEnd {
-		limit = len(w)
-	}
-	if limit <= 0 && atEnd && len(w) == 0 {
+	if len(w) == 0 {
 		s.err = io.ErrUnexpectedEOF
 		return 0, io.EOF
 	}
-	q := nextCandidate(w, 0, limit)
-	if q == 0 {
-		if n := matchDescriptor(w, s.crc.Sum32(), s.n, s.n); n > 0 {
-			s.br.Discard(n)
-			s.found = true
-			return 0, io.EOF
+	// A candidate is tested with up to descriptorWindow bytes after it:
+	// keep them in the window until the stream ends.
+	limit := len(w)
+	if err == nil {
+		limit -= descriptorWindow
+	}
+	from := int(min(max(s.clear-s.n, 0), int64(limit)))
+	if from == 0 {
+		if nextCandidate(w, 0, 1) == 0 {
+			if n := matchDescriptor(w, s.crc.Sum32(), s.n, s.n); n > 0 {
+				s.br.Discard(n)
+				s.found = true
+				return 0, io.EOF
+			}
 		}
-		q = nextCandidate(w, 1, limit)
+		from = 1
 	}
-	if q < 0 {
-		q = limit
+	c := nextCandidate(w, from, limit)
+	if c < 0 {
+		c = limit
 	}
-	if q <= 0 {
-		if atEnd {
-			s.err = io.ErrUnexpectedEOF
-			return 0, io.EOF
-		}
-		q = 1
-	}
-	k := copy(p, w[:min(q, len(w))])
+	s.clear = s.n + int64(c) // no descriptor starts before c
+	k := copy(p, w[:c])
 	s.br.Discard(k)
 	s.crc.Write(p[:k])
 	s.n += int64(k)
