@@ -60,9 +60,12 @@ type PrecomputedEntry struct {
 type StreamOptions struct {
 	// Speculative algorithms are computed for a member whose algorithms
 	// are not known yet when it streams by (no manifest seen before it),
-	// in case the manifest that follows asks for them. Names as Lookup
-	// accepts them; unknown names are ignored.
+	// in case the manifest that follows asks for them, but only over its
+	// first SpeculativeLimit bytes: a member that turns out longer drops
+	// them. Names as Lookup accepts them; unknown names are ignored.
 	Speculative []string
+	// SpeculativeLimit is the largest member speculated on (0: 16 MiB).
+	SpeculativeLimit int64
 	// MaxEntries bounds the members recorded (0: DefaultLimits.MaxEntries).
 	MaxEntries int
 	// MaxTextSize bounds the metadata files (TOSCA.meta, manifests, YAML)
@@ -74,10 +77,13 @@ type StreamOptions struct {
 
 // DefaultSpeculative is the algorithm computed for members whose
 // algorithms are not known yet. SHA-256 is what SOL 004 manifests use
-// most (every manifest of the interop corpus lists its non-image files
-// with SHA-256) and, with SHA-NI, costs 0.34 ms/MiB here against 0.76 for
-// SHA-512 (1.76 vs 0.76 GB/s): speculating on SHA-512 as well would add
-// 1.4 CPU-s per GiB to every image whose algorithms are learned anyway.
+// most for scripts, charts and other small files (every manifest of the
+// interop corpus lists them with SHA-256; its images with SHA-512) and,
+// with SHA-NI, costs 0.6 ms/MiB here against 1.4 for SHA-512 (1.76 vs
+// 0.76 GB/s). Speculating stops at SpeculativeLimit (16 MiB: at most
+// ~10 ms of hashing per member): on a 1 GiB image whose manifest comes
+// later and names SHA-512, a speculative SHA-256 measured +0.6 CPU-s
+// for nothing, while a miss on a small file costs a read of a few KiB.
 var DefaultSpeculative = []string{"SHA-256"}
 
 // streamChunk is the size of the buffers handed from the writer to the
@@ -219,6 +225,9 @@ func newStreamParser(opts StreamOptions, src *chanReader) *streamParser {
 	if opts.MaxTextSize <= 0 {
 		opts.MaxTextSize = 1 << 20
 	}
+	if opts.SpeculativeLimit <= 0 {
+		opts.SpeculativeLimit = 16 << 20
+	}
 	p := &streamParser{opts: opts, src: src, out: &Precomputed{Entries: []PrecomputedEntry{}}, perFile: map[string][]digest.Algorithm{}}
 	for _, name := range opts.Speculative {
 		if a, ok := digest.Lookup(name); ok {
@@ -264,10 +273,11 @@ func (p *streamParser) stop(reason string) {
 }
 
 // wants lists the algorithms to compute for a member: those the metadata
-// seen so far declares for it, those any VNFD seen so far uses for
-// software images, and the speculative ones while no manifest has been
-// seen (after it, the manifest's list is known exactly).
-func (p *streamParser) wants(name string) []digest.Want {
+// seen so far declares for it and those any VNFD seen so far uses for
+// software images; and, apart, the speculative ones not among them, while
+// no manifest has been seen (after it, the manifest's list is known
+// exactly).
+func (p *streamParser) wants(name string) (declared, speculative []digest.Want) {
 	var algs []digest.Algorithm
 	for _, a := range p.perFile[name] {
 		algs = addAlgorithm(algs, a)
@@ -275,16 +285,17 @@ func (p *streamParser) wants(name string) []digest.Want {
 	for _, a := range p.fromYAML {
 		algs = addAlgorithm(algs, a)
 	}
+	for _, a := range algs {
+		declared = append(declared, digest.Want{Algorithm: a.Name})
+	}
 	if !p.manifestSeen {
 		for _, a := range p.speculative {
-			algs = addAlgorithm(algs, a)
+			if len(addAlgorithm(algs, a)) > len(algs) {
+				speculative = append(speculative, digest.Want{Algorithm: a.Name})
+			}
 		}
 	}
-	out := make([]digest.Want, len(algs))
-	for i, a := range algs {
-		out[i] = digest.Want{Algorithm: a.Name}
-	}
-	return out
+	return declared, speculative
 }
 
 // isMetadata reports whether a member may declare algorithms of members
@@ -297,22 +308,54 @@ func isMetadata(name string) bool {
 	return name == MetaPath
 }
 
-// digestMember hashes one member's content from r and records it. text
-// receives a bounded copy of a metadata member's content.
+// digestMember hashes one member's content from r. text receives a
+// bounded copy of a metadata member's content.
 func (p *streamParser) digestMember(name string, r io.Reader) ([]digest.Result, int64, []byte, error) {
 	var text *boundedBuffer
 	if isMetadata(name) {
 		text = &boundedBuffer{max: p.opts.MaxTextSize}
 		r = io.TeeReader(r, text)
 	}
-	results, n, err := digest.Sum(context.Background(), r, p.wants(name))
+	declared, speculative := p.wants(name)
+	var spec *cappedHash
+	if len(speculative) > 0 {
+		m, err := digest.NewMulti(speculative)
+		if err != nil {
+			return nil, 0, nil, err
+		}
+		spec = &cappedHash{m: m, limit: p.opts.SpeculativeLimit}
+		r = io.TeeReader(r, spec)
+	}
+	results, n, err := digest.Sum(context.Background(), r, declared)
 	if err != nil {
 		return nil, n, nil, err
+	}
+	if spec != nil && !spec.over {
+		results = append(results, spec.m.Results()...)
 	}
 	if text != nil && !text.over {
 		return results, n, text.b.Bytes(), nil
 	}
 	return results, n, nil, nil
+}
+
+// cappedHash feeds a Multi until more than limit bytes came, then stops
+// hashing (and the digests are dropped).
+type cappedHash struct {
+	m     *digest.Multi
+	limit int64
+	over  bool
+}
+
+func (c *cappedHash) Write(b []byte) (int, error) {
+	if !c.over {
+		if c.m.Count()+int64(len(b)) > c.limit {
+			c.over = true
+		} else {
+			c.m.Write(b)
+		}
+	}
+	return len(b), nil
 }
 
 // record adds a digested member; past MaxEntries it stops.

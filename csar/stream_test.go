@@ -385,3 +385,25 @@ func TestDescriptorFlagOnlyInCentralRecord(t *testing.T) {
 		t.Fatalf("outcome %+v, problems %v; want the read error verification without the stream reports", outcomes[0], problems)
 	}
 }
+
+// TestSpeculationIsCapped: the speculative algorithm covers small members
+// only; a member longer than SpeculativeLimit gets no speculative digest
+// (its hashing stopped at the limit), while declared algorithms cover it
+// whole.
+func TestSpeculationIsCapped(t *testing.T) {
+	data := makeZip(t,
+		zipEntry{name: "small", body: strings.Repeat("s", 1000), method: zip.Store},
+		zipEntry{name: "vnfd.yaml", body: "checksum: {algorithm: SHA-512, hash: ab}\n", method: zip.Deflate},
+		zipEntry{name: "large", body: strings.Repeat("l", 5000), method: zip.Store},
+	)
+	pre := streamThrough(data, 1<<20, csar.StreamOptions{Speculative: []string{"SHA-256"}, SpeculativeLimit: 4096})
+	got := map[string]int{}
+	for _, e := range pre.Entries {
+		_, spec := e.Digests["SHA-256"]
+		_, decl := e.Digests["SHA-512"]
+		got[e.Name] = map[[2]bool]int{{false, false}: 0, {true, false}: 1, {false, true}: 2, {true, true}: 3}[[2]bool{spec, decl}]
+	}
+	if got["small"] != 1 || got["large"] != 2 {
+		t.Fatalf("small: %d, large: %d (1: speculative SHA-256 only, 2: declared SHA-512 only); entries %+v", got["small"], got["large"], pre.Entries)
+	}
+}

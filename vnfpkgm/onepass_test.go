@@ -332,11 +332,10 @@ func onboardReadingNoDigestedMember(t *testing.T, s *Server, log *readLog, id st
 
 // TestOnboardingAlphabeticalOrder is the layout of Tacker's packages:
 // Definitions/, Files/, Scripts/, TOSCA-Metadata/, manifest.mf. The VNFD
-// streams in before the image, so the image's sw_image_data SHA-256 (and
-// the speculative SHA-256 of every file) comes from the upload; the
-// manifest comes last, so what it alone asks for is read back, once per
-// file: the image for SHA-512, the script and the Kubernetes file for
-// SHA-384.
+// streams in before the image, so the image's sw_image_data SHA-256
+// comes from the upload; the manifest comes last, so what it alone asks
+// for is read back, once per file: the image for SHA-512, the script and
+// the Kubernetes file for SHA-384.
 func TestOnboardingAlphabeticalOrder(t *testing.T) {
 	data := onePassPackage(t, alphabetical)
 	s, log := onePassServer(t)
