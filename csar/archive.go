@@ -27,6 +27,14 @@ type Limits struct {
 	// RatioFloor are exempt: small text files legitimately compress well.
 	MaxRatio   float64
 	RatioFloor int64
+	// MaxArchiveRatio is the whole-archive expansion budget of a zip: the
+	// sum of the declared uncompressed sizes over the archive's size. It
+	// catches what the per-entry ratio lets through, many entries each
+	// below RatioFloor (20,000 x 1 MiB of zeros fit in 25 MB). It is
+	// checked from the central directory, before any member is
+	// decompressed, once the declared total reaches RatioFloor. A tar.gz
+	// is held to MaxRatio as a whole already.
+	MaxArchiveRatio float64
 }
 
 // DefaultLimits suit multi-gigabyte VNF packages while refusing archive
@@ -38,6 +46,9 @@ var DefaultLimits = Limits{
 	MaxEntrySize: 64 << 30,
 	MaxRatio:     250,
 	RatioFloor:   1 << 20,
+	// Packages are mostly images (stored or barely compressible) plus
+	// some text; a whole package beyond 250:1 is not a package.
+	MaxArchiveRatio: 250,
 }
 
 func (l Limits) withDefaults() Limits {
@@ -55,6 +66,9 @@ func (l Limits) withDefaults() Limits {
 	}
 	if l.RatioFloor <= 0 {
 		l.RatioFloor = DefaultLimits.RatioFloor
+	}
+	if l.MaxArchiveRatio <= 0 {
+		l.MaxArchiveRatio = DefaultLimits.MaxArchiveRatio
 	}
 	return l
 }
@@ -91,7 +105,7 @@ type Entry struct {
 
 	zipFile    *zip.File
 	hardLink   bool
-	dataOffset int64 // tar: where the bytes start in the (uncompressed) stream
+	dataOffset int64 // tar, tar.gz: where the bytes start in the (decompressed) stream
 	ordinal    int   // position in the archive, for tar.gz re-reads
 }
 
@@ -130,9 +144,9 @@ func Open(ctx context.Context, r io.ReaderAt, size int64, lim Limits) (*Archive,
 	case FormatZip:
 		err = ix.indexZip()
 	case FormatTar:
-		err = ix.indexTar(ctx, archives.Tar{}, true)
+		err = ix.indexTar(ctx)
 	case FormatTarGz:
-		err = ix.indexTar(ctx, archives.CompressedArchive{Compression: archives.Gz{}, Extraction: archives.Tar{}}, false)
+		err = ix.indexTarGz(ctx)
 	}
 	if err != nil {
 		ix.add(CodeArchiveCorrupt, "", "the %s archive cannot be read: %v", format, err)
@@ -278,6 +292,9 @@ func (ix *indexer) finish() {
 	if a.Format == FormatTarGz && ix.total >= ix.lim.RatioFloor && float64(ix.total)/float64(a.size) > ix.lim.MaxRatio {
 		ix.add(CodeArchiveCompressionRatio, "", "the archive expands from %d to %d bytes, beyond the compression ratio limit of %g", a.size, ix.total, ix.lim.MaxRatio)
 	}
+	if a.Format == FormatZip && ix.total >= ix.lim.RatioFloor && float64(ix.total)/float64(a.size) > ix.lim.MaxArchiveRatio {
+		ix.add(CodeArchiveExpansionBudget, "", "the archive's %d entries expand from %d to %d bytes in all, beyond the whole-archive expansion limit of %g:1", ix.count, a.size, ix.total, ix.lim.MaxArchiveRatio)
+	}
 	for _, e := range a.order {
 		if e.Mode&fs.ModeSymlink == 0 {
 			continue
@@ -363,13 +380,32 @@ func readLinkTarget(f *zip.File) (string, error) {
 	return string(b), nil
 }
 
-// indexTar lists a tar or tar.gz through mholt/archives. For a plain tar
-// the reader is a seekable section, so skipping member data seeks instead
-// of reading, and the position at each header is where that member's bytes
-// start: members can later be read at random without a rescan.
-func (ix *indexer) indexTar(ctx context.Context, ex archives.Extractor, seekable bool) error {
+// indexTar lists a plain tar through mholt/archives. The reader is a
+// seekable section, so skipping member data seeks instead of reading, and
+// the position at each header is where that member's bytes start: members
+// can later be read at random without a rescan.
+func (ix *indexer) indexTar(ctx context.Context) error {
 	sr := io.NewSectionReader(ix.a.r, 0, ix.a.size)
-	return ex.Extract(ctx, sr, func(_ context.Context, fi archives.FileInfo) error {
+	return ix.indexTarStream(ctx, sr, func() (int64, error) { return sr.Seek(0, io.SeekCurrent) })
+}
+
+// indexTarGz lists a tar.gz. Members are read again by decompressing from
+// the start, but where each member's bytes start in the decompressed
+// stream is still recorded: it identifies the member for digests computed
+// while the package streamed in (Known).
+func (ix *indexer) indexTarGz(ctx context.Context) error {
+	gz, err := archives.Gz{}.OpenReader(io.NewSectionReader(ix.a.r, 0, ix.a.size))
+	if err != nil {
+		return err
+	}
+	defer gz.Close()
+	cr := &countingReader{r: gz}
+	return ix.indexTarStream(ctx, cr, func() (int64, error) { return cr.n, nil })
+}
+
+// indexTarStream lists the tar in r; offset tells where r is.
+func (ix *indexer) indexTarStream(ctx context.Context, r io.Reader, offset func() (int64, error)) error {
+	return archives.Tar{}.Extract(ctx, r, func(_ context.Context, fi archives.FileInfo) error {
 		hdr, ok := fi.Header.(*tar.Header)
 		if !ok {
 			return fmt.Errorf("unexpected tar header type %T", fi.Header)
@@ -380,13 +416,11 @@ func (ix *indexer) indexTar(ctx context.Context, ex archives.Extractor, seekable
 			e.Mode |= fs.ModeDir
 			e.Size, e.CompressedSize = 0, 0
 		case tar.TypeReg, tar.TypeRegA:
-			if seekable {
-				off, err := sr.Seek(0, io.SeekCurrent)
-				if err != nil {
-					return err
-				}
-				e.dataOffset = off
+			off, err := offset()
+			if err != nil {
+				return err
 			}
+			e.dataOffset = off
 		case tar.TypeSymlink, tar.TypeLink:
 			e.Mode = fs.ModeSymlink | 0o777
 			e.Size, e.CompressedSize = 0, 0

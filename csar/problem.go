@@ -56,6 +56,7 @@ const (
 	CodeArchiveTooLarge         = "archive-too-large"
 	CodeArchiveEntryTooLarge    = "archive-entry-too-large"
 	CodeArchiveCompressionRatio = "archive-compression-ratio"
+	CodeArchiveExpansionBudget  = "archive-expansion-budget"
 	CodeArchiveUnsupportedEntry = "archive-unsupported-entry"
 
 	// TOSCA.meta.

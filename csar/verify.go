@@ -80,6 +80,9 @@ type DigestOutcome struct {
 	Computed string // lowercase hex; "" when the file could not be read
 	Match    bool
 	Err      error
+	// Known is true when the digest came from a KnownDigests instead of
+	// a read of the file.
+	Known bool
 }
 
 // VerifyDigests hashes each file named by checks exactly once, computing
@@ -88,6 +91,14 @@ type DigestOutcome struct {
 // and the problems: mismatches at the declaration, unreadable files at the
 // file.
 func VerifyDigests(ctx context.Context, fsys fs.FS, checks []DigestCheck, workers int) ([]DigestOutcome, []Problem) {
+	return VerifyDigestsUsing(ctx, fsys, checks, workers, nil)
+}
+
+// VerifyDigestsUsing is VerifyDigests taking the digests known supplies
+// (computed while the package streamed in) instead of computing them: a
+// file is read only for the algorithms known lacks, and not at all when
+// it has them all. known may be nil.
+func VerifyDigestsUsing(ctx context.Context, fsys fs.FS, checks []DigestCheck, workers int, known KnownDigests) ([]DigestOutcome, []Problem) {
 	if workers <= 0 {
 		workers = runtime.NumCPU()
 	}
@@ -111,7 +122,10 @@ func VerifyDigests(ctx context.Context, fsys fs.FS, checks []DigestCheck, worker
 		go func() {
 			defer wg.Done()
 			for name := range jobs {
-				hashFile(ctx, fsys, name, byFile[name], outcomes)
+				idx := fromKnown(known, name, byFile[name], outcomes)
+				if len(idx) > 0 {
+					hashFile(ctx, fsys, name, idx, outcomes)
+				}
 			}
 		}()
 	}
@@ -168,6 +182,33 @@ func hashFile(ctx context.Context, fsys fs.FS, name string, idx []int, outcomes 
 		outcomes[i].Computed = results[k].Hex
 		outcomes[i].Match = results[k].Match
 	}
+}
+
+// fromKnown fills the outcomes of the checks (indexes into outcomes) that
+// known has a digest for, and returns the others.
+func fromKnown(known KnownDigests, name string, idx []int, outcomes []DigestOutcome) []int {
+	if known == nil {
+		return idx
+	}
+	var missing []int
+	for _, i := range idx {
+		c := outcomes[i].Check
+		a, ok := digest.Lookup(c.Algorithm)
+		hex, have := "", false
+		if ok {
+			hex, have = known.Digest(name, a)
+		}
+		// Checks carry a well-formed expected value, so its length is the
+		// output length; a SHAKE digest streamed at its default length
+		// serves any shorter one (XOF output is prefix-stable).
+		if !have || len(hex) < len(c.Expected) || (!a.Extendable() && len(hex) != len(c.Expected)) {
+			missing = append(missing, i)
+			continue
+		}
+		hex = hex[:len(c.Expected)]
+		outcomes[i].Computed, outcomes[i].Match, outcomes[i].Known = hex, digest.Equal(hex, c.Expected), true
+	}
+	return missing
 }
 
 // dedupeProblems drops exact repeats (one unreadable file behind several

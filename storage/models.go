@@ -87,6 +87,11 @@ type Package struct {
 	ContentETag string `gorm:"column:content_etag;size:200;not null"`
 	// ContentUploadedAt is when the content was committed (Last-Modified).
 	ContentUploadedAt *time.Time
+	// UploadDigests are the member digests computed while the content
+	// streamed in, for the onboarding job (a JSON document the SOL 005
+	// layer writes and reads, bound to ContentKey; never part of
+	// VnfPkgInfo). NULL once onboarding is over.
+	UploadDigests JSON
 
 	CreatedAt time.Time `gorm:"not null;autoCreateTime:false"`
 	UpdatedAt time.Time `gorm:"not null;autoUpdateTime:false"`
@@ -108,6 +113,7 @@ func (p *Package) ClearContent() {
 	p.ContentChecksum = ""
 	p.ContentETag = ""
 	p.ContentUploadedAt = nil
+	p.UploadDigests = nil
 }
 
 // normalize derives the columns the repository maintains from the others.

@@ -137,7 +137,7 @@ var packageColumns = []string{
 	"package_security_option", "signing_certificate",
 	"checksum", "software_images", "additional_artifacts", "user_defined_data",
 	"onboarding_failure_details", "compatible_specification_versions", "vnfm_info",
-	"content_key", "content_size", "content_checksum", "content_etag", "content_uploaded_at",
+	"content_key", "content_size", "content_checksum", "content_etag", "content_uploaded_at", "upload_digests",
 	"created_at", "updated_at",
 }
 
@@ -151,7 +151,7 @@ func (p *Package) scanDest() []any {
 		&p.PackageSecurityOption, &p.SigningCertificate,
 		&p.Checksum, &p.SoftwareImages, &p.AdditionalArtifacts, &p.UserDefinedData,
 		&p.OnboardingFailureDetails, &p.CompatibleSpecificationVersions, &p.VnfmInfo,
-		&p.ContentKey, &p.ContentSize, &p.ContentChecksum, &p.ContentETag, &p.ContentUploadedAt,
+		&p.ContentKey, &p.ContentSize, &p.ContentChecksum, &p.ContentETag, &p.ContentUploadedAt, &p.UploadDigests,
 		&p.CreatedAt, &p.UpdatedAt,
 	}
 }

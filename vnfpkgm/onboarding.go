@@ -135,15 +135,17 @@ func (s *Server) onboard(ctx context.Context, id string) error {
 		return fmt.Errorf("opening the content: %w", err)
 	}
 	defer obj.Close()
-	rep, err := validate.Package(ctx, obj, obj.Size(), validate.Options{Limits: s.cfg.Limits})
+	rep, err := validate.Package(ctx, obj, obj.Size(), validate.Options{Limits: s.cfg.Limits, Precomputed: storedUploadDigests(p)})
 	if err != nil {
 		return err
 	}
+	s.log.Debug("onboarding digests", "package", id, "fromUpload", rep.DigestsKnown, "readBack", rep.DigestsRead)
 	if !rep.Valid {
 		return s.failPackage(id, rep.Problems)
 	}
 	_, err = s.db.UpdatePackageIf(ctx, id, storage.InOnboarding(storage.OnboardingProcessing), func(p *storage.Package) error {
 		applyReport(p, rep)
+		p.UploadDigests = nil
 		p.OnboardingState = storage.OnboardingOnboarded
 		p.OperationalState = storage.OperationalEnabled
 		p.OnboardingFailureDetails = nil
@@ -218,6 +220,7 @@ func (s *Server) failPackage(id string, problems []csar.Problem) error {
 	defer cancel()
 	_, err := s.db.UpdatePackageIf(ctx, id, storage.InOnboarding(storage.OnboardingProcessing), func(p *storage.Package) error {
 		p.OnboardingState = storage.OnboardingError
+		p.UploadDigests = nil
 		p.OperationalState = storage.OperationalDisabled
 		p.OnboardingFailureDetails = storage.MustJSON(pd)
 		return nil

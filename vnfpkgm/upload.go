@@ -142,8 +142,10 @@ func (s *Server) storeContent(ctx context.Context, id string, body io.Reader, ho
 		return err
 	}
 	h := newPipelinedHash(sha256.New())
-	n, err := io.CopyBuffer(io.MultiWriter(w, h), io.LimitReader(body, s.cfg.MaxUploadSize+1), make([]byte, 1<<20))
+	dg := newUploadDigester() // onepass.go
+	n, err := io.CopyBuffer(io.MultiWriter(w, h, dg), io.LimitReader(body, s.cfg.MaxUploadSize+1), make([]byte, 1<<20))
 	sumBytes := h.Sum()
+	digests := dg.Close()
 	switch {
 	case err != nil:
 		w.Abort()
@@ -170,6 +172,7 @@ func (s *Server) storeContent(ctx context.Context, id string, body io.Reader, ho
 			p.ContentETag = `"` + sum + `"`
 			p.ContentUploadedAt = &now
 			p.Checksum = storage.MustJSON(Checksum{Algorithm: PackageChecksumAlgorithm, Hash: sum})
+			p.UploadDigests = encodeUploadDigests(key, digests)
 			return nil
 		}); err != nil {
 			return err

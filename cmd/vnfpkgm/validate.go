@@ -39,6 +39,7 @@ func runValidate(ctx context.Context, args []string, stdout, stderr io.Writer) i
 	fs.Int64Var(&lim.MaxTotalSize, "max-size", lim.MaxTotalSize, "refuse archives expanding to more bytes")
 	fs.Int64Var(&lim.MaxEntrySize, "max-entry-size", lim.MaxEntrySize, "refuse entries larger than this many bytes")
 	fs.Float64Var(&lim.MaxRatio, "max-ratio", lim.MaxRatio, "refuse entries compressed beyond this ratio")
+	fs.Float64Var(&lim.MaxArchiveRatio, "max-archive-ratio", lim.MaxArchiveRatio, "refuse zip archives whose members expand in all beyond this ratio of the archive size")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: vnfpkgm validate PATH [-o json|text] [limits]\n\nVerifies a VNF package: archive, TOSCA.meta, manifest and every digest.\nExit codes: 0 valid, 1 invalid, 2 usage or I/O error.\n\nOptions:")
 		fs.PrintDefaults()
