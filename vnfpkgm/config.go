@@ -122,6 +122,7 @@ func ParseConfig(args []string, getenv func(string) string) (Config, error) {
 	fs.Int64Var(&cfg.Limits.MaxTotalSize, "max-expanded-size", cfg.Limits.MaxTotalSize, "refuse packages expanding to more bytes")
 	fs.Int64Var(&cfg.Limits.MaxEntrySize, "max-entry-size", cfg.Limits.MaxEntrySize, "refuse archive entries larger than this")
 	fs.Float64Var(&cfg.Limits.MaxRatio, "max-ratio", cfg.Limits.MaxRatio, "refuse entries compressed beyond this ratio")
+	fs.Float64Var(&cfg.Limits.MaxArchiveRatio, "max-archive-ratio", cfg.Limits.MaxArchiveRatio, "refuse zip packages whose members expand in all beyond this ratio of the package size")
 	fs.StringVar(&cfg.PublicURL, "public-url", cfg.PublicURL, "base URL clients reach the server at, for Location and _links (default http://LISTEN)")
 	fs.Int64Var(&cfg.MaxUserDataSize, "max-user-data-size", cfg.MaxUserDataSize, "largest userDefinedData of a package, in bytes of JSON")
 	fs.IntVar(&cfg.MaxRanges, "max-ranges", cfg.MaxRanges, "ranges served in one request (after merging); more get the whole content")

@@ -180,9 +180,11 @@ func describe(ctx context.Context, r io.ReaderAt, size int64, opts Options) (*Re
 			}
 		}
 	}
-	rep.Problems = append(rep.Problems, pkg.Problems...)
-
+	// DigestChecks reports the TOSCA.meta hashes it cannot check (a Hash
+	// that is not a digest of its Algorithm) into pkg.Problems: list the
+	// checks before taking the problems.
 	checks := pkg.DigestChecks()
+	rep.Problems = append(rep.Problems, pkg.Problems...)
 	if pkg.EntryDefinitions != "" {
 		d, problems := processDescriptor(a, pkg.EntryDefinitions, opts.TOSCA)
 		rep.Problems = append(rep.Problems, problems...)
