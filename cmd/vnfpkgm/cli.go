@@ -17,6 +17,10 @@ type cliEnv struct {
 	endpoint       string // --endpoint, else $VNFPKGM_URL, else defaultEndpoint
 	cmd            string // "vnfpkgm package list", for messages
 	api            *apiClient
+	// outputColumns are the columns -c may name in the output of the
+	// group's commands; parseOutput checks -c against them before any
+	// request is sent.
+	outputColumns func() []column
 }
 
 // Errors of the server commands, by exit code.

@@ -139,12 +139,15 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	case "validate":
 		return runValidate(ctx, args[1:], stdout, stderr)
 	case "package":
+		env.outputColumns = knownColumns
 		return env.runGroup("package", args[1:], packageCommands)
 	case "artifact":
 		return env.runGroup("artifact", args[1:], artifactCommands)
 	case "vim":
+		env.outputColumns = vimOutputColumns
 		return env.runGroup("vim", args[1:], vimCommands)
 	case "compute":
+		env.outputColumns = vimOutputColumns
 		return env.runGroup("compute", args[1:], computeCommands)
 	case "-h", "--help", "help":
 		fmt.Fprint(stdout, usage)
@@ -160,6 +163,13 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "vnfpkgm: unknown command %q\n\n%s", args[0], usage)
 		return exitUsage
 	}
+}
+
+// vimOutputColumns are the columns of VimInfo, VimSoftwareImage and
+// VimCompute: those vimKnownColumns titles, and the attributes it leaves to
+// titleOf.
+func vimOutputColumns() []column {
+	return append(vimKnownColumns(), column{"Options", "options"}, column{"Image", "image"}, column{"Detail", "detail"})
 }
 
 // command is one subcommand of a group ("package list").

@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"slices"
 	"sort"
 	"strings"
 	"unicode"
@@ -38,13 +39,39 @@ func addOutputFlags(fs *flag.FlagSet) *outputOpts {
 	return o
 }
 
-func (o *outputOpts) check() error {
-	for _, f := range formats {
-		if o.format == f {
-			return nil
+// check validates -f, and -c against every column the command's output
+// may have (known), so that a typo fails before a request changes anything.
+func (o *outputOpts) check(known []column) error {
+	if !slices.Contains(formats, o.format) {
+		return usagef("-f %q: the output format is one of %s", o.format, strings.Join(formats, ", "))
+	}
+	for _, name := range o.columns {
+		if _, ok := findColumn(known, normalizeColumn(name)); !ok {
+			return usagef("-c %q: no such column (columns: %s)", name, strings.Join(columnTitles(known), ", "))
 		}
 	}
-	return usagef("-f %q: the output format is one of %s", o.format, strings.Join(formats, ", "))
+	return nil
+}
+
+// findColumn finds the column whose title or attribute normalizes to n.
+func findColumn(cols []column, n string) (column, bool) {
+	for _, c := range cols {
+		if normalizeColumn(c.title) == n || normalizeColumn(c.attr) == n {
+			return c, true
+		}
+	}
+	return column{}, false
+}
+
+// columnTitles are the distinct titles of cols, in order.
+func columnTitles(cols []column) []string {
+	var titles []string
+	for _, c := range cols {
+		if !slices.Contains(titles, c.title) {
+			titles = append(titles, c.title)
+		}
+	}
+	return titles
 }
 
 // column is one displayed attribute.
@@ -140,27 +167,15 @@ func selectColumns(available, known []column, names []string) ([]column, error) 
 	if len(names) == 0 {
 		return available, nil
 	}
-	find := func(cols []column, n string) (column, bool) {
-		for _, c := range cols {
-			if normalizeColumn(c.title) == n || normalizeColumn(c.attr) == n {
-				return c, true
-			}
-		}
-		return column{}, false
-	}
 	var out []column
 	for _, name := range names {
 		n := normalizeColumn(name)
-		c, ok := find(available, n)
+		c, ok := findColumn(available, n)
 		if !ok {
-			c, ok = find(known, n)
+			c, ok = findColumn(known, n)
 		}
 		if !ok {
-			var titles []string
-			for _, c := range available {
-				titles = append(titles, c.title)
-			}
-			return nil, usagef("-c %q: no such column (columns: %s)", name, strings.Join(titles, ", "))
+			return nil, usagef("-c %q: no such column (columns: %s)", name, strings.Join(columnTitles(available), ", "))
 		}
 		out = append(out, c)
 	}
