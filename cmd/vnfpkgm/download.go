@@ -373,7 +373,7 @@ func (d *download) sequential(f *os.File, body io.Reader, from int64, st *partSt
 		// The file first: the digest never covers bytes not written.
 		w = io.MultiWriter(w, ph)
 	}
-	n, err := io.Copy(io.MultiWriter(w, bar), body)
+	n, err := copyBody(io.MultiWriter(w, bar), body)
 	bar.Done()
 	if err == nil && size >= 0 && from+n != size {
 		err = io.ErrUnexpectedEOF
@@ -386,6 +386,16 @@ func (d *download) sequential(f *os.File, body io.Reader, from int64, st *partSt
 		return result{}, d.transferError(err)
 	}
 	return result{size: from + n, sum: ph}, nil
+}
+
+// copyBuffer is the size of the buffer a body is copied through: larger
+// than io.Copy's 32 KiB, it halves the system calls (a socket read and a
+// file write per buffer) that a download spends most of its time in.
+const copyBuffer = 256 << 10
+
+// copyBody copies a response body to w through a copyBuffer.
+func copyBody(w io.Writer, body io.Reader) (int64, error) {
+	return io.CopyBuffer(w, body, make([]byte, copyBuffer))
 }
 
 // transferError classifies an error met while copying a body.
@@ -530,7 +540,7 @@ func (d *download) fetchPiece(ctx context.Context, f *os.File, st *partState, p 
 	}
 	defer resp.Body.Close()
 	w := &fileWriter{w: io.NewOffsetWriter(f, p.start), count: &p.done, wake: wake}
-	n, err := io.Copy(io.MultiWriter(w, bar), resp.Body)
+	n, err := copyBody(io.MultiWriter(w, bar), resp.Body)
 	if err == nil && n != p.end-p.start {
 		err = io.ErrUnexpectedEOF
 	}
