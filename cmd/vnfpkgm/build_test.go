@@ -3,6 +3,8 @@ package main
 // Tests of the CLI as a build: what it links, and what --version says.
 
 import (
+	"debug/elf"
+	"io"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -79,8 +81,9 @@ func TestVersionCommand(t *testing.T) {
 }
 
 // `make build` gives both binaries the commit of the work tree, even in a
-// linked git worktree where the go command stamps none.
-func TestMakeBuildVersion(t *testing.T) {
+// linked git worktree where the go command stamps none, and builds the CLI
+// as a static binary (no dynamic loader to run at each start).
+func TestMakeBuild(t *testing.T) {
 	t.Parallel()
 	mk := testenv.Command(t, "make", "make")
 	git := testenv.Command(t, "git", "git")
@@ -103,4 +106,28 @@ func TestMakeBuildVersion(t *testing.T) {
 			t.Errorf("%s --version does not name commit %s:\n%s", prog, commit, out)
 		}
 	}
+	if interp := interpreter(t, filepath.Join(bin, "vnfpkgm")); interp != "" {
+		t.Errorf("bin/vnfpkgm is dynamically linked (interpreter %s)", interp)
+	}
+}
+
+// interpreter is the dynamic loader an ELF executable names (PT_INTERP),
+// "" for a static one.
+func interpreter(t *testing.T, path string) string {
+	t.Helper()
+	f, err := elf.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	for _, p := range f.Progs {
+		if p.Type == elf.PT_INTERP {
+			b, err := io.ReadAll(p.Open())
+			if err != nil {
+				t.Fatal(err)
+			}
+			return strings.TrimRight(string(b), "\x00")
+		}
+	}
+	return ""
 }
