@@ -80,28 +80,30 @@ type column struct {
 	attr  string // top-level VnfPkgInfo attribute
 }
 
-// showTitles are the titles of VnfPkgInfo attributes on a record
-// (`package show`), as the openstack CLI has them.
-var showTitles = map[string]string{
-	"id":                              "ID",
-	"vnfdId":                          "VNFD ID",
-	"vnfProvider":                     "VNF Provider",
-	"vnfProductName":                  "VNF Product Name",
-	"vnfSoftwareVersion":              "VNF Software Version",
-	"vnfdVersion":                     "VNFD Version",
-	"compatibleSpecificationVersions": "Compatible Specification Versions",
-	"checksum":                        "Checksum",
-	"packageSecurityOption":           "Package Security Option",
-	"signingCertificate":              "Signing Certificate",
-	"softwareImages":                  "Software Images",
-	"additionalArtifacts":             "Additional Artifacts",
-	"onboardingState":                 "Onboarding State",
-	"operationalState":                "Operational State",
-	"usageState":                      "Usage State",
-	"vnfmInfo":                        "VNFM Info",
-	"userDefinedData":                 "User Defined Data",
-	"onboardingFailureDetails":        "Onboarding Failure Details",
-	"_links":                          "Links",
+// vnfPkgInfoColumns are the VnfPkgInfo attributes with their titles on a
+// record (`package show`), as the openstack CLI has them, sorted by title.
+// A slice of constants, unlike a map, costs nothing at start-up: the
+// linker lays it out.
+var vnfPkgInfoColumns = []column{
+	{"Additional Artifacts", "additionalArtifacts"},
+	{"Checksum", "checksum"},
+	{"Compatible Specification Versions", "compatibleSpecificationVersions"},
+	{"ID", "id"},
+	{"Links", "_links"},
+	{"Onboarding Failure Details", "onboardingFailureDetails"},
+	{"Onboarding State", "onboardingState"},
+	{"Operational State", "operationalState"},
+	{"Package Security Option", "packageSecurityOption"},
+	{"Signing Certificate", "signingCertificate"},
+	{"Software Images", "softwareImages"},
+	{"Usage State", "usageState"},
+	{"User Defined Data", "userDefinedData"},
+	{"VNF Product Name", "vnfProductName"},
+	{"VNF Provider", "vnfProvider"},
+	{"VNF Software Version", "vnfSoftwareVersion"},
+	{"VNFD ID", "vnfdId"},
+	{"VNFD Version", "vnfdVersion"},
+	{"VNFM Info", "vnfmInfo"},
 }
 
 // listColumns are the columns of `package list`, in the openstack CLI's
@@ -118,8 +120,10 @@ var listColumns = []column{
 // titleOf is the show title of an attribute; an attribute this client does
 // not know gets its camelCase split into words.
 func titleOf(attr string) string {
-	if t, ok := showTitles[attr]; ok {
-		return t
+	for _, c := range vnfPkgInfoColumns {
+		if c.attr == attr {
+			return c.title
+		}
 	}
 	var b strings.Builder
 	for i, r := range strings.TrimLeft(attr, "_") {
@@ -183,14 +187,7 @@ func selectColumns(available, known []column, names []string) ([]column, error) 
 }
 
 // knownColumns are every VnfPkgInfo attribute with its show title.
-func knownColumns() []column {
-	var cols []column
-	for attr, title := range showTitles {
-		cols = append(cols, column{title, attr})
-	}
-	sort.Slice(cols, func(i, j int) bool { return cols[i].title < cols[j].title })
-	return cols
-}
+func knownColumns() []column { return vnfPkgInfoColumns }
 
 // emitOne prints one record: a Field | Value table, a JSON or YAML object
 // keyed by the column titles, or the values one per line (-f value).
