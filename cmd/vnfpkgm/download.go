@@ -30,8 +30,8 @@ import (
 // in order, so its progress is the size of F.part. --connections N splits
 // what is missing into pieces of at most pieceSize (N at least) that N
 // connections fetch in file order and write at their offsets. The digest
-// follows the completed prefix as it grows (prefixhash.go), so the file is
-// verified a moment after its last byte arrives, without a second read.
+// follows the completed prefix as it grows (prefixhash.go): the file is
+// verified as it arrives, not by reading it all again at the end.
 
 // checksum is a SOL 005 Checksum.
 type checksum struct {
@@ -171,8 +171,6 @@ func (d *download) run() error {
 	return nil
 }
 
-// verify checks the finished F.part against the checksum; it returns how
-// the download was verified.
 // verify checks the finished F.part against the checksum; it returns how
 // the download was verified. What the running digest has not covered yet
 // (nothing, unless the download was complete before this run) is read back.

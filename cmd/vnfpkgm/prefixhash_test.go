@@ -176,3 +176,21 @@ type offsetFile struct {
 }
 
 func (o *offsetFile) Write(b []byte) (int, error) { return o.f.WriteAt(b, o.off) }
+
+func TestPieceCount(t *testing.T) {
+	for _, c := range []struct {
+		holes [][2]int64
+		conns int
+		want  int
+	}{
+		{[][2]int64{{0, 1000}}, 4, 4},                           // small: one piece per connection
+		{[][2]int64{{0, 1 << 30}}, 4, 64},                       // large: pieces of pieceSize
+		{[][2]int64{{0, 1 << 30}}, 1, 64},                       // one connection takes them in turn
+		{[][2]int64{{0, pieceSize + 1}}, 1, 2},                  // never a piece beyond pieceSize
+		{[][2]int64{{0, 10 << 20}, {20 << 20, 40 << 20}}, 2, 2}, // 30 MiB missing
+	} {
+		if got := pieceCount(c.holes, c.conns); got != c.want {
+			t.Errorf("pieceCount(%v, %d) = %d, want %d", c.holes, c.conns, got, c.want)
+		}
+	}
+}
