@@ -460,12 +460,12 @@ func (d *download) parallel(f *os.File, statePath string, st *partState, holes [
 	}()
 
 	// The digest follows the pieces as they reach the disk.
-	wake := make(chan struct{}, 1)
+	wu := newWakeup()
 	fetched := make(chan struct{})
 	followed := make(chan error, 1)
 	if ph != nil {
 		segs := segments(have, pieces, st.Size)
-		go func() { followed <- ph.follow(d.env.ctx, f, segs, st.Size, wake, fetched) }()
+		go func() { followed <- ph.follow(d.env.ctx, f, segs, st.Size, wu, fetched) }()
 	} else {
 		followed <- nil
 	}
@@ -488,7 +488,7 @@ func (d *download) parallel(f *os.File, statePath string, st *partState, holes [
 				if i >= int64(len(pieces)) {
 					return
 				}
-				err := d.fetchPiece(ctx, f, st, pieces[i], bar, wake)
+				err := d.fetchPiece(ctx, f, st, pieces[i], bar, wu)
 				if err != nil && ctx.Err() == nil {
 					fail(err)
 				} else if err != nil && d.env.ctx.Err() != nil {
@@ -525,9 +525,9 @@ func pieceCount(holes [][2]int64, conns int) int {
 	return max(conns, 1, int((total+pieceSize-1)/pieceSize))
 }
 
-// fetchPiece downloads one range into its place in f, signalling wake
-// after each write.
-func (d *download) fetchPiece(ctx context.Context, f *os.File, st *partState, p *piece, bar *progress, wake chan<- struct{}) error {
+// fetchPiece downloads one range into its place in f, telling wu after
+// each write.
+func (d *download) fetchPiece(ctx context.Context, f *os.File, st *partState, p *piece, bar *progress, wu *wakeup) error {
 	sub := *d
 	env := *d.env
 	env.ctx = ctx
@@ -537,7 +537,7 @@ func (d *download) fetchPiece(ctx context.Context, f *os.File, st *partState, p 
 		return err
 	}
 	defer resp.Body.Close()
-	w := &fileWriter{w: io.NewOffsetWriter(f, p.start), count: &p.done, wake: wake}
+	w := &fileWriter{w: io.NewOffsetWriter(f, p.start), count: &p.done, wrote: func() { wu.wrote(p) }}
 	n, err := copyBody(io.MultiWriter(w, bar), resp.Body)
 	if err == nil && n != p.end-p.start {
 		err = io.ErrUnexpectedEOF
@@ -549,11 +549,11 @@ func (d *download) fetchPiece(ctx context.Context, f *os.File, st *partState, p 
 }
 
 // fileWriter marks write errors as local ones, counts what was written
-// and signals wake (without blocking) when there is more on disk.
+// and calls wrote (when set) after it counted.
 type fileWriter struct {
 	w     io.Writer
 	count *atomic.Int64
-	wake  chan<- struct{}
+	wrote func()
 }
 
 func (w *fileWriter) Write(b []byte) (int, error) {
@@ -561,11 +561,8 @@ func (w *fileWriter) Write(b []byte) (int, error) {
 	if w.count != nil {
 		w.count.Add(int64(n))
 	}
-	if w.wake != nil && n > 0 {
-		select {
-		case w.wake <- struct{}{}:
-		default:
-		}
+	if w.wrote != nil && n > 0 {
+		w.wrote()
 	}
 	if err != nil {
 		return n, &localError{err}

@@ -14,6 +14,7 @@ import (
 	"os"
 	"slices"
 	"sync"
+	"sync/atomic"
 
 	"github.com/vnfpkgm/vnfpkgm/csar/digest"
 )
@@ -209,12 +210,45 @@ func segments(have [][2]int64, pieces []*piece, size int64) []segment {
 // errStopped ends a follower whose download stopped before the end.
 var errStopped = errors.New("the download stopped")
 
+// wakeup is how the writers of the pieces wake the follower: only when it
+// waits in their piece and there is a read's worth past where it waits
+// (or the piece is complete), so that four connections writing do not
+// wake it at each of their writes.
+type wakeup struct {
+	ch      chan struct{}
+	waiting atomic.Int64 // the offset the follower waits at; -1 when it does not wait
+}
+
+func newWakeup() *wakeup {
+	w := &wakeup{ch: make(chan struct{}, 1)}
+	w.waiting.Store(-1)
+	return w
+}
+
+// readable tells whether the follower at pos should read now rather than
+// wait, with the segment on disk up to onDisk of end.
+func readable(pos, onDisk, end int64) bool {
+	return onDisk-pos >= followBuffer || (onDisk == end && onDisk > pos)
+}
+
+// wrote is called after each write of piece p.
+func (w *wakeup) wrote(p *piece) {
+	at := w.waiting.Load()
+	if at < p.start || at >= p.end || !readable(at, p.start+p.done.Load(), p.end) {
+		return
+	}
+	select {
+	case w.ch <- struct{}{}:
+	default: // a wake-up is pending already
+	}
+}
+
 // follow hashes f in file order as the segments reach the disk, until the
-// digest covers size bytes. wake is signalled when a piece has written
-// more; stopped is closed when the connections have ended (then whatever
-// is on disk is hashed and, short of size, errStopped returned). An
-// interruption (ctx) stops it at once.
-func (ph *prefixHash) follow(ctx context.Context, f *os.File, segs []segment, size int64, wake <-chan struct{}, stopped <-chan struct{}) error {
+// digest covers size bytes. The pieces' writers call wu.wrote; stopped is
+// closed when the connections have ended (then whatever is on disk is
+// hashed and, short of size, errStopped returned). An interruption (ctx)
+// stops it at once.
+func (ph *prefixHash) follow(ctx context.Context, f *os.File, segs []segment, size int64, wu *wakeup, stopped <-chan struct{}) error {
 	buf := make([]byte, followBuffer)
 	i := 0
 	for {
@@ -231,24 +265,38 @@ func (ph *prefixHash) follow(ctx context.Context, f *os.File, segs []segment, si
 		if i == len(segs) || segs[i].start > pos {
 			return fmt.Errorf("internal error: no segment holds byte %d", pos)
 		}
-		avail := segs[i].onDisk()
-		if avail <= pos {
-			select {
-			case <-wake:
-				continue
-			case <-stopped:
+		seg := segs[i]
+		if !readable(pos, seg.onDisk(), seg.end) && !closed(stopped) {
+			// Say where it waits, then look again: a writer that wrote
+			// in between sees where it waits and wakes it.
+			wu.waiting.Store(pos)
+			if !readable(pos, seg.onDisk(), seg.end) {
+				select {
+				case <-wu.ch:
+				case <-stopped:
+				case <-ctx.Done():
+				}
 			}
-			// The connections ended: nothing more will come unless the
-			// last write raced with the end.
-			if segs[i].onDisk() <= pos {
-				return errStopped
-			}
+			wu.waiting.Store(-1)
 			continue
+		}
+		avail := seg.onDisk()
+		if avail <= pos {
+			return errStopped // the connections ended; nothing more comes
 		}
 		n := int(min(avail-pos, int64(len(buf))))
 		if _, err := f.ReadAt(buf[:n], pos); err != nil {
 			return &localError{err}
 		}
 		ph.Write(buf[:n])
+	}
+}
+
+func closed(c <-chan struct{}) bool {
+	select {
+	case <-c:
+		return true
+	default:
+		return false
 	}
 }

@@ -121,8 +121,8 @@ func TestFollowOutOfOrderPieces(t *testing.T) {
 	for _, r := range split(missing(have, size), 4) {
 		pieces = append(pieces, &piece{start: r[0], end: r[1]})
 	}
-	write := func(p *piece, upTo int64, wake chan<- struct{}) {
-		w := &fileWriter{w: nil, count: &p.done, wake: wake}
+	write := func(p *piece, upTo int64, wu *wakeup) {
+		w := &fileWriter{w: nil, count: &p.done, wrote: func() { wu.wrote(p) }}
 		for off := p.start + p.done.Load(); off < upTo; {
 			n := min(upTo-off, 7919) // odd sizes, so that writes straddle the follower's reads
 			w.w = &offsetFile{f, off}
@@ -136,13 +136,13 @@ func TestFollowOutOfOrderPieces(t *testing.T) {
 
 	run := func(upTo func(p *piece) int64) (*prefixHash, error) {
 		ph, _ := newPrefixHash(&checksum{Algorithm: "SHA-256", Hash: sha256Hex(data)})
-		wake, stopped := make(chan struct{}, 1), make(chan struct{})
+		wu, stopped := newWakeup(), make(chan struct{})
 		done := make(chan error, 1)
-		go func() { done <- ph.follow(t.Context(), f, segments(have, pieces, size), size, wake, stopped) }()
+		go func() { done <- ph.follow(t.Context(), f, segments(have, pieces, size), size, wu, stopped) }()
 		var wg sync.WaitGroup
 		for i := len(pieces) - 1; i >= 0; i-- { // the last piece first
 			wg.Add(1)
-			go func(p *piece) { defer wg.Done(); write(p, upTo(p), wake) }(pieces[i])
+			go func(p *piece) { defer wg.Done(); write(p, upTo(p), wu) }(pieces[i])
 		}
 		wg.Wait()
 		close(stopped)
