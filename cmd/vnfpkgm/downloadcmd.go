@@ -73,8 +73,9 @@ func (env *cliEnv) packageDownload(args []string) error {
 		`Downloads the content of an onboarded VNF package, verified against the
 checksum the server reports for it (VnfPkgInfo.checksum): F appears only once
 the whole file matches; until then the bytes are in F.part. An interrupted
-download (exit 3, or Ctrl-C) resumes with --continue; --connections N fetches
-N ranges in parallel.
+download (exit 3, or Ctrl-C) resumes with --continue, which also continues
+the checksum from where it stopped; --connections N fetches ranges over N
+connections in parallel, verified as they arrive.
 
 With --vnfd, downloads the VNFD instead: text/plain when it is one YAML file,
 application/zip otherwise (--type both, the default, accepts either).`)
