@@ -251,7 +251,7 @@ func (d *download) fetch(part, statePath string, st *partState) (result, error) 
 	}
 	defer resp.Body.Close()
 	st = &partState{Resource: d.resource, ETag: strongETag(resp.Header.Get("ETag")), Size: resp.ContentLength, Sequential: true}
-	f, err := os.OpenFile(part, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
+	f, err := os.OpenFile(part, os.O_RDWR|os.O_CREATE|os.O_TRUNC, 0o644) // read too: the digest reads it back
 	if err != nil {
 		return result{}, &localError{err}
 	}
@@ -367,14 +367,28 @@ func (d *download) sequential(f *os.File, body io.Reader, from int64, st *partSt
 	size := st.Size
 	bar := newProgress(d.env.stderr, isTerminal(d.env.stderr), "Downloading "+filepath.Base(d.dest), from, size)
 	var w io.Writer = &fileWriter{w: io.NewOffsetWriter(f, from)}
-	if ph != nil {
-		// The file first: the digest never covers bytes not written.
+	var fl *follower
+	switch {
+	case ph != nil && size >= 0:
+		// Hashed by a follower, as a parallel download is: the digest
+		// runs beside the socket reads and file writes, not between them.
+		p := &piece{start: from, end: size}
+		fl = d.startFollower(f, nil, []*piece{p}, size, ph)
+		w = &fileWriter{w: io.NewOffsetWriter(f, from), count: &p.done, wrote: func() { fl.wu.wrote(p) }}
+	case ph != nil:
+		// No size to follow up to: hashed in line, the file first, so
+		// that the digest never covers bytes not written.
 		w = io.MultiWriter(w, ph)
 	}
 	n, err := copyBody(io.MultiWriter(w, bar), body)
 	bar.Done()
 	if err == nil && size >= 0 && from+n != size {
 		err = io.ErrUnexpectedEOF
+	}
+	if fl != nil {
+		if ferr := fl.finish(); err == nil {
+			err = ferr
+		}
 	}
 	if err != nil {
 		if ph != nil && st.ETag != "" {
@@ -460,15 +474,7 @@ func (d *download) parallel(f *os.File, statePath string, st *partState, holes [
 	}()
 
 	// The digest follows the pieces as they reach the disk.
-	wu := newWakeup()
-	fetched := make(chan struct{})
-	followed := make(chan error, 1)
-	if ph != nil {
-		segs := segments(have, pieces, st.Size)
-		go func() { followed <- ph.follow(d.env.ctx, f, segs, st.Size, wu, fetched) }()
-	} else {
-		followed <- nil
-	}
+	fl := d.startFollower(f, have, pieces, st.Size, ph)
 
 	var (
 		wg       sync.WaitGroup
@@ -488,7 +494,7 @@ func (d *download) parallel(f *os.File, statePath string, st *partState, holes [
 				if i >= int64(len(pieces)) {
 					return
 				}
-				err := d.fetchPiece(ctx, f, st, pieces[i], bar, wu)
+				err := d.fetchPiece(ctx, f, st, pieces[i], bar, fl.wu)
 				if err != nil && ctx.Err() == nil {
 					fail(err)
 				} else if err != nil && d.env.ctx.Err() != nil {
@@ -499,8 +505,7 @@ func (d *download) parallel(f *os.File, statePath string, st *partState, holes [
 	}
 	wg.Wait()
 	bar.Done()
-	close(fetched)
-	followErr := <-followed
+	followErr := fl.finish()
 	close(stopSaver)
 	<-saverDone
 	if err := record(); err != nil && firstErr == nil {
@@ -513,6 +518,33 @@ func (d *download) parallel(f *os.File, statePath string, st *partState, holes [
 		return result{}, followErr
 	}
 	return result{size: st.Size, sum: ph}, nil
+}
+
+// follower runs prefixHash.follow beside the writers of the pieces.
+type follower struct {
+	wu      *wakeup
+	stopped chan struct{}
+	done    chan error
+}
+
+// startFollower starts the digest ph (nothing when nil) following the
+// pieces, in a file whose other bytes (have) are on disk.
+func (d *download) startFollower(f *os.File, have [][2]int64, pieces []*piece, size int64, ph *prefixHash) *follower {
+	fl := &follower{wu: newWakeup(), stopped: make(chan struct{}), done: make(chan error, 1)}
+	if ph == nil {
+		fl.done <- nil
+		return fl
+	}
+	segs := segments(have, pieces, size)
+	go func() { fl.done <- ph.follow(d.env.ctx, f, segs, size, fl.wu, fl.stopped) }()
+	return fl
+}
+
+// finish tells the follower that the writers have ended and waits until it
+// has hashed what is on disk: nil when that is the whole file.
+func (fl *follower) finish() error {
+	close(fl.stopped)
+	return <-fl.done
 }
 
 // pieceCount is how many pieces the holes are split into: one per

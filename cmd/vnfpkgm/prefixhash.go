@@ -21,11 +21,12 @@ import (
 
 // A download is verified by a running digest of the prefix of F.part that
 // is complete: bytes are hashed in file order, once, as soon as every byte
-// before them is on disk. A sequential download hashes each buffer as it
-// is written. A parallel one has a follower goroutine that hashes what the
-// connections have written, reading it back at once (from the page cache:
-// the bytes were written an instant before), and never holds out-of-order
-// data in memory. The digest's state is saved with F.part.state, so that
+// before them is on disk. A follower goroutine hashes what the connection
+// (or the connections of a parallel download) have written, reading it
+// back at once (from the page cache: the bytes were written an instant
+// before), so that hashing runs beside the socket reads and file writes
+// on another core, and never holds out-of-order data in memory. Only a
+// body of unknown size is hashed in line, buffer by buffer. The digest's state is saved with F.part.state, so that
 // --continue resumes the digest where it stopped instead of reading the
 // partial file again.
 
