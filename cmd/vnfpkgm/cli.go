@@ -17,6 +17,10 @@ type cliEnv struct {
 	endpoint       string // --endpoint, else $VNFPKGM_URL, else defaultEndpoint
 	cmd            string // "vnfpkgm package list", for messages
 	api            *apiClient
+	// outputColumns are the columns -c may name in the output of the
+	// group's commands; parseOutput checks -c against them before any
+	// request is sent.
+	outputColumns func() []column
 }
 
 // Errors of the server commands, by exit code.
@@ -132,24 +136,31 @@ func (env *cliEnv) newFlags(synopsis, description string) *flag.FlagSet {
 	return fs
 }
 
-// optionAliases are the long names of the one-letter options; they are
-// listed with them.
-var optionAliases = map[string]string{"f": "format", "c": "column"}
+// optionAlias is the long name of a one-letter option ("" if none); the
+// two are listed together.
+func optionAlias(name string) string {
+	switch name {
+	case "f":
+		return "format"
+	case "c":
+		return "column"
+	}
+	return ""
+}
+
+// isAliasLongName reports whether name is the long name of a one-letter option.
+func isAliasLongName(name string) bool { return name == optionAlias("f") || name == optionAlias("c") }
 
 // printOptions lists the options as --name VALUE, the way operators type
 // them (the flag package accepts one dash or two).
 func printOptions(w io.Writer, fs *flag.FlagSet) {
-	long := map[string]bool{}
-	for _, l := range optionAliases {
-		long[l] = true
-	}
 	fs.VisitAll(func(f *flag.Flag) {
-		if long[f.Name] {
-			return
+		if isAliasLongName(f.Name) {
+			return // listed with its one-letter form
 		}
 		arg, usage := flag.UnquoteUsage(f)
 		name := "--" + f.Name
-		if l, ok := optionAliases[f.Name]; ok {
+		if l := optionAlias(f.Name); l != "" {
 			name = "-" + f.Name + ", --" + l
 		}
 		if arg != "" {

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"os"
 	"path"
+	"path/filepath"
 	"strings"
 )
 
@@ -36,6 +37,34 @@ func (f downloadFlags) check() error {
 	if *f.file == "" && (*f.resume || *f.conns > 1) {
 		return usagef("--continue and --connections need --file")
 	}
+	return checkDestination(*f.file)
+}
+
+// checkDestination makes sure, before anything is downloaded, that FILE
+// (and FILE.part beside it) can be written: its directory exists and takes
+// a new file, and FILE is not a directory.
+func checkDestination(file string) error {
+	if file == "" {
+		return nil
+	}
+	if st, err := os.Stat(file); err == nil && st.IsDir() {
+		return usagef("--file %s is a directory", file)
+	}
+	dir := filepath.Dir(file)
+	st, err := os.Stat(dir)
+	if err != nil {
+		return &localError{fmt.Errorf("--file %s: %w", file, err)}
+	}
+	if !st.IsDir() {
+		return &localError{fmt.Errorf("--file %s: %s is not a directory", file, dir)}
+	}
+	// Permissions alone do not tell (root, ACLs, read-only mounts): try.
+	probe, err := os.CreateTemp(dir, ".vnfpkgm-write-check-*")
+	if err != nil {
+		return &localError{fmt.Errorf("--file %s: cannot write in %s: %w", file, dir, err)}
+	}
+	probe.Close()
+	os.Remove(probe.Name())
 	return nil
 }
 
@@ -44,8 +73,9 @@ func (env *cliEnv) packageDownload(args []string) error {
 		`Downloads the content of an onboarded VNF package, verified against the
 checksum the server reports for it (VnfPkgInfo.checksum): F appears only once
 the whole file matches; until then the bytes are in F.part. An interrupted
-download (exit 3, or Ctrl-C) resumes with --continue; --connections N fetches
-N ranges in parallel.
+download (exit 3, or Ctrl-C) resumes with --continue, which also continues
+the checksum from where it stopped; --connections N fetches ranges over N
+connections in parallel, verified as they arrive.
 
 With --vnfd, downloads the VNFD instead: text/plain when it is one YAML file,
 application/zip otherwise (--type both, the default, accepts either).`)

@@ -18,6 +18,8 @@ import (
 	"os/signal"
 	"strings"
 	"syscall"
+
+	"github.com/vnfpkgm/vnfpkgm/internal/version"
 )
 
 const (
@@ -75,9 +77,14 @@ VIM commands (the server's /vim/v1: VIMs, their software images, compute):
 
   Output of register, list, show, allocate and operate: as above (-f, -c).
 
+Other commands:
+  version                                      the version and commit of this build
+  help                                         this text
+
 Global options (also accepted after the command, except by 'vim register',
 where --endpoint is the VIM's own):
   --endpoint URL   the server (default $VNFPKGM_URL, else ` + defaultEndpoint + `)
+  --version        print the version and commit of this build, and exit
 
 Exit codes:
   0    success (validate: the package is valid)
@@ -109,6 +116,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		case args[0] == "-h" || args[0] == "--help" || args[0] == "-help":
 			fmt.Fprint(stdout, usage)
 			return exitOK
+		case args[0] == "--version" || args[0] == "-version":
+			fmt.Fprint(stdout, version.Read().String("vnfpkgm"))
+			return exitOK
 		case name == "endpoint" && hasValue:
 			env.endpoint, args = value, args[1:]
 		case name == "endpoint" && len(args) > 1:
@@ -129,20 +139,37 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	case "validate":
 		return runValidate(ctx, args[1:], stdout, stderr)
 	case "package":
+		env.outputColumns = knownColumns
 		return env.runGroup("package", args[1:], packageCommands)
 	case "artifact":
 		return env.runGroup("artifact", args[1:], artifactCommands)
 	case "vim":
+		env.outputColumns = vimOutputColumns
 		return env.runGroup("vim", args[1:], vimCommands)
 	case "compute":
+		env.outputColumns = vimOutputColumns
 		return env.runGroup("compute", args[1:], computeCommands)
 	case "-h", "--help", "help":
 		fmt.Fprint(stdout, usage)
+		return exitOK
+	case "version":
+		if len(args) > 1 {
+			fmt.Fprintf(stderr, "vnfpkgm version: takes no arguments, got %q\n", args[1:])
+			return exitUsage
+		}
+		fmt.Fprint(stdout, version.Read().String("vnfpkgm"))
 		return exitOK
 	default:
 		fmt.Fprintf(stderr, "vnfpkgm: unknown command %q\n\n%s", args[0], usage)
 		return exitUsage
 	}
+}
+
+// vimOutputColumns are the columns of VimInfo, VimSoftwareImage and
+// VimCompute: those vimKnownColumns titles, and the attributes it leaves to
+// titleOf.
+func vimOutputColumns() []column {
+	return append(vimKnownColumns(), column{"Options", "options"}, column{"Image", "image"}, column{"Detail", "detail"})
 }
 
 // command is one subcommand of a group ("package list").

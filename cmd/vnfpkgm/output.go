@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"slices"
 	"sort"
 	"strings"
 	"unicode"
@@ -38,13 +39,39 @@ func addOutputFlags(fs *flag.FlagSet) *outputOpts {
 	return o
 }
 
-func (o *outputOpts) check() error {
-	for _, f := range formats {
-		if o.format == f {
-			return nil
+// check validates -f, and -c against every column the command's output
+// may have (known), so that a typo fails before a request changes anything.
+func (o *outputOpts) check(known []column) error {
+	if !slices.Contains(formats, o.format) {
+		return usagef("-f %q: the output format is one of %s", o.format, strings.Join(formats, ", "))
+	}
+	for _, name := range o.columns {
+		if _, ok := findColumn(known, normalizeColumn(name)); !ok {
+			return usagef("-c %q: no such column (columns: %s)", name, strings.Join(columnTitles(known), ", "))
 		}
 	}
-	return usagef("-f %q: the output format is one of %s", o.format, strings.Join(formats, ", "))
+	return nil
+}
+
+// findColumn finds the column whose title or attribute normalizes to n.
+func findColumn(cols []column, n string) (column, bool) {
+	for _, c := range cols {
+		if normalizeColumn(c.title) == n || normalizeColumn(c.attr) == n {
+			return c, true
+		}
+	}
+	return column{}, false
+}
+
+// columnTitles are the distinct titles of cols, in order.
+func columnTitles(cols []column) []string {
+	var titles []string
+	for _, c := range cols {
+		if !slices.Contains(titles, c.title) {
+			titles = append(titles, c.title)
+		}
+	}
+	return titles
 }
 
 // column is one displayed attribute.
@@ -53,28 +80,30 @@ type column struct {
 	attr  string // top-level VnfPkgInfo attribute
 }
 
-// showTitles are the titles of VnfPkgInfo attributes on a record
-// (`package show`), as the openstack CLI has them.
-var showTitles = map[string]string{
-	"id":                              "ID",
-	"vnfdId":                          "VNFD ID",
-	"vnfProvider":                     "VNF Provider",
-	"vnfProductName":                  "VNF Product Name",
-	"vnfSoftwareVersion":              "VNF Software Version",
-	"vnfdVersion":                     "VNFD Version",
-	"compatibleSpecificationVersions": "Compatible Specification Versions",
-	"checksum":                        "Checksum",
-	"packageSecurityOption":           "Package Security Option",
-	"signingCertificate":              "Signing Certificate",
-	"softwareImages":                  "Software Images",
-	"additionalArtifacts":             "Additional Artifacts",
-	"onboardingState":                 "Onboarding State",
-	"operationalState":                "Operational State",
-	"usageState":                      "Usage State",
-	"vnfmInfo":                        "VNFM Info",
-	"userDefinedData":                 "User Defined Data",
-	"onboardingFailureDetails":        "Onboarding Failure Details",
-	"_links":                          "Links",
+// vnfPkgInfoColumns are the VnfPkgInfo attributes with their titles on a
+// record (`package show`), as the openstack CLI has them, sorted by title.
+// A slice of constants, unlike a map, costs nothing at start-up: the
+// linker lays it out.
+var vnfPkgInfoColumns = []column{
+	{"Additional Artifacts", "additionalArtifacts"},
+	{"Checksum", "checksum"},
+	{"Compatible Specification Versions", "compatibleSpecificationVersions"},
+	{"ID", "id"},
+	{"Links", "_links"},
+	{"Onboarding Failure Details", "onboardingFailureDetails"},
+	{"Onboarding State", "onboardingState"},
+	{"Operational State", "operationalState"},
+	{"Package Security Option", "packageSecurityOption"},
+	{"Signing Certificate", "signingCertificate"},
+	{"Software Images", "softwareImages"},
+	{"Usage State", "usageState"},
+	{"User Defined Data", "userDefinedData"},
+	{"VNF Product Name", "vnfProductName"},
+	{"VNF Provider", "vnfProvider"},
+	{"VNF Software Version", "vnfSoftwareVersion"},
+	{"VNFD ID", "vnfdId"},
+	{"VNFD Version", "vnfdVersion"},
+	{"VNFM Info", "vnfmInfo"},
 }
 
 // listColumns are the columns of `package list`, in the openstack CLI's
@@ -91,8 +120,10 @@ var listColumns = []column{
 // titleOf is the show title of an attribute; an attribute this client does
 // not know gets its camelCase split into words.
 func titleOf(attr string) string {
-	if t, ok := showTitles[attr]; ok {
-		return t
+	for _, c := range vnfPkgInfoColumns {
+		if c.attr == attr {
+			return c.title
+		}
 	}
 	var b strings.Builder
 	for i, r := range strings.TrimLeft(attr, "_") {
@@ -140,27 +171,15 @@ func selectColumns(available, known []column, names []string) ([]column, error) 
 	if len(names) == 0 {
 		return available, nil
 	}
-	find := func(cols []column, n string) (column, bool) {
-		for _, c := range cols {
-			if normalizeColumn(c.title) == n || normalizeColumn(c.attr) == n {
-				return c, true
-			}
-		}
-		return column{}, false
-	}
 	var out []column
 	for _, name := range names {
 		n := normalizeColumn(name)
-		c, ok := find(available, n)
+		c, ok := findColumn(available, n)
 		if !ok {
-			c, ok = find(known, n)
+			c, ok = findColumn(known, n)
 		}
 		if !ok {
-			var titles []string
-			for _, c := range available {
-				titles = append(titles, c.title)
-			}
-			return nil, usagef("-c %q: no such column (columns: %s)", name, strings.Join(titles, ", "))
+			return nil, usagef("-c %q: no such column (columns: %s)", name, strings.Join(columnTitles(available), ", "))
 		}
 		out = append(out, c)
 	}
@@ -168,14 +187,7 @@ func selectColumns(available, known []column, names []string) ([]column, error) 
 }
 
 // knownColumns are every VnfPkgInfo attribute with its show title.
-func knownColumns() []column {
-	var cols []column
-	for attr, title := range showTitles {
-		cols = append(cols, column{title, attr})
-	}
-	sort.Slice(cols, func(i, j int) bool { return cols[i].title < cols[j].title })
-	return cols
-}
+func knownColumns() []column { return vnfPkgInfoColumns }
 
 // emitOne prints one record: a Field | Value table, a JSON or YAML object
 // keyed by the column titles, or the values one per line (-f value).

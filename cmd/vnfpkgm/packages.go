@@ -21,9 +21,9 @@ type exitCodeError struct{ code int }
 
 func (e *exitCodeError) Error() string { return fmt.Sprintf("exit %d", e.code) }
 
-// wantArgs checks that there are exactly as many positional arguments as names.
 // parseOutput parses a command that prints records: its flags, exactly the
-// positional arguments named, and the -f/-c options.
+// positional arguments named, and the -f/-c options, checked against the
+// columns of the group's output (env.outputColumns) before any request.
 func (env *cliEnv) parseOutput(fs *flag.FlagSet, args []string, out *outputOpts, names ...string) ([]string, error) {
 	pos, err := env.parse(fs, args)
 	if err != nil {
@@ -32,8 +32,15 @@ func (env *cliEnv) parseOutput(fs *flag.FlagSet, args []string, out *outputOpts,
 	if err := wantArgs(pos, names...); err != nil {
 		return nil, err
 	}
-	return pos, out.check()
+	if env.outputColumns == nil {
+		// Every group that prints records names its columns (run): a
+		// command without them is a programming error, not a user's.
+		return nil, fmt.Errorf("internal error: %s has no output columns to check -c against", env.cmd)
+	}
+	return pos, out.check(env.outputColumns())
 }
+
+// wantArgs checks that there are exactly as many positional arguments as names.
 
 func wantArgs(pos []string, names ...string) error {
 	if len(pos) != len(names) {
@@ -322,6 +329,9 @@ ERROR (exit 1, with every problem found: file:line:column, message, code).`)
 	if *path != "" && (*user != "" || *password != "") {
 		return usagef("--user-name and --password go with --url")
 	}
+	if err := checkUploadOptions(fs, *path, *uri, *wait, *waitTimeout); err != nil {
+		return err
+	}
 	id := pos[0]
 	api, err := env.client()
 	if err != nil {
@@ -347,6 +357,41 @@ ERROR (exit 1, with every problem found: file:line:column, message, code).`)
 		return nil
 	}
 	return env.waitOnboarding(api, id, *waitTimeout)
+}
+
+// checkUploadOptions refuses, before any request, what the server would
+// refuse only after the package left CREATED, or what would be ignored.
+func checkUploadOptions(fs *flag.FlagSet, path, uri string, wait bool, waitTimeout time.Duration) error {
+	if waitTimeout < 0 {
+		return usagef("--wait-timeout %s: 0 (never) or a positive duration", waitTimeout)
+	}
+	if isSet(fs, "wait-timeout") && !wait {
+		return usagef("--wait-timeout goes with --wait")
+	}
+	if uri != "" {
+		// The server fetches http and https URIs only.
+		u, err := url.Parse(uri)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return usagef("--url %q is not an http:// or https:// URL", uri)
+		}
+	}
+	if path != "" {
+		st, err := os.Stat(path)
+		if err != nil {
+			return &localError{err}
+		}
+		if !st.Mode().IsRegular() {
+			return &localError{fmt.Errorf("%s is not a regular file", path)}
+		}
+	}
+	return nil
+}
+
+// isSet reports whether the command line gave the flag name.
+func isSet(fs *flag.FlagSet, name string) bool {
+	set := false
+	fs.Visit(func(f *flag.Flag) { set = set || f.Name == name })
+	return set
 }
 
 // uploadFile streams a package file to PUT .../package_content.

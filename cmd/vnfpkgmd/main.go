@@ -6,14 +6,19 @@ package main
 
 import (
 	"context"
+	"errors"
+	"flag"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 
 	apiref "github.com/vnfpkgm/vnfpkgm/api-ref"
+	"github.com/vnfpkgm/vnfpkgm/internal/version"
 	_ "github.com/vnfpkgm/vnfpkgm/vim/local"     // the "local" VIM type
 	_ "github.com/vnfpkgm/vnfpkgm/vim/openstack" // the "openstack" VIM type
 	"github.com/vnfpkgm/vnfpkgm/vnfpkgm"
@@ -23,8 +28,21 @@ func main() {
 	os.Exit(run(os.Args[1:]))
 }
 
+// versionUsage completes the flag list ParseConfig prints for -h: --version
+// is handled here, before the configuration is read.
+const versionUsage = "  -version\n    \tprint the version and the commit of this build, and exit\n"
+
 func run(args []string) int {
+	if wantsVersion(args) {
+		fmt.Fprint(os.Stdout, version.Read().String("vnfpkgmd"))
+		return 0
+	}
 	cfg, err := vnfpkgm.ParseConfig(args, os.Getenv)
+	if errors.Is(err, flag.ErrHelp) {
+		// The flag package has printed the usage: asking for it is no error.
+		io.WriteString(os.Stderr, versionUsage)
+		return 0
+	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "vnfpkgmd:", err)
 		return 2
@@ -61,4 +79,22 @@ func run(args []string) int {
 	}
 	log.Info("stopped")
 	return 0
+}
+
+// wantsVersion reports whether --version (or -version) is among the
+// options. Every other option of vnfpkgmd takes a value, so an argument
+// after "--flag" without "=" is that flag's value, not an option.
+func wantsVersion(args []string) bool {
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		switch {
+		case a == "--":
+			return false
+		case a == "-version" || a == "--version":
+			return true
+		case strings.HasPrefix(a, "-") && !strings.Contains(a, "="):
+			i++ // its value
+		}
+	}
+	return false
 }
