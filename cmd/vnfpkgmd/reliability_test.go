@@ -354,8 +354,8 @@ func TestHostileArchives(t *testing.T) {
 			case r.status == 202:
 				info := s.waitState(t, id)
 				pd, _ := info["onboardingFailureDetails"].(map[string]any)
-				if info["onboardingState"] != "ERROR" || pd == nil {
-					t.Fatalf("API: %s ends %v, want ERROR with onboardingFailureDetails", h.name, info["onboardingState"])
+				if info["onboardingState"] != "ERROR" || pd == nil || pd["status"] == nil || pd["detail"] == "" || pd["detail"] == nil {
+					t.Fatalf("API: %s ends %v, want ERROR with a ProblemDetails in onboardingFailureDetails: %v", h.name, info["onboardingState"], pd)
 				}
 				expectOneOf(t, "API", errorCodes(pd["problems"]), h.codes)
 			case r.status >= 400 && r.status < 500:
@@ -394,12 +394,21 @@ func TestHostileArchives(t *testing.T) {
 			}
 		})
 	}
-	// Nothing was written outside the data directory's own storage.
+	// Nothing was written outside the packages' own storage: beside the
+	// database, the data directory holds only the blob store, whose
+	// content blobs are those of the packages (settled).
 	for _, escaped := range []string{filepath.Join(dir, "..", "evil.sh"), filepath.Join(dir, "evil.sh")} {
 		if _, err := os.Stat(escaped); err == nil {
 			t.Errorf("%s exists", escaped)
 		}
 	}
+	ents, _ := os.ReadDir(dir)
+	for _, e := range ents {
+		if e.Name() != "blobs" && !strings.HasPrefix(e.Name(), "vnfpkgm.db") {
+			t.Errorf("the data directory holds %s", e.Name())
+		}
+	}
+	settled(t, s, dir)
 }
 
 // ---------------------------------------------------------------------
@@ -497,6 +506,7 @@ func settled(t *testing.T, s *server, dir string) map[string]map[string]any {
 		time.Sleep(100 * time.Millisecond)
 	}
 	infos := all()
+	blobs, _ := blobFiles(t, dir)
 	for id, p := range infos {
 		if p["onboardingState"] != "ONBOARDED" {
 			continue
@@ -505,6 +515,9 @@ func settled(t *testing.T, s *server, dir string) map[string]map[string]any {
 		cs, _ := p["checksum"].(map[string]any)
 		if status != 200 || sum != cs["hash"] {
 			t.Fatalf("ONBOARDED package %s: content %d, %d bytes, SHA-256 %s, want its checksum %v", id, status, n, sum, cs)
+		}
+		if fi, err := os.Stat(blobs[id][0]); err != nil || fi.Size() != n {
+			t.Fatalf("ONBOARDED package %s serves %d bytes, its blob on disk: %v %v", id, n, fi, err)
 		}
 	}
 	return infos
