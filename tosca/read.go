@@ -34,6 +34,12 @@ func readYAML(name string, data []byte, lim Limits, pl *problemList) (root *yaml
 	doc, second, err := decodeDocuments(data)
 	if err != nil {
 		at := yamlErrorPos(name, err, data)
+		if strings.HasPrefix(at.msg, "exceeded max depth of ") {
+			// yaml.v3 stops at its own depth (10,000), far past MaxDepth:
+			// the file breaks the depth limit, whatever the parser says.
+			pl.errorf(CodeTooDeep, at.pos, "the YAML nesting is deeper than the limit of %d", lim.MaxDepth)
+			return nil, st
+		}
 		pl.errorf(CodeYAMLSyntax, at.pos, "YAML syntax: %s", at.msg)
 		return nil, st
 	}

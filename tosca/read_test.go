@@ -28,6 +28,10 @@ func TestReadLimits(t *testing.T) {
 	deep := "tosca_definitions_version: tosca_simple_yaml_1_2\nmetadata: " + strings.Repeat("[", 150) + strings.Repeat("]", 150) + "\n"
 	st := process(t, map[string]string{"main.yaml": deep})
 	wantProblem(t, st, CodeTooDeep, "main.yaml", 2, 0)
+	// Deeper than yaml.v3's own limit (10,000), which stops the parser.
+	deeper := "tosca_definitions_version: tosca_simple_yaml_1_2\nmetadata: " + strings.Repeat("[", 20000) + strings.Repeat("]", 20000) + "\n"
+	st = process(t, map[string]string{"main.yaml": deeper})
+	wantProblem(t, st, CodeTooDeep, "main.yaml", 2, 0, "deeper than the limit of 100")
 
 	st = process(t, map[string]string{"main.yaml": "tosca_definitions_version: tosca_simple_yaml_1_2\ndescription: " + strings.Repeat("x", 2000) + "\n"},
 		Options{Limits: Limits{MaxFileSize: 1000}})

@@ -103,12 +103,16 @@ func (h *uploadHold) end(ctx context.Context, tx *storage.DB) error {
 // uploadAbandoned runs an upload job a worker claimed: its uploader's
 // lease expired, so the process that received the upload died (or was
 // stopped) mid-body. The package returns to CREATED with failure details
-// saying so, and the temp files of dead writers go. It returns the job's
+// saying so, and the temp files of dead writers go, and so does content
+// the uploader committed without recording it. It returns the job's
 // failure.
 func (s *Server) uploadAbandoned(ctx context.Context, job *storage.Job) error {
 	pd := sol013.NewProblem(http.StatusServiceUnavailable,
 		"the upload was interrupted: the server receiving it stopped before the package was complete; upload again")
 	pd.Title = "Upload failed"
+	if err := s.removeUnrecordedContent(ctx, job.PackageID); err != nil {
+		return err
+	}
 	_, err := s.db.UpdatePackageIf(ctx, job.PackageID, storage.InOnboarding(storage.OnboardingUploading), func(p *storage.Package) error {
 		p.OnboardingState = storage.OnboardingCreated
 		p.OnboardingFailureDetails = storage.MustJSON(pd)
@@ -123,6 +127,44 @@ func (s *Server) uploadAbandoned(ctx context.Context, job *storage.Job) error {
 		}
 	}
 	return errors.New("the uploader stopped before the end of the package; the package is CREATED again")
+}
+
+// removeUnrecordedContent deletes the content blobs of package id that its
+// row does not name, while the package is still UPLOADING under the dead
+// uploader's lease: storeContent commits the blob before it records it,
+// and a process killed in between leaves one that Reconcile would keep
+// for its orphan grace and the sweep never sees. No one else writes
+// content for the package meanwhile: a new upload or fetch needs it
+// CREATED, and the dead uploader, if it was only paused, fails to record
+// its blob (its lease is lost) and deletes it itself.
+func (s *Server) removeUnrecordedContent(ctx context.Context, id string) error {
+	p, err := s.db.GetPackage(ctx, id)
+	if errors.Is(err, storage.ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if p.OnboardingState != storage.OnboardingUploading {
+		return nil
+	}
+	var stray []string
+	err = s.blobs.List(ctx, storage.ContentKeyPrefix+id+"/", func(i blob.Info) error {
+		if p.ContentKey == nil || i.Key != *p.ContentKey {
+			stray = append(stray, i.Key)
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	for _, key := range stray {
+		if err := s.blobs.Delete(ctx, key); err != nil {
+			return err
+		}
+		s.log.Info("removed content an interrupted upload committed without recording it", "package", id, "key", key)
+	}
+	return nil
 }
 
 // clientReadError is a failure to read the body of a request: the

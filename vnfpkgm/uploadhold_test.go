@@ -2,11 +2,16 @@ package vnfpkgm
 
 import (
 	"bytes"
+	"context"
+	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"testing"
 	"time"
+
+	"github.com/vnfpkgm/vnfpkgm/storage"
+	"github.com/vnfpkgm/vnfpkgm/storage/blob"
 )
 
 // BenchmarkUploadBody measures reading an upload body over a real TCP
@@ -53,5 +58,45 @@ func BenchmarkUploadBody(b *testing.B) {
 				}
 			}
 		})
+	}
+}
+
+// TestAbandonedUploadLeavesNoContent: an uploader killed after committing
+// the package's blob and before recording it in the row (storeContent's
+// two steps) leaves a blob no row names. Reconcile spares such blobs for
+// 15 minutes (another replica may be about to record one) and the
+// periodic sweep never looks at them, so it is the abandoned upload's job,
+// once the lease has expired, that removes it.
+func TestAbandonedUploadLeavesNoContent(t *testing.T) {
+	s, _ := testServer(t, nil)
+	ctx := context.Background()
+	code, info := call(t, s, "POST", BasePath+"/vnf_packages", "application/json", `{}`)
+	if code != http.StatusCreated {
+		t.Fatalf("create: %d %v", code, info)
+	}
+	id := info["id"].(string)
+	hold, err := s.beginUpload(ctx, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	hold.stopRenewing() // the uploader dies ...
+	w, err := s.blobs.Create(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	io.WriteString(w, "a whole package")
+	key := storage.NewContentKey(id)
+	if err := w.Commit(ctx, key); err != nil { // ... right after this
+		t.Fatal(err)
+	}
+	// A worker claims the job once the lease has expired.
+	if err := s.uploadAbandoned(ctx, hold.job); err == nil {
+		t.Fatal("the abandoned upload's job should fail")
+	}
+	if _, info := call(t, s, "GET", BasePath+"/vnf_packages/"+id, "", ""); info["onboardingState"] != "CREATED" {
+		t.Fatalf("after the abandoned upload: %v", info["onboardingState"])
+	}
+	if _, err := s.blobs.Stat(ctx, key); !errors.Is(err, blob.ErrNotFound) {
+		t.Fatalf("the content the dead uploader committed is still stored: %v", err)
 	}
 }

@@ -124,23 +124,33 @@ func (r response) json(t *testing.T, v any) {
 
 func (s *server) do(method, path string, body io.Reader, headers ...string) response {
 	s.t.Helper()
-	req, err := http.NewRequest(method, s.base+path, body)
+	r, err := s.try(method, path, body, headers...)
 	if err != nil {
 		s.t.Fatal(err)
+	}
+	return r
+}
+
+// try is do returning its error instead of failing the test: for requests
+// from other goroutines, and for requests a killed server may never answer.
+func (s *server) try(method, path string, body io.Reader, headers ...string) (response, error) {
+	req, err := http.NewRequest(method, s.base+path, body)
+	if err != nil {
+		return response{}, err
 	}
 	for i := 0; i+1 < len(headers); i += 2 {
 		req.Header.Set(headers[i], headers[i+1])
 	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
-		s.t.Fatalf("%s %s: %v", method, path, err)
+		return response{}, fmt.Errorf("%s %s: %w", method, path, err)
 	}
 	defer resp.Body.Close()
 	b, err := io.ReadAll(resp.Body)
 	if err != nil {
-		s.t.Fatal(err)
+		return response{}, fmt.Errorf("%s %s: reading the answer: %w", method, path, err)
 	}
-	return response{resp.StatusCode, resp.Header, b}
+	return response{resp.StatusCode, resp.Header, b}, nil
 }
 
 func expectStatus(t *testing.T, r response, want int) {
@@ -524,28 +534,6 @@ func TestPaging(t *testing.T) {
 		seen[p["id"]] = true
 	}
 	expectStatus(t, s.do("GET", pkgs+"?nextpage_opaque_marker=forged", nil), 400)
-}
-
-// TestRestartDuringProcessing kills the server while a large package is
-// PROCESSING; the next server finishes the job.
-func TestRestartDuringProcessing(t *testing.T) {
-	dir := t.TempDir()
-	s := startServer(t, dir)
-	big := filepath.Join(t.TempDir(), "big.zip")
-	writeBigPackage(t, big, 512<<20)
-	id := s.createPackage(t)
-	s.upload(t, id, big)
-	r := s.do("GET", pkgs+"/"+id, nil)
-	var info map[string]any
-	r.json(t, &info)
-	if info["onboardingState"] != "PROCESSING" {
-		t.Fatalf("right after upload: %v", info["onboardingState"])
-	}
-	s.kill()
-	s2 := startServer(t, dir)
-	if info := s2.waitState(t, id); info["onboardingState"] != "ONBOARDED" {
-		t.Fatalf("after restart: %v %v", info["onboardingState"], info["onboardingFailureDetails"])
-	}
 }
 
 // writeBigPackage writes a valid CSAR with one stored image of size bytes,
