@@ -141,6 +141,9 @@ func (s *Server) storeContent(ctx context.Context, id string, body io.Reader, ho
 	if err != nil {
 		return err
 	}
+	// Every path that does not commit discards the temp file and its lock
+	// (a failed Commit too); after a Commit, Abort does nothing.
+	defer w.Abort()
 	h := newPipelinedHash(sha256.New())
 	dg := newUploadDigester() // onepass.go
 	n, err := io.CopyBuffer(io.MultiWriter(w, h, dg), io.LimitReader(body, s.cfg.MaxUploadSize+1), make([]byte, 1<<20))
@@ -163,6 +166,10 @@ func (s *Server) storeContent(ctx context.Context, id string, body io.Reader, ho
 	}
 	sum := hex.EncodeToString(sumBytes)
 	now := time.Now().UTC()
+	// The renewals stop before the transaction: it holds SQLite's write
+	// lock, which a renewal running meanwhile would wait for while the
+	// transaction waited for the renewal to end.
+	hold.stopRenewing()
 	err = s.db.Tx(ctx, func(tx *storage.DB) error {
 		if _, err := tx.UpdatePackageIf(ctx, id, storage.InOnboarding(storage.OnboardingUploading), func(p *storage.Package) error {
 			p.OnboardingState = storage.OnboardingProcessing

@@ -84,19 +84,24 @@ func (s *Server) renewUpload(ctx context.Context, h *uploadHold) {
 
 // stopRenewing ends the renewals, before the job itself ends in
 // storeContent's or backToCreated's transaction (a renewal after the end
-// would report a lost lease). It may be called more than once.
+// would report a lost lease, and one during it would wait for the
+// transaction's write lock while the transaction waited for it). It may be
+// called more than once; a nil hold (a fetch) has no renewals.
 func (h *uploadHold) stopRenewing() {
+	if h == nil {
+		return
+	}
 	h.stop()
 	<-h.done
 }
 
-// end completes the upload's job inside tx: ErrConflict if the lease was
-// lost. A nil hold (a fetch, covered by its own job) does nothing.
+// end completes the upload's job inside tx (stopRenewing must have run):
+// ErrConflict if the lease was lost. A nil hold (a fetch, covered by its
+// own job) does nothing.
 func (h *uploadHold) end(ctx context.Context, tx *storage.DB) error {
 	if h == nil {
 		return nil
 	}
-	h.stopRenewing()
 	return tx.CompleteJob(ctx, h.job.ID, h.owner)
 }
 

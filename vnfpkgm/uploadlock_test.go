@@ -1,0 +1,42 @@
+package vnfpkgm
+
+import (
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/vnfpkgm/vnfpkgm/storage"
+)
+
+// TestUploadRenewalDoesNotBlockItsTransaction: the upload's final
+// transaction holds the database's write lock (here its only connection);
+// a lease renewal that starts meanwhile must not be what the transaction
+// waits for. Renewals every millisecond make the overlap near certain;
+// before the renewals were stopped ahead of the transaction, an upload here
+// never finished.
+func TestUploadRenewalDoesNotBlockItsTransaction(t *testing.T) {
+	s, _ := testServer(t, func(c *Config) {
+		c.UploadLease = 3 * time.Millisecond
+		c.DBPool = storage.Pool{MaxOpen: 1, MaxIdle: 1, MaxIdleTime: time.Hour}
+	})
+	for i := 0; i < 20; i++ {
+		code, info := call(t, s, "POST", BasePath+"/vnf_packages", "application/json", `{}`)
+		if code != http.StatusCreated {
+			t.Fatalf("create: %d %v", code, info)
+		}
+		id := info["id"].(string)
+		done := make(chan int, 1)
+		go func() {
+			code, _ := call(t, s, "PUT", BasePath+"/vnf_packages/"+id+"/package_content", "application/zip", "not a zip, stored all the same")
+			done <- code
+		}()
+		select {
+		case code := <-done:
+			if code != http.StatusAccepted {
+				t.Fatalf("upload %d: %d", i, code)
+			}
+		case <-time.After(30 * time.Second): // a hang, not a timing: an upload of 30 bytes
+			t.Fatalf("upload %d never finished: its transaction waits for a lease renewal that waits for it", i)
+		}
+	}
+}
