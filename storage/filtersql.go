@@ -391,7 +391,12 @@ type sqliteJSON struct{}
 // pathKey quotes the key ($."a.b"). SQLite's path syntax has no escape for
 // a '"' inside a quoted key; such a key can go unquoted as long as it
 // neither starts with '"' nor holds '.' or '[' (where an unquoted key ends).
+// A quoted key's backslashes are escapes to SQLite ($."a\b" names "a" and a
+// backspace), so a key with one is left to the evaluator.
 func (sqliteJSON) pathKey(k string) (string, bool) {
+	if strings.Contains(k, `\`) {
+		return "", false
+	}
 	if !strings.Contains(k, `"`) {
 		return `."` + k + `"`, true
 	}

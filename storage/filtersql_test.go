@@ -15,7 +15,7 @@ import (
 func TestWhereLeavesUnnameableKeys(t *testing.T) {
 	db := openTest(t)
 	ps := []*Package{
-		{UserDefinedData: JSON(`{"\"lead": "x", "q\"k": "y", "a.b": "z"}`)},
+		{UserDefinedData: JSON(`{"\"lead": "x", "q\"k": "y", "a.b": "z", "a\\b": "w"}`)},
 		{UserDefinedData: JSON(`{"other": 1}`)},
 	}
 	for _, p := range ps {
@@ -26,6 +26,9 @@ func TestWhereLeavesUnnameableKeys(t *testing.T) {
 		want int
 	}{
 		{`"lead`, 2}, {`q"k.x`, 2}, {`q"k`, 1}, {"a.b", 1}, {"nowhere", 0},
+		// SQLite unescapes a quoted path label ($."a\b" is "a" and a
+		// backspace): a key with a backslash is left to the evaluator.
+		{`a\b`, 2},
 	} {
 		where := Where{{Column: ColUserDefinedData, Path: []string{c.key}, Op: OpCont, Values: []string{""}}}
 		n := 0
