@@ -156,18 +156,23 @@ func (db *DB) recordContentDeletion(ctx context.Context, p *Package) error {
 }
 
 // sweepDeletedContent deletes the blobs ContentDeletion lists, then their
-// records, a batch at a time. A key a package references again is never
-// deleted (keys are never reused, so that would be a bug elsewhere; the
-// record is dropped and the blob kept).
+// records, a batch at a time in key order. A key a package references
+// again is never deleted (keys are never reused, so that would be a bug
+// elsewhere; the record is dropped and the blob kept). A blob that cannot
+// be deleted keeps its record for the next sweep and does not hold up the
+// others; the first such failure is returned once all were tried.
 func sweepDeletedContent(ctx context.Context, db *DB, store blob.Store, rep *ReconcileReport) error {
+	var after string
+	var failed error
 	for {
 		var batch []ContentDeletion
-		if err := db.ctx(ctx).Order("deleted_at, blob_key").Limit(256).Find(&batch).Error; err != nil {
+		if err := db.ctx(ctx).Where("blob_key > ?", after).Order("blob_key").Limit(256).Find(&batch).Error; err != nil {
 			return dbErr("list deleted content", err)
 		}
 		if len(batch) == 0 {
-			return nil
+			return failed
 		}
+		after = batch[len(batch)-1].Key
 		keys := make([]string, len(batch))
 		for i, d := range batch {
 			keys[i] = d.Key
@@ -179,7 +184,11 @@ func sweepDeletedContent(ctx context.Context, db *DB, store blob.Store, rep *Rec
 		for _, d := range batch {
 			if !refs[d.Key] {
 				if err := store.Delete(ctx, d.Key); err != nil && !errors.Is(err, blob.ErrInvalidKey) {
-					return err
+					if failed == nil {
+						failed = err
+					}
+					rep.logf("could not delete the content %s of a deleted package (kept for the next sweep): %v", d.Key, err)
+					continue
 				}
 				rep.DeletedRemoved++
 				rep.logf("deleted the content %s of a package deleted at %s", d.Key, d.DeletedAt.UTC().Format(time.RFC3339))

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 	"time"
 
@@ -139,5 +140,66 @@ func TestClaimJobOf(t *testing.T) {
 	got, err := db.ClaimJobOf(ctx, "onboarder", time.Minute, JobKinds{Except: []string{"fetch"}})
 	if err != nil || got.ID != up.ID || got.Attempts != 2 {
 		t.Fatalf("the expired upload: %v %+v", err, got)
+	}
+}
+
+// refusingStore fails Delete of one key, as a blob the process may not
+// remove would.
+type refusingStore struct {
+	blob.Store
+	refuse string
+}
+
+func (s refusingStore) Delete(ctx context.Context, key string) error {
+	if key == s.refuse {
+		return errors.New("permission denied")
+	}
+	return s.Store.Delete(ctx, key)
+}
+
+// TestSweepGoesPastAFailingBlob: a deleted package's blob that cannot be
+// removed keeps its record for the next sweep, and the others are still
+// removed (the sweep used to stop at it, every time).
+func TestSweepGoesPastAFailingBlob(t *testing.T) {
+	ctx := context.Background()
+	db := openTest(t)
+	store, _ := newStore(t)
+	var keys []string
+	for i := 0; i < 3; i++ {
+		p := mustCreate(t, db, &Package{OnboardingState: OnboardingOnboarded, OperationalState: OperationalDisabled, UsageState: UsageNotInUse})
+		key := NewContentKey(p.ID)
+		putBlob(t, store, key, "deleted")
+		if _, err := db.UpdatePackageIf(ctx, p.ID, Any, func(p *Package) error {
+			withContent(p, key, 7)
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := db.DeletePackage(ctx, p.ID, Any); err != nil {
+			t.Fatal(err)
+		}
+		keys = append(keys, key)
+	}
+	slices.Sort(keys)
+	refused := keys[0] // the first the sweep meets
+	if _, err := Sweep(ctx, db, refusingStore{store, refused}); err == nil {
+		t.Fatal("the sweep hid the failure")
+	}
+	for _, k := range keys[1:] {
+		if _, err := store.Stat(ctx, k); !errors.Is(err, blob.ErrNotFound) {
+			t.Errorf("%s not removed past the failing blob: %v", k, err)
+		}
+	}
+	var left []ContentDeletion
+	db.g.Find(&left)
+	if len(left) != 1 || left[0].Key != refused {
+		t.Fatalf("records left %+v, want only %s's", left, refused)
+	}
+	// The next sweep, once the blob can go, removes it.
+	if _, err := Sweep(ctx, db, store); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := store.Stat(ctx, refused); !errors.Is(err, blob.ErrNotFound) {
+		t.Fatalf("the refused blob is still there: %v", err)
 	}
 }

@@ -247,8 +247,10 @@ func (db *DB) vimImageShared(im *VIMImage) (bool, error) {
 
 // ReleasePackageImages is called once package pkgID is deleted: it marks
 // the image records of the package orphaned and returns them, each with
-// whether its VIM image is also named by a record of another package (it
-// must then stay in the VIM). The caller removes the images from their
+// whether its VIM image is also named by a live record of another package
+// (it must then stay in the VIM; another deleted package's orphaned record
+// does not count, or two packages deleted at once would each leave the
+// image to the other). The caller removes the images from their
 // VIMs and then the records (DeleteOrphanedVIMImage); a record whose image
 // could not be removed stays, orphaned.
 func (db *DB) ReleasePackageImages(ctx context.Context, pkgID string) (images []VIMImage, shared []bool, err error) {
@@ -262,7 +264,7 @@ func (db *DB) ReleasePackageImages(ctx context.Context, pkgID string) (images []
 		shared = make([]bool, len(images))
 		for i := range images {
 			var n int64
-			err := tx.g.Model(&VIMImage{}).Where("vim_id = ? AND vim_image_id = ? AND package_id <> ?", images[i].VimID, images[i].VimImageID, pkgID).Count(&n).Error
+			err := tx.g.Model(&VIMImage{}).Where("vim_id = ? AND vim_image_id = ? AND package_id <> ? AND orphaned = ?", images[i].VimID, images[i].VimImageID, pkgID, false).Count(&n).Error
 			if err != nil {
 				return dbErr("count VIM images", err)
 			}

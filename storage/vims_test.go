@@ -164,4 +164,18 @@ func TestReleasePackageImages(t *testing.T) {
 	if err := db.CreateVIMImage(ctx, late); !errors.Is(err, ErrNotFound) {
 		t.Fatalf("an image record for a deleted package: %v, want ErrNotFound", err)
 	}
+	// The other package goes too while the first one's record of the
+	// common image is still there, orphaned: that record does not keep the
+	// image (else each deletion would leave it to the other, and no one
+	// would remove it from the VIM).
+	if _, err := db.DeletePackage(ctx, other.ID, Any); err != nil {
+		t.Fatal(err)
+	}
+	images, shared, err = db.ReleasePackageImages(ctx, other.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(images) != 1 || images[0].ID != otherCommon.ID || !slices.Equal(shared, []bool{false}) {
+		t.Fatalf("released %+v shared %v, want %s not shared", images, shared, otherCommon.ID)
+	}
 }
