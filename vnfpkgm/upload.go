@@ -10,6 +10,7 @@ import (
 	"io"
 	"mime"
 	"mime/multipart"
+	"net"
 	"net/http"
 	"net/url"
 	"time"
@@ -53,7 +54,7 @@ func uploadBody(c echo.Context, body io.Reader) (io.Reader, error) {
 				return nil, sol013.Problemf(http.StatusBadRequest, "the multipart/form-data body is malformed: %v", err)
 			}
 			if part.FileName() != "" || part.FormName() == "file" {
-				return part, nil
+				return clientPart{part}, nil
 			}
 		}
 	}
@@ -99,12 +100,39 @@ func (s *Server) storeError(n int64, err error) error {
 	case errors.As(err, &ce) && ce.idle > 0:
 		return sol013.Problemf(http.StatusRequestTimeout, "the package upload sent nothing for %s after %d bytes and was cut", ce.idle, n)
 	case errors.As(err, &ce):
-		return sol013.Problemf(http.StatusBadRequest, "the package upload was interrupted after %d bytes: %v", n, ce.err)
+		return sol013.Problemf(http.StatusBadRequest, "the package upload was interrupted after %d bytes: %s", n, clientReadCause(ce.err))
 	case isNoSpace(err):
 		s.space.failed(time.Now())
 		return insufficientStorageProblem()
 	}
 	return fmt.Errorf("storing the package after %d bytes: %w", n, err)
+}
+
+// clientPart is the file part of a multipart/form-data upload: what it
+// fails to read is the client's doing (a body cut before its closing
+// boundary is io.ErrUnexpectedEOF from mime/multipart), not the server's.
+type clientPart struct{ r io.Reader }
+
+func (p clientPart) Read(b []byte) (int, error) {
+	n, err := p.r.Read(b)
+	var ce *clientReadError
+	if err != nil && err != io.EOF && !errors.As(err, &ce) {
+		err = &clientReadError{err: err}
+	}
+	return n, err
+}
+
+// clientReadCause says why a request body could not be read, without the
+// text of a network error (it names the server's own address).
+func clientReadCause(err error) string {
+	var ne net.Error
+	switch {
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		return "the body ended before it was complete"
+	case errors.As(err, &ne):
+		return "the connection failed"
+	}
+	return "the body could not be read"
 }
 
 // backToCreated undoes UPLOADING after a failed upload, so it can be

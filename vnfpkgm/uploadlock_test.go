@@ -2,6 +2,7 @@ package vnfpkgm
 
 import (
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -38,5 +39,26 @@ func TestUploadRenewalDoesNotBlockItsTransaction(t *testing.T) {
 		case <-time.After(30 * time.Second): // a hang, not a timing: an upload of 30 bytes
 			t.Fatalf("upload %d never finished: its transaction waits for a lease renewal that waits for it", i)
 		}
+	}
+}
+
+// TestTruncatedMultipartUpload: a multipart/form-data upload cut before
+// its closing boundary is the client's error (400, the package CREATED
+// again), not the server's (it answered 500 and logged an error).
+func TestTruncatedMultipartUpload(t *testing.T) {
+	s, _ := testServer(t, nil)
+	code, info := call(t, s, "POST", BasePath+"/vnf_packages", "application/json", `{}`)
+	if code != http.StatusCreated {
+		t.Fatalf("create: %d %v", code, info)
+	}
+	id := info["id"].(string)
+	body := "--b\r\nContent-Disposition: form-data; name=\"file\"; filename=\"p.zip\"\r\n" +
+		"Content-Type: application/zip\r\n\r\nPK and a body that ends without its boundary"
+	code, pd := call(t, s, "PUT", BasePath+"/vnf_packages/"+id+"/package_content", "multipart/form-data; boundary=b", body)
+	if code != http.StatusBadRequest || !strings.Contains(pd["detail"].(string), "ended before it was complete") {
+		t.Fatalf("truncated multipart upload: %d %v, want 400 saying the body ended early", code, pd)
+	}
+	if _, info := call(t, s, "GET", BasePath+"/vnf_packages/"+id, "", ""); info["onboardingState"] != "CREATED" {
+		t.Fatalf("after the failed upload: %v", info["onboardingState"])
 	}
 }
