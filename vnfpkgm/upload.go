@@ -236,9 +236,10 @@ type fetchRequest struct {
 }
 
 // fetchPayload is what a fetch job stores in the database: the address
-// without any user information, and whether credentials were given. The
-// credentials themselves (userName, password, and those of the URL) stay
-// in the memory of the process that accepted the request (fetchSecret):
+// without any user information or query, and whether credentials were
+// given. The credentials themselves (userName, password, those of the URL
+// and its query) stay in the memory of the process that accepted the
+// request (fetchSecret):
 // a database and its WAL outlive the request, are copied into backups
 // and are read by whoever can read the files. The cost: a fetch that
 // another process resumes (this one died or stopped) fails cleanly and
@@ -251,9 +252,12 @@ type fetchPayload struct {
 }
 
 // fetchSecret is the part of an upload_from_uri request never stored.
+// The URL's query counts: a presigned URL (S3's X-Amz-Signature, Swift's
+// temp_url_sig) carries its credential there.
 type fetchSecret struct {
 	userName, password string
 	urlUser            *url.Userinfo
+	query              string
 }
 
 // errCredentialsLost is the failure of a fetch resumed by a process that
@@ -274,8 +278,8 @@ func (s *Server) uploadFromURI(c echo.Context) error {
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return sol013.Problemf(http.StatusBadRequest, "addressInformation %q must be an http or https URL", redactURL(req.AddressInformation))
 	}
-	secret := fetchSecret{userName: req.UserName, password: req.Password, urlUser: u.User}
-	u.User = nil
+	secret := fetchSecret{userName: req.UserName, password: req.Password, urlUser: u.User, query: u.RawQuery}
+	u.User, u.RawQuery, u.ForceQuery, u.Fragment = nil, "", false, ""
 	payload := fetchPayload{Address: u.String(), Credentials: secret != (fetchSecret{})}
 	job := &storage.Job{ID: uuid.NewString(), PackageID: id, Kind: JobFetch, Payload: storage.MustJSON(payload)}
 	if payload.Credentials {
@@ -300,9 +304,10 @@ func (s *Server) uploadFromURI(c echo.Context) error {
 	return c.NoContent(http.StatusAccepted)
 }
 
-// redactURL is raw without its password, for messages.
+// redactURL is raw without its password and query, for messages.
 func redactURL(raw string) string {
 	if u, err := url.Parse(raw); err == nil {
+		u.RawQuery, u.ForceQuery = "", false
 		return u.Redacted()
 	}
 	return "(an unparsable URL)"
@@ -337,7 +342,7 @@ func (s *Server) fetch(ctx context.Context, job *storage.Job) error {
 	if err != nil {
 		return sol013.Problemf(http.StatusBadRequest, "fetching %s: %v", addr, err)
 	}
-	target.User = secret.urlUser
+	target.User, target.RawQuery = secret.urlUser, secret.query
 	hr, err := http.NewRequestWithContext(ctx, http.MethodGet, target.String(), nil)
 	if err != nil {
 		return sol013.Problemf(http.StatusBadRequest, "fetching %s: %v", addr, err)

@@ -310,7 +310,7 @@ func gatedOrigin(t *testing.T, pkg []byte, user, password string) (*httptest.Ser
 // WAL, during the fetch, after it, or after kill -9 mid-fetch; a fetch
 // resumed without them fails cleanly; the data files are owner-only.
 func TestFetchSecretsNotStored(t *testing.T) {
-	const password, urlPassword = "pw-body-7f3a9c", "pw-url-5e2b81"
+	const password, urlPassword, querySig = "pw-body-7f3a9c", "pw-url-5e2b81", "sig-query-4c1d9e"
 	pkg := testPkg{vnfdID: newVnfdID(73)}.build(t)
 	dir := t.TempDir()
 	s := startServer(t, dir)
@@ -318,14 +318,15 @@ func TestFetchSecretsNotStored(t *testing.T) {
 	noSecrets := func(when string) {
 		t.Helper()
 		raw := rawFiles(t, dir)
-		for _, secret := range []string{password, urlPassword} {
+		for _, secret := range []string{password, urlPassword, querySig} {
 			if bytes.Contains(raw, []byte(secret)) {
 				t.Fatalf("%s: the secret %q is in the database files", when, secret)
 			}
 		}
 	}
 	id := s.createPackage(t)
-	expectStatus(t, s.fetch(t, id, fetchBody(o.URL+"/p.zip", "operator", password)), 202)
+	// A presigned URL's signature is a credential too.
+	expectStatus(t, s.fetch(t, id, fetchBody(o.URL+"/p.zip?X-Amz-Signature="+querySig, "operator", password)), 202)
 	waitFor(t, "the fetch has a temp file", func() bool { return len(tempFiles(t, dir)) == 1 })
 	noSecrets("during the fetch")
 	close(release)
