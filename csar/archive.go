@@ -416,6 +416,13 @@ func (ix *indexer) indexTarStream(ctx context.Context, r io.Reader, offset func(
 			e.Mode |= fs.ModeDir
 			e.Size, e.CompressedSize = 0, 0
 		case tar.TypeReg, tar.TypeRegA:
+			if isPAXSparse(hdr) {
+				// A sparse file in PAX form looks regular, but its
+				// bytes in the archive are a map and holes left out:
+				// not the content, which members are served as.
+				ix.add(CodeArchiveUnsupportedEntry, hdr.Name, "entry %q is a sparse file (PAX GNU.sparse records), which is not supported", hdr.Name)
+				return nil
+			}
 			off, err := offset()
 			if err != nil {
 				return err
@@ -440,6 +447,17 @@ func (ix *indexer) indexTarStream(ctx context.Context, r io.Reader, offset func(
 		}
 		return nil
 	})
+}
+
+// isPAXSparse reports whether hdr is a sparse file in one of the PAX
+// forms of GNU tar (0.0, 0.1 and 1.0 all carry GNU.sparse.* records).
+func isPAXSparse(hdr *tar.Header) bool {
+	for k := range hdr.PAXRecords {
+		if strings.HasPrefix(k, "GNU.sparse.") {
+			return true
+		}
+	}
+	return false
 }
 
 // resolve follows links from e to a regular file or directory inside the
