@@ -571,9 +571,16 @@ func (d *download) fetchPiece(ctx context.Context, f *os.File, st *partState, p 
 	}
 	defer resp.Body.Close()
 	w := &fileWriter{w: io.NewOffsetWriter(f, p.start), count: &p.done, wrote: func() { wu.wrote(p) }}
-	n, err := copyBody(io.MultiWriter(w, bar), resp.Body)
+	// Never more than the piece: bytes beyond it would land on the next
+	// piece's place in the file and count as done there.
+	n, err := copyBody(io.MultiWriter(w, bar), io.LimitReader(resp.Body, p.end-p.start))
 	if err == nil && n != p.end-p.start {
 		err = io.ErrUnexpectedEOF
+	}
+	if err == nil {
+		if extra, _ := io.ReadFull(resp.Body, make([]byte, 1)); extra > 0 {
+			return failf("the server sent more bytes than the range %d-%d it was asked for", p.start, p.end-1)
+		}
 	}
 	if err != nil {
 		return sub.transferError(err)

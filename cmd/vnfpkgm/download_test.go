@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -30,6 +31,9 @@ type proxy struct {
 	// stallAfter holds the response after that many bytes until the
 	// client goes away.
 	stallAfter int64
+	// overrun appends bytes to every partial (206) content response,
+	// beyond its Content-Range.
+	overrun bool
 
 	mu   sync.Mutex
 	reqs []recorded
@@ -74,6 +78,13 @@ func (p *proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		w.WriteHeader(resp.StatusCode)
 		w.Write(body)
+		return
+	}
+	if isContent && p.overrun && resp.StatusCode == http.StatusPartialContent {
+		w.Header().Del("Content-Length")
+		w.WriteHeader(resp.StatusCode)
+		io.Copy(w, resp.Body)
+		w.Write([]byte("overrun beyond the range"))
 		return
 	}
 	w.WriteHeader(resp.StatusCode)
@@ -438,5 +449,22 @@ func TestDownloadVNFDAndArtifact(t *testing.T) {
 	r = s.cli(t, "artifact", "download", id, "No/such/file", "--file", filepath.Join(dir, "x"), "--connections", "2")
 	if r.code != exitFailed || !strings.Contains(r.stderr, "Not Found") || !strings.Contains(r.stderr, "has no artifact No/such/file") {
 		t.Fatalf("unknown artifact: %s", r)
+	}
+}
+
+// TestDownloadRangeOverrun: a response body longer than its range is an
+// error of that response, not bytes written over the next piece.
+func TestDownloadRangeOverrun(t *testing.T) {
+	t.Parallel()
+	s, id, _ := onboarded(t)
+	p, via := newProxy(t, s.base)
+	p.overrun = true
+	file := filepath.Join(t.TempDir(), "pkg.zip")
+	r := cliAt(t, via, "package", "download", id, "--file", file, "--connections", "4")
+	if r.code != exitFailed || !strings.Contains(r.stderr, "more bytes than the range") {
+		t.Fatalf("ranges answered with more bytes: %s", r)
+	}
+	if _, err := os.Stat(file); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("the file exists after a failed download: %v", err)
 	}
 }
