@@ -281,15 +281,6 @@ func RegisterType(typ string, def Definition) {
 	registry[typ] = def
 }
 
-// Options returns the options a driver type declares (nil if it declares
-// none) and whether the type is known.
-func Options(typ string) ([]Option, bool) {
-	regMu.RLock()
-	defer regMu.RUnlock()
-	def, ok := registry[typ]
-	return def.Options, ok
-}
-
 // CheckConfig checks a configuration before a VIM of type typ is
 // registered: every option must be one the type declares, then the type's
 // own Check runs. Errors are *OptionError where an option is at fault.
