@@ -92,6 +92,9 @@ func (s *Server) runJob(ctx context.Context, owner string, job *storage.Job) {
 	case job.Kind == storage.JobOnboard:
 		err = s.onboard(jobCtx, job.PackageID)
 	case job.Kind == JobFetch:
+		// Whatever ends the fetch here, its credentials go with it (a
+		// later attempt, here or elsewhere, finds them lost).
+		defer s.fetchSecrets.Delete(job.ID)
 		err = s.fetch(jobCtx, job)
 		if err != nil && ctx.Err() == nil {
 			s.fetchFailed(job.PackageID, err)

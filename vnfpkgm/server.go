@@ -196,10 +196,30 @@ func (s *Server) sweepEvery(ctx context.Context, interval time.Duration) {
 		if err != nil && ctx.Err() == nil {
 			s.log.Warn("periodic clean-up", "error", err)
 		}
+		s.forgetEndedFetchSecrets(ctx)
 		for _, ev := range rep.Events {
 			s.log.Info("periodic clean-up", "event", ev)
 		}
 	}
+}
+
+// forgetEndedFetchSecrets drops the credentials of fetch jobs that are
+// gone or ended without this process running them (their package was
+// deleted while they waited, or another process took them over), so that
+// none stays in memory for the life of the process.
+func (s *Server) forgetEndedFetchSecrets(ctx context.Context) {
+	s.fetchSecrets.Range(func(k, _ any) bool {
+		job, err := s.db.GetJob(ctx, k.(string))
+		switch {
+		case errors.Is(err, storage.ErrNotFound):
+			s.fetchSecrets.Delete(k)
+		case err != nil:
+			return false // the database is away: try again at the next sweep
+		case job.State == storage.JobDone || job.State == storage.JobFailed:
+			s.fetchSecrets.Delete(k)
+		}
+		return true
+	})
 }
 
 // routes registers every resource.

@@ -1,6 +1,7 @@
 package vnfpkgm
 
 import (
+	"context"
 	"net/http"
 	"strings"
 	"testing"
@@ -60,5 +61,36 @@ func TestTruncatedMultipartUpload(t *testing.T) {
 	}
 	if _, info := call(t, s, "GET", BasePath+"/vnf_packages/"+id, "", ""); info["onboardingState"] != "CREATED" {
 		t.Fatalf("after the failed upload: %v", info["onboardingState"])
+	}
+}
+
+// TestFetchSecretsForgotten: the credentials of a fetch whose job is gone
+// (its package was deleted while it waited) do not stay in memory.
+func TestFetchSecretsForgotten(t *testing.T) {
+	s, _ := testServer(t, nil)
+	code, info := call(t, s, "POST", BasePath+"/vnf_packages", "application/json", `{}`)
+	if code != http.StatusCreated {
+		t.Fatalf("create: %d %v", code, info)
+	}
+	id := info["id"].(string)
+	code, pd := call(t, s, "POST", BasePath+"/vnf_packages/"+id+"/package_content/upload_from_uri", "application/json",
+		`{"addressInformation":"http://127.0.0.1:9/p.zip","userName":"u","password":"p"}`)
+	if code != http.StatusAccepted {
+		t.Fatalf("upload_from_uri: %d %v", code, pd)
+	}
+	held := func() (n int) {
+		s.fetchSecrets.Range(func(any, any) bool { n++; return true })
+		return n
+	}
+	s.forgetEndedFetchSecrets(context.Background())
+	if held() != 1 {
+		t.Fatalf("the credentials of a queued fetch were dropped: %d held", held())
+	}
+	if _, err := s.db.DeletePackage(context.Background(), id, storage.Any); err != nil {
+		t.Fatal(err)
+	}
+	s.forgetEndedFetchSecrets(context.Background())
+	if held() != 0 {
+		t.Fatalf("%d credentials held after their package and job went", held())
 	}
 }
