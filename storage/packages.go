@@ -255,6 +255,12 @@ func (db *DB) DeletePackage(ctx context.Context, id string, expect Expect) (*Pac
 				return res.Error
 			}
 			deleted = true
+			// Its software images in VIMs are orphaned with it, so that
+			// a crash before they are removed leaves them to the sweep
+			// (vims.go), never named by records of a live package.
+			if err := tx.orphanPackageImages(ctx, id); err != nil {
+				return err
+			}
 			return tx.recordContentDeletion(ctx, p) // reconcile.go
 		})
 		if err != nil {

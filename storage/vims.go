@@ -245,6 +245,21 @@ func (db *DB) vimImageShared(im *VIMImage) (bool, error) {
 	return n > 0, nil
 }
 
+// orphanPackageImages marks the image records of package pkgID orphaned,
+// inside the transaction that deletes it.
+func (db *DB) orphanPackageImages(ctx context.Context, pkgID string) error {
+	return dbErr("orphan VIM images", db.ctx(ctx).Model(&VIMImage{}).Where("package_id = ?", pkgID).Update("orphaned", true).Error)
+}
+
+// PackagesWithOrphanedImages lists the (deleted) packages whose image
+// records are still orphaned: their images could not be removed from their
+// VIMs yet, or the process removing them died.
+func (db *DB) PackagesWithOrphanedImages(ctx context.Context) ([]string, error) {
+	var ids []string
+	err := db.ctx(ctx).Model(&VIMImage{}).Where("orphaned = ?", true).Distinct().Order("package_id").Limit(1000).Pluck("package_id", &ids).Error
+	return ids, dbErr("list orphaned VIM images", err)
+}
+
 // ReleasePackageImages is called once package pkgID is deleted: it marks
 // the image records of the package orphaned and returns them, each with
 // whether its VIM image is also named by a live record of another package

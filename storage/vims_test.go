@@ -136,6 +136,20 @@ func TestReleasePackageImages(t *testing.T) {
 	if _, err := db.DeletePackage(ctx, p.ID, Any); err != nil {
 		t.Fatal(err)
 	}
+	// The deletion itself orphans the records (a crash before the release
+	// leaves them to the sweep), and lists the package for it.
+	recs, err := db.ListVIMImages(ctx, v.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range recs {
+		if r.Orphaned != (r.PackageID == p.ID) {
+			t.Fatalf("after the deletion: %+v", recs)
+		}
+	}
+	if ids, err := db.PackagesWithOrphanedImages(ctx); err != nil || !slices.Equal(ids, []string{p.ID}) {
+		t.Fatalf("packages with orphaned images: %v %v, want [%s]", ids, err, p.ID)
+	}
 	images, shared, err := db.ReleasePackageImages(ctx, p.ID)
 	if err != nil {
 		t.Fatal(err)

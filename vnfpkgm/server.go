@@ -197,6 +197,7 @@ func (s *Server) sweepEvery(ctx context.Context, interval time.Duration) {
 			s.log.Warn("periodic clean-up", "error", err)
 		}
 		s.forgetEndedFetchSecrets(ctx)
+		s.retryOrphanedImages(ctx) // vims.go
 		for _, ev := range rep.Events {
 			s.log.Info("periodic clean-up", "event", ev)
 		}

@@ -610,7 +610,27 @@ func (s *Server) deleteFromVIM(ctx context.Context, vimID, vimImageID string) er
 	if err != nil {
 		return err
 	}
-	return d.DeleteImage(ctx, vimImageID)
+	if err := d.DeleteImage(ctx, vimImageID); err != nil && !errors.Is(err, vim.ErrNotFound) {
+		return err // an image already gone (an earlier attempt) is removed
+	}
+	return nil
+}
+
+// retryOrphanedImages runs releasePackageImages again for the deleted
+// packages whose images are still orphaned (a VIM that refused or did not
+// answer, a process that died before removing them).
+func (s *Server) retryOrphanedImages(ctx context.Context) {
+	ids, err := s.db.PackagesWithOrphanedImages(ctx)
+	if err != nil {
+		s.log.Warn("listing orphaned software images", "error", err)
+		return
+	}
+	for _, id := range ids {
+		if ctx.Err() != nil {
+			return
+		}
+		s.releasePackageImages(ctx, id)
+	}
 }
 
 // autoRegisterImages gives the images of a package just onboarded to every
