@@ -106,6 +106,14 @@ func (s *Server) runJob(ctx context.Context, owner string, job *storage.Job) {
 		// Shutting down: the job is released and resumes later.
 		return
 	}
+	var retry *retryLater
+	if errors.As(err, &retry) {
+		log.Warn("job to be retried", "error", err, "duration", time.Since(start))
+		if rerr := s.db.RetryJob(context.Background(), job.ID, owner, err.Error(), retryDelay); rerr != nil {
+			log.Error("queueing the job again", "error", rerr)
+		}
+		return
+	}
 	if err != nil {
 		log.Warn("job failed", "error", err, "duration", time.Since(start))
 		if ferr := s.db.FailJob(context.Background(), job.ID, owner, err.Error()); ferr != nil {

@@ -116,7 +116,7 @@ func (s *Server) uploadAbandoned(ctx context.Context, job *storage.Job) error {
 		"the upload was interrupted: the server receiving it stopped before the package was complete; upload again")
 	pd.Title = "Upload failed"
 	if err := s.removeUnrecordedContent(ctx, job.PackageID); err != nil {
-		return err
+		return &retryLater{err}
 	}
 	_, err := s.db.UpdatePackageIf(ctx, job.PackageID, storage.InOnboarding(storage.OnboardingUploading), func(p *storage.Package) error {
 		p.OnboardingState = storage.OnboardingCreated
@@ -124,7 +124,7 @@ func (s *Server) uploadAbandoned(ctx context.Context, job *storage.Job) error {
 		return nil
 	})
 	if err != nil && !errors.Is(err, storage.ErrNotFound) && !errors.Is(err, storage.ErrConflict) {
-		return err
+		return &retryLater{err}
 	}
 	if tc, ok := s.blobs.(blob.TempCleaner); ok {
 		if _, err := tc.CleanTemp(ctx); err != nil {
@@ -133,6 +133,18 @@ func (s *Server) uploadAbandoned(ctx context.Context, job *storage.Job) error {
 	}
 	return errors.New("the uploader stopped before the end of the package; the package is CREATED again")
 }
+
+// retryLater is a job failure that a later attempt may not meet (the
+// database or the blob store failed for a moment): the job is queued
+// again rather than failed, since failing it would leave its package
+// UPLOADING with no job to put it back.
+type retryLater struct{ err error }
+
+func (e *retryLater) Error() string { return e.err.Error() }
+func (e *retryLater) Unwrap() error { return e.err }
+
+// retryDelay is how long a retryLater job waits before it is claimed again.
+const retryDelay = 5 * time.Second
 
 // removeUnrecordedContent deletes the content blobs of package id that its
 // row does not name, while the package is still UPLOADING under the dead

@@ -100,3 +100,53 @@ func TestAbandonedUploadLeavesNoContent(t *testing.T) {
 		t.Fatalf("the content the dead uploader committed is still stored: %v", err)
 	}
 }
+
+// failingListStore fails List while fail is set, as a blob store that is
+// briefly unreachable would.
+type failingListStore struct {
+	blob.Store
+	fail bool
+}
+
+func (f *failingListStore) List(ctx context.Context, prefix string, fn func(blob.Info) error) error {
+	if f.fail {
+		return errors.New("blob store unreachable")
+	}
+	return f.Store.List(ctx, prefix, fn)
+}
+
+// TestAbandonedUploadRetriedAfterAFailure: when putting an abandoned
+// upload's package back meets a passing failure, the job is queued again,
+// not failed: a failed job would leave the package UPLOADING with nothing
+// to put it back until a restart.
+func TestAbandonedUploadRetriedAfterAFailure(t *testing.T) {
+	s, _ := testServer(t, nil)
+	ctx := context.Background()
+	store := &failingListStore{Store: s.blobs, fail: true}
+	s.blobs = store
+	code, info := call(t, s, "POST", BasePath+"/vnf_packages", "application/json", `{}`)
+	if code != http.StatusCreated {
+		t.Fatalf("create: %d %v", code, info)
+	}
+	id := info["id"].(string)
+	hold, err := s.beginUpload(ctx, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	hold.stopRenewing() // the uploader dies; a worker claims its job
+	s.runJob(ctx, hold.owner, hold.job)
+	job, err := s.db.GetJob(ctx, hold.job.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if job.State != storage.JobQueued {
+		t.Fatalf("after a passing failure the job is %s, want queued again", job.State)
+	}
+	store.fail = false
+	if err := s.uploadAbandoned(ctx, job); err == nil {
+		t.Fatal("the abandoned upload's job should fail once it has put the package back")
+	}
+	if _, info := call(t, s, "GET", BasePath+"/vnf_packages/"+id, "", ""); info["onboardingState"] != "CREATED" {
+		t.Fatalf("after the retry: %v", info["onboardingState"])
+	}
+}
