@@ -1,6 +1,7 @@
 package vnfpkgm
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -138,5 +139,42 @@ func TestDatabaseFull(t *testing.T) {
 	code, pd := call(t, s, "POST", BasePath+"/vnf_packages", "application/json", big)
 	if code != http.StatusInsufficientStorage {
 		t.Fatalf("create with a full database: %d %v, want 507", code, pd)
+	}
+}
+
+// TestFetchDiskFull: an upload_from_uri whose package finds the disk full
+// fails with 507 in its onboardingFailureDetails, as a PUT answers, not a
+// generic 500, and readiness reports it.
+func TestFetchDiskFull(t *testing.T) {
+	s, dir := testServer(t, nil)
+	full := &fullStore{Store: s.blobs, dir: dir, after: 4096}
+	full.full.Store(true)
+	s.blobs = full
+	origin := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Write(bytes.Repeat([]byte("p"), 100000))
+	}))
+	t.Cleanup(origin.Close)
+	code, info := call(t, s, "POST", BasePath+"/vnf_packages", "application/json", `{}`)
+	if code != http.StatusCreated {
+		t.Fatalf("create: %d %v", code, info)
+	}
+	id := info["id"].(string)
+	if code, pd := call(t, s, "POST", BasePath+"/vnf_packages/"+id+"/package_content/upload_from_uri", "application/json",
+		`{"addressInformation":"`+origin.URL+`/p.zip"}`); code != http.StatusAccepted {
+		t.Fatalf("upload_from_uri: %d %v", code, pd)
+	}
+	ctx := context.Background()
+	job, err := s.db.ClaimJobOf(ctx, "test-fetcher", time.Minute, storage.JobKinds{Only: []string{JobFetch}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.runJob(ctx, "test-fetcher", job)
+	_, info = call(t, s, "GET", BasePath+"/vnf_packages/"+id, "", "")
+	details, _ := info["onboardingFailureDetails"].(map[string]any)
+	if info["onboardingState"] != "CREATED" || details == nil || details["status"] != float64(http.StatusInsufficientStorage) {
+		t.Fatalf("after a fetch to a full disk: %v %v, want CREATED with a 507", info["onboardingState"], details)
+	}
+	if code, _ := call(t, s, "GET", "/healthz", "", ""); code != http.StatusServiceUnavailable {
+		t.Fatalf("healthz after a fetch to a full disk: %d, want 503", code)
 	}
 }

@@ -425,8 +425,9 @@ func (e *redirectError) Error() string { return e.msg }
 // state is CREATED and the uploading or processing fails"). ERROR is for
 // content that was received and found invalid.
 func (s *Server) fetchFailed(id string, cause error) {
-	pd := sol013.ProblemFromError(cause)
-	if pd.Status >= 500 && pd.Status != http.StatusBadGateway && pd.Status != http.StatusGatewayTimeout {
+	// A full disk (the blob or the database) is said as such, as for a PUT.
+	pd := sol013.ProblemFromError(s.insufficientStorage(cause))
+	if pd.Status >= 500 && pd.Status != http.StatusBadGateway && pd.Status != http.StatusGatewayTimeout && pd.Status != http.StatusInsufficientStorage {
 		// Not an answer of the origin: log the cause, reveal no internals.
 		s.log.Error("upload from URI", "package", id, "error", cause)
 		pd = sol013.NewProblem(http.StatusInternalServerError, "the package could not be fetched and stored; the error has been logged")
