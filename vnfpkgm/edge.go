@@ -108,6 +108,17 @@ var errBadETagList = errors.New("not a list of entity tags")
 // matches when one of its tags equals etag by the strong comparison
 // (13.1.1 asks for it: a weak tag W/"..." never matches).
 func etagListMatches(header, etag string) (bool, error) {
+	return etagListHas(header, etag, false)
+}
+
+// etagListMatchesWeakly evaluates an If-None-Match header (RFC 9110
+// 13.1.2), which compares weakly: W/"r3" names the same representation
+// as "r3" there, since a cache may have kept either.
+func etagListMatchesWeakly(header, etag string) (bool, error) {
+	return etagListHas(header, etag, true)
+}
+
+func etagListHas(header, etag string, weakComparison bool) (bool, error) {
 	s := header
 	matched := false
 	for {
@@ -123,7 +134,7 @@ func etagListMatches(header, etag string) (bool, error) {
 			if !ok {
 				return false, errBadETagList
 			}
-			matched = matched || (!weak && tag == etag)
+			matched = matched || ((weakComparison || !weak) && tag == etag)
 			s = rest
 		}
 		if s = strings.TrimLeft(s, " \t"); s != "" && s[0] != ',' {

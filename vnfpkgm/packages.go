@@ -114,8 +114,22 @@ func (s *Server) onboardedRead(find findFunc, h func(echo.Context, *storage.Pack
 	}
 }
 
+// writeInfo answers a GET or HEAD of a package's VnfPkgInfo, or 304 when
+// the client's If-None-Match names its current revision (RFC 9110
+// 13.1.2): an NFVO polling a catalogue then re-reads only what changed.
 func (s *Server) writeInfo(c echo.Context, p *storage.Package) error {
-	c.Response().Header().Set("ETag", packageETag(p))
+	etag := packageETag(p)
+	c.Response().Header().Set("ETag", etag)
+	if values := c.Request().Header.Values("If-None-Match"); len(values) > 0 {
+		header := strings.Join(values, ",")
+		match, err := etagListMatchesWeakly(header, etag)
+		if err != nil {
+			return sol013.Problemf(http.StatusBadRequest, "If-None-Match %q is %v", header, err)
+		}
+		if match {
+			return c.NoContent(http.StatusNotModified)
+		}
+	}
 	return c.JSON(http.StatusOK, toInfo(p, apiRoot(c)))
 }
 

@@ -185,3 +185,35 @@ func TestConflictMessages(t *testing.T) {
 		t.Fatalf("disabling a DISABLED package: %q", d)
 	}
 }
+
+// TestIfNoneMatchOnPackageInfo: a client that kept a VnfPkgInfo revalidates
+// it with If-None-Match and gets 304 until the package changes (weak
+// comparison, lists and "*"), then the new representation.
+func TestIfNoneMatchOnPackageInfo(t *testing.T) {
+	s := startServer(t, "")
+	r := s.do("POST", pkgs, strings.NewReader(`{"userDefinedData":{"a":1}}`), "Content-Type", "application/json")
+	expectStatus(t, r, 201)
+	var info map[string]any
+	r.json(t, &info)
+	id := info["id"].(string)
+	etag := r.header.Get("ETag")
+	for _, inm := range []string{etag, "W/" + etag, `"other", ` + etag, "*"} {
+		for _, method := range []string{"GET", "HEAD"} {
+			got := s.do(method, pkgs+"/"+id, nil, "If-None-Match", inm)
+			expectStatus(t, got, 304)
+			if got.header.Get("ETag") != etag || len(got.body) != 0 {
+				t.Fatalf("%s If-None-Match %s: 304 with ETag %q and %d body bytes", method, inm, got.header.Get("ETag"), len(got.body))
+			}
+		}
+	}
+	expectStatus(t, s.do("GET", pkgs+"/"+id, nil, "If-None-Match", `"r999"`), 200)
+	expectProblem(t, s.do("GET", pkgs+"/"+id, nil, "If-None-Match", "no-quotes"), 400)
+
+	patched := s.do("PATCH", pkgs+"/"+id, strings.NewReader(`{"userDefinedData":{"b":2}}`), "Content-Type", mergePatch)
+	expectStatus(t, patched, 200)
+	fresh := s.do("GET", pkgs+"/"+id, nil, "If-None-Match", etag)
+	expectStatus(t, fresh, 200)
+	if fresh.header.Get("ETag") == etag || !strings.Contains(string(fresh.body), `"b":2`) {
+		t.Fatalf("after PATCH, If-None-Match of the old tag got ETag %q body %s", fresh.header.Get("ETag"), fresh.body)
+	}
+}
