@@ -318,7 +318,7 @@ After 'vim register', --endpoint is the VIM's own endpoint: name the server
 before the command (vnfpkgm --endpoint SERVER_URL vim register ...) or with
 $VNFPKGM_URL.`)
 		printOptions(fs.Output(), fs)
-		fmt.Fprint(fs.Output(), vimDriverOptionsHelp+kubevimOptionsHelp)
+		fmt.Fprint(fs.Output(), vimDriverOptionsHelp+kubevimOptionsHelp+planktonOptionsHelp)
 	}
 	typ := fs.String("type", "", "the VIM `TYPE` (local, openstack, kubevim, plankton, ...)")
 	name := fs.String("name", "", "the VIM's `NAME`")

@@ -22,6 +22,7 @@ import (
 	_ "github.com/vnfpkgm/vnfpkgm/vim/kubevim"   // the "kubevim" VIM type
 	_ "github.com/vnfpkgm/vnfpkgm/vim/local"     // the "local" VIM type
 	_ "github.com/vnfpkgm/vnfpkgm/vim/openstack" // the "openstack" VIM type
+	_ "github.com/vnfpkgm/vnfpkgm/vim/plankton"  // the "plankton" VIM type
 	"github.com/vnfpkgm/vnfpkgm/vnfpkgm"
 )
 

@@ -32,3 +32,35 @@ Example:
   vnfpkgm vim register --type kubevim --name kv --endpoint kubevim.example:50051 \
       --option tls=true --option ca_file=/etc/vnfpkgm/kubevim-ca.pem --credential token=...
 `
+
+// planktonOptionsHelp documents the options of --type plankton, checked
+// the same way.
+const planktonOptionsHelp = `
+Driver options of --type plankton (GRNET Synnefo's image service: images
+only, uploaded to Pithos+ and registered with Plankton; raw images only,
+as Plankton's diskdump; --endpoint is the Plankton image API, the URL
+under which /images lives; --credential token=TOKEN is the Astakos token):
+  pithos_endpoint=URL
+      the Pithos+ object API, the URL under which /ACCOUNT/CONTAINER/OBJECT
+      lives (required)
+  account=UUID
+      the Pithos+ account (the user's unique id) that holds the images
+      (required)
+  container=NAME
+      the Pithos+ container images are uploaded to (created if missing)
+      (default images)
+  is_public=true|false
+      register images as public (default false)
+  call_timeout=DURATION
+      bound of each request other than the upload (default 30s)
+  upload_timeout=DURATION
+      bound of the upload of one image (default 30m0s)
+  retries=N
+      retries of an idempotent request (GET, HEAD, DELETE, container PUT)
+      that met a network error or a 502, 503 or 504 (default 3)
+
+Example:
+  vnfpkgm vim register --type plankton --name synnefo \
+      --endpoint https://cyclades.example/image/v1.0 --credential token=... \
+      --option pithos_endpoint=https://pithos.example/object-store/v1 --option account=UUID
+`
