@@ -124,7 +124,7 @@ func (d *Driver) waitStarted(ctx context.Context, id string, c *vim.Compute) (*v
 		if time.Now().After(deadline) {
 			return nil, fmt.Errorf("%w: kubevim: compute %s still STARTING after %s (compute_timeout)", vim.ErrUnavailable, id, d.st.computeTimeout)
 		}
-		if err := sleep(ctx, d.st.poll); err != nil {
+		if err := vim.Sleep(ctx, d.st.poll); err != nil {
 			return nil, fmt.Errorf("kubevim: waiting for compute %s: %w", id, err)
 		}
 		var err error

@@ -131,7 +131,7 @@ func (d *Driver) waitDownloaded(ctx context.Context, id string) error {
 		if time.Now().After(deadline) {
 			return fmt.Errorf("%w: kubevim: image %s still %s after %s (image_timeout)", vim.ErrUnavailable, id, st.GetState(), d.st.imageTimeout)
 		}
-		if err := sleep(ctx, d.st.poll); err != nil {
+		if err := vim.Sleep(ctx, d.st.poll); err != nil {
 			return fmt.Errorf("kubevim: waiting for image %s: %w", id, err)
 		}
 	}

@@ -92,12 +92,9 @@ func parseSettings(cfg vim.Config) (settings, error) {
 	if _, _, err := net.SplitHostPort(cfg.Endpoint); err != nil || strings.Contains(cfg.Endpoint, "/") {
 		return st, vim.OptionErrorf("endpoint", "%q is not a gRPC address host:port", cfg.Endpoint)
 	}
-	switch v := strings.TrimSpace(cfg.Options["tls"]); v {
-	case "", "false":
-	case "true":
-		st.tls = true
-	default:
-		return st, vim.OptionErrorf("tls", "%q is not true or false", v)
+	var err error
+	if st.tls, err = vim.BoolOption(cfg.Options, "tls"); err != nil {
+		return st, err
 	}
 	if !st.tls && (st.caFile != "" || st.serverName != "") {
 		return st, vim.OptionErrorf("tls", "ca_file and server_name need tls=true")
@@ -117,33 +114,14 @@ func parseSettings(cfg vim.Config) (settings, error) {
 		{"poll_interval", &st.poll, defaultPollInterval},
 	}
 	for _, d := range durations {
-		v, err := durationOption(cfg.Options, d.name, d.def)
+		v, err := vim.DurationOption(cfg.Options, d.name, d.def)
 		if err != nil {
 			return st, err
 		}
 		*d.dst = v
 	}
-	st.retries = defaultRetries
-	if v := strings.TrimSpace(cfg.Options["retries"]); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 0 || n > 10 {
-			return st, vim.OptionErrorf("retries", "%q is not a number from 0 to 10", v)
-		}
-		st.retries = n
-	}
-	return st, nil
-}
-
-func durationOption(opts map[string]string, key string, def time.Duration) (time.Duration, error) {
-	s := strings.TrimSpace(opts[key])
-	if s == "" {
-		return def, nil
-	}
-	d, err := time.ParseDuration(s)
-	if err != nil || d <= 0 {
-		return 0, vim.OptionErrorf(key, "%q is not a positive duration such as 30s or 5m", s)
-	}
-	return d, nil
+	st.retries, err = vim.IntOption(cfg.Options, "retries", defaultRetries, 0, 10)
+	return st, err
 }
 
 // Check verifies a configuration before a VIM is registered, without
@@ -271,7 +249,7 @@ func retryIdempotent(retries int, callTimeout time.Duration) grpc.UnaryClientInt
 		var err error
 		for i := 0; i < attempts; i++ {
 			if i > 0 {
-				if serr := sleep(ctx, pause); serr != nil {
+				if serr := vim.Sleep(ctx, pause); serr != nil {
 					return err
 				}
 				pause *= 2
@@ -326,18 +304,6 @@ func codeErr(c codes.Code) error {
 	// Unavailable, DeadlineExceeded, ResourceExhausted, Internal, Unknown,
 	// DataLoss: KubeVim failed to serve the request.
 	return vim.ErrUnavailable
-}
-
-// sleep waits for d or until ctx is done.
-func sleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
 }
 
 func isNotFound(err error) bool { return errors.Is(err, vim.ErrNotFound) }

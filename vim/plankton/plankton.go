@@ -95,26 +95,17 @@ func parseSettings(cfg vim.Config) (settings, error) {
 	if strings.ContainsAny(st.container, "/?#") {
 		return st, vim.OptionErrorf("container", "%q is not a container name", st.container)
 	}
-	switch v := cfg.Options["is_public"]; v {
-	case "", "false":
-	case "true":
-		st.public = true
-	default:
-		return st, vim.OptionErrorf("is_public", "%q is not true or false", v)
-	}
-	if st.callTimeout, err = durationOption(cfg.Options, "call_timeout", defaultCallTimeout); err != nil {
+	if st.public, err = vim.BoolOption(cfg.Options, "is_public"); err != nil {
 		return st, err
 	}
-	if st.uploadTimeout, err = durationOption(cfg.Options, "upload_timeout", defaultUploadTimeout); err != nil {
+	if st.callTimeout, err = vim.DurationOption(cfg.Options, "call_timeout", defaultCallTimeout); err != nil {
 		return st, err
 	}
-	st.retries = defaultRetries
-	if v := strings.TrimSpace(cfg.Options["retries"]); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 0 || n > 10 {
-			return st, vim.OptionErrorf("retries", "%q is not a number from 0 to 10", v)
-		}
-		st.retries = n
+	if st.uploadTimeout, err = vim.DurationOption(cfg.Options, "upload_timeout", defaultUploadTimeout); err != nil {
+		return st, err
+	}
+	if st.retries, err = vim.IntOption(cfg.Options, "retries", defaultRetries, 0, 10); err != nil {
+		return st, err
 	}
 	if cfg.Credentials["token"] == "" {
 		return st, vim.OptionErrorf("credentials", "Plankton needs the credential token (an Astakos token)")
@@ -131,18 +122,6 @@ func parseURL(s string) (*url.URL, error) {
 	u.Path = strings.TrimSuffix(u.Path, "/")
 	u.RawPath = ""
 	return u, nil
-}
-
-func durationOption(opts map[string]string, key string, def time.Duration) (time.Duration, error) {
-	s := strings.TrimSpace(opts[key])
-	if s == "" {
-		return def, nil
-	}
-	d, err := time.ParseDuration(s)
-	if err != nil || d <= 0 {
-		return 0, vim.OptionErrorf(key, "%q is not a positive duration such as 30s or 5m", s)
-	}
-	return d, nil
 }
 
 // Check verifies a configuration before a VIM is registered, without
@@ -254,7 +233,7 @@ func (d *Driver) do(ctx context.Context, r request, okMissing bool) (*http.Respo
 	var lastErr error
 	for i := 0; i < attempts; i++ {
 		if i > 0 {
-			if err := sleep(ctx, pause); err != nil {
+			if err := vim.Sleep(ctx, pause); err != nil {
 				return nil, nil, lastErr
 			}
 			pause *= 2
@@ -356,16 +335,4 @@ func briefBody(b []byte) string {
 		s = s[:300] + "..."
 	}
 	return s
-}
-
-// sleep waits for d or until ctx is done.
-func sleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
 }
