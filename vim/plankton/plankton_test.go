@@ -32,7 +32,7 @@ func config(pk *planktontest.Server, opts map[string]string) vim.Config {
 	return vim.Config{Name: "pk", Endpoint: pk.ImageAPI, Credentials: map[string]string{"token": token}, Options: o}
 }
 
-func open(t *testing.T, cfg vim.Config) *plankton.Driver {
+func open(t testing.TB, cfg vim.Config) *plankton.Driver {
 	t.Helper()
 	if err := vim.CheckConfig(context.Background(), plankton.Type, cfg); err != nil {
 		t.Fatal(err)

@@ -13,8 +13,8 @@
 // with a format Plankton does not know, a location whose object is
 // missing, or a size or checksum that differs from the object is 400; one
 // without a location is 501. A location already registered updates that
-// image, as the guide says. It keeps every object's bytes, so a test can
-// check what was uploaded.
+// image, as the guide says. It keeps every object, streamed to a file of
+// the test's temporary directory, so a test can check what was uploaded.
 //
 // Paths: the image API under /plankton (the driver's endpoint is
 // URL+"/plankton"), Pithos+ under /pithos (its pithos_endpoint).
@@ -28,6 +28,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"sort"
 	"strconv"
 	"strings"
@@ -46,9 +47,11 @@ type Server struct {
 	token string
 	srv   *httptest.Server
 
+	dir string // object files
+
 	mu         sync.Mutex
 	containers map[string]bool    // ACCOUNT/CONTAINER
-	objects    map[string][]byte  // ACCOUNT/CONTAINER/OBJECT
+	objects    map[string]object  // ACCOUNT/CONTAINER/OBJECT
 	images     map[string]*Image  // by id
 	faults     map[string][]fault // by "METHOD /plankton|/pithos"
 	badETag    bool
@@ -63,6 +66,14 @@ type Image struct {
 	CreatedAt                                                         time.Time
 }
 
+// object is a stored object: its file (bytes are streamed to disk, never
+// held in memory), size and MD5.
+type object struct {
+	file string
+	size int64
+	md5  string
+}
+
 type fault struct {
 	status int
 	delay  time.Duration
@@ -71,7 +82,7 @@ type fault struct {
 // Start starts a stand-in on 127.0.0.1 that accepts token; it stops at the
 // end of the test.
 func Start(tb testing.TB, token string) *Server {
-	s := &Server{token: token, containers: map[string]bool{}, objects: map[string][]byte{},
+	s := &Server{token: token, dir: tb.TempDir(), containers: map[string]bool{}, objects: map[string]object{},
 		images: map[string]*Image{}, faults: map[string][]fault{}}
 	s.srv = httptest.NewServer(http.HandlerFunc(s.serve))
 	s.URL = s.srv.URL
@@ -111,9 +122,21 @@ func (s *Server) WrongETags(on bool) {
 // Object returns the bytes of an object (ACCOUNT/CONTAINER/OBJECT).
 func (s *Server) Object(path string) ([]byte, bool) {
 	s.mu.Lock()
+	o, ok := s.objects[path]
+	s.mu.Unlock()
+	if !ok {
+		return nil, false
+	}
+	b, err := os.ReadFile(o.file)
+	return b, err == nil
+}
+
+// ObjectInfo returns the size and MD5 of an object.
+func (s *Server) ObjectInfo(path string) (size int64, md5hex string, ok bool) {
+	s.mu.Lock()
 	defer s.mu.Unlock()
-	b, ok := s.objects[path]
-	return b, ok
+	o, ok := s.objects[path]
+	return o.size, o.md5, ok
 }
 
 // Objects lists the objects held.
@@ -224,15 +247,17 @@ func (s *Server) pithos(w http.ResponseWriter, r *http.Request, path string) {
 			http.Error(w, "only plain object PUT is served (no hashmap, no copy)", http.StatusBadRequest)
 			return
 		}
-		data, err := io.ReadAll(r.Body)
+		o, err := s.store(r.Body)
 		if err != nil {
 			http.Error(w, "reading the body: "+err.Error(), http.StatusBadRequest)
 			return
 		}
-		sum := md5.Sum(data)
-		etag := hex.EncodeToString(sum[:])
+		etag := o.md5
 		s.mu.Lock()
-		s.objects[key] = data
+		if old, ok := s.objects[key]; ok {
+			os.Remove(old.file)
+		}
+		s.objects[key] = o
 		if s.badETag {
 			etag = strings.Repeat("0", 32)
 		}
@@ -241,9 +266,10 @@ func (s *Server) pithos(w http.ResponseWriter, r *http.Request, path string) {
 		w.WriteHeader(http.StatusCreated)
 	case http.MethodDelete:
 		s.mu.Lock()
-		_, ok := s.objects[key]
+		o, ok := s.objects[key]
 		delete(s.objects, key)
 		s.mu.Unlock()
+		os.Remove(o.file)
 		if !ok {
 			http.Error(w, "object not found", http.StatusNotFound)
 			return
@@ -252,6 +278,22 @@ func (s *Server) pithos(w http.ResponseWriter, r *http.Request, path string) {
 	default:
 		http.Error(w, "method not served", http.StatusMethodNotAllowed)
 	}
+}
+
+// store streams a body to a new file, computing its MD5.
+func (s *Server) store(body io.Reader) (object, error) {
+	f, err := os.CreateTemp(s.dir, "object-")
+	if err != nil {
+		return object{}, err
+	}
+	defer f.Close()
+	h := md5.New()
+	n, err := io.Copy(io.MultiWriter(f, h), body)
+	if err != nil {
+		os.Remove(f.Name())
+		return object{}, err
+	}
+	return object{file: f.Name(), size: n, md5: hex.EncodeToString(h.Sum(nil))}, nil
 }
 
 // ---- Plankton ----
@@ -345,15 +387,14 @@ func (s *Server) register(w http.ResponseWriter, r *http.Request) {
 	path, ok := strings.CutPrefix(loc, "pithos://")
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	data, found := s.objects[path]
+	obj, found := s.objects[path]
 	if !ok || !found {
 		bad("file not found on given location %s", loc)
 		return
 	}
-	sum := md5.Sum(data)
-	md5hex := hex.EncodeToString(sum[:])
-	if v := h.Get("X-Image-Meta-Size"); v != "" && v != strconv.Itoa(len(data)) {
-		bad("invalid size %s: the file has %d bytes", v, len(data))
+	md5hex := obj.md5
+	if v := h.Get("X-Image-Meta-Size"); v != "" && v != strconv.FormatInt(obj.size, 10) {
+		bad("invalid size %s: the file has %d bytes", v, obj.size)
 		return
 	}
 	if v := h.Get("X-Image-Meta-Checksum"); v != "" && strings.ToLower(v) != md5hex {
@@ -371,7 +412,7 @@ func (s *Server) register(w http.ResponseWriter, r *http.Request) {
 		s.images[im.ID] = im
 	}
 	im.Name, im.Location, im.DiskFormat, im.ContainerFormat = name, loc, disk, cont
-	im.Checksum, im.Size, im.Public, im.Properties, im.Status = md5hex, int64(len(data)), public, props, "AVAILABLE"
+	im.Checksum, im.Size, im.Public, im.Properties, im.Status = md5hex, obj.size, public, props, "AVAILABLE"
 	writeMeta(w.Header(), im)
 	w.WriteHeader(http.StatusOK)
 }
