@@ -23,6 +23,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/http"
 	"os"
 	"strconv"
 	"strings"
@@ -184,6 +185,9 @@ func Open(ctx context.Context, cfg vim.Config) (*Driver, error) {
 	} else {
 		opts = append(opts, grpc.WithTransportCredentials(insecure.NewCredentials()))
 	}
+	if dial := egressDialer(cfg.HTTPClient); dial != nil {
+		opts = append(opts, grpc.WithContextDialer(dial))
+	}
 	if tok := cfg.Credentials["token"]; tok != "" {
 		opts = append(opts, grpc.WithPerRPCCredentials(bearer(tok)))
 	}
@@ -192,6 +196,22 @@ func Open(ctx context.Context, cfg vim.Config) (*Driver, error) {
 		return nil, fmt.Errorf("%w: kubevim: endpoint %s: %v", vim.ErrInvalid, cfg.Endpoint, err)
 	}
 	return &Driver{conn: conn, vi: vivnfm.NewViVnfmClient(conn), admin: admin.NewAdminClient(conn), st: st}, nil
+}
+
+// egressDialer is the dialer of the server's HTTP client for VIMs, so
+// that its egress policy (which addresses may be reached) covers KubeVim's
+// gRPC connection too; nil when the client has none of its own.
+func egressDialer(c *http.Client) func(context.Context, string) (net.Conn, error) {
+	if c == nil {
+		return nil
+	}
+	tr, ok := c.Transport.(*http.Transport)
+	if !ok || tr.DialContext == nil {
+		return nil
+	}
+	return func(ctx context.Context, addr string) (net.Conn, error) {
+		return tr.DialContext(ctx, "tcp", addr)
+	}
 }
 
 // bearer is a token sent as "authorization: Bearer TOKEN" on every call.
