@@ -296,3 +296,25 @@ func TestInfo(t *testing.T) {
 		t.Fatalf("%+v", info)
 	}
 }
+
+func TestImageTimeout(t *testing.T) {
+	release := make(chan struct{})
+	hang := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Length", "1000")
+		w.WriteHeader(http.StatusOK)
+		w.(http.Flusher).Flush()
+		<-release // a source that never finishes
+	}))
+	kv := kubevimtest.Start(t, kubevimtest.Options{})
+	// Cleanups run last first: the source is released, closed, then the
+	// stand-in stops (its download ends with the short body).
+	t.Cleanup(hang.Close)
+	t.Cleanup(func() { close(release) })
+	d := open(t, kv, nil, map[string]string{"image_timeout": "200ms"})
+	_, hash, size := imageSource(t)
+	_, err := d.AddImage(context.Background(), imageSpec(hang.URL+"/image.qcow2", hash, size))
+	var ie *kubevim.ImageError
+	if !errors.Is(err, vim.ErrUnavailable) || !strings.Contains(err.Error(), "image_timeout") || !errors.As(err, &ie) {
+		t.Fatalf("a download that never ends: %v, want ErrUnavailable naming image_timeout", err)
+	}
+}
