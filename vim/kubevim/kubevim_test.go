@@ -14,7 +14,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/kube-nfv/kube-vim-api/pkg/apis/vivnfm"
+	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/encoding/protowire"
+	"k8s.io/apimachinery/pkg/api/resource"
 
 	"github.com/vnfpkgm/vnfpkgm/vim"
 	"github.com/vnfpkgm/vnfpkgm/vim/kubevim"
@@ -316,5 +322,29 @@ func TestImageTimeout(t *testing.T) {
 	var ie *kubevim.ImageError
 	if !errors.Is(err, vim.ErrUnavailable) || !strings.Contains(err.Error(), "image_timeout") || !errors.As(err, &ie) {
 		t.Fatalf("a download that never ends: %v, want ErrUnavailable naming image_timeout", err)
+	}
+}
+
+// TestStandInRefusesUnknownFields: the stand-in, like a server built from
+// the same definitions, refuses a request carrying fields they lack.
+func TestStandInRefusesUnknownFields(t *testing.T) {
+	kv := kubevimtest.Start(t, kubevimtest.Options{})
+	conn, err := grpc.NewClient(kv.Addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	req := &vivnfm.CreateComputeFlavourRequest{Flavour: &vivnfm.VirtualComputeFlavour{
+		VirtualMemory: &vivnfm.VirtualMemoryData{VirtualMemSize: resource.NewQuantity(1<<20, resource.BinarySI)},
+		VirtualCpu:    &vivnfm.VirtualCpuData{NumVirtualCpu: 1},
+	}}
+	// Field 99 of VirtualCpuData does not exist.
+	req.Flavour.VirtualCpu.ProtoReflect().SetUnknown(protowire.AppendVarint(protowire.AppendTag(nil, 99, protowire.VarintType), 1))
+	_, err = vivnfm.NewViVnfmClient(conn).CreateComputeFlavour(context.Background(), req)
+	if status.Code(err) != codes.InvalidArgument || !strings.Contains(err.Error(), "flavour.virtualCpu") {
+		t.Fatalf("unknown field: %v, want InvalidArgument naming flavour.virtualCpu", err)
+	}
+	if len(kv.Flavours()) != 0 {
+		t.Fatalf("the flavour was created")
 	}
 }

@@ -6,10 +6,10 @@
 // Operations": DownloadImage from an HTTP source with a checksum and
 // validateChecksum, GetImageDownloadStatus).
 //
-// It is strict, as the real server is: missing required fields are
-// InvalidArgument, unknown identifiers NotFound, operations in the wrong
-// state FailedPrecondition, a wrong or missing bearer token
-// Unauthenticated. It keeps state, so a test can observe what a client
+// It is strict, as the real server is: missing required fields and fields
+// the API does not define (anywhere in a request) are InvalidArgument,
+// unknown identifiers NotFound, operations in the wrong state
+// FailedPrecondition, a wrong or missing bearer token Unauthenticated. It keeps state, so a test can observe what a client
 // did. DownloadImage really fetches the HTTP source in the background and
 // validates its checksum (csar/digest) before the image is COMPLETED.
 //
@@ -54,6 +54,7 @@ import (
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/reflect/protoreflect"
 	"google.golang.org/protobuf/types/known/timestamppb"
 	"k8s.io/apimachinery/pkg/api/resource"
 
@@ -237,7 +238,43 @@ func (s *Server) intercept(ctx context.Context, req any, info *grpc.UnaryServerI
 	if failWith != codes.OK {
 		return nil, status.Errorf(failWith, "injected failure of %s", method)
 	}
+	if m, ok := req.(proto.Message); ok {
+		if path := unknownField(m.ProtoReflect(), method); path != "" {
+			return nil, invalid("%s carries fields this API does not define", path)
+		}
+	}
 	return handler(ctx, req)
+}
+
+// unknownField returns the path of the first message under m that holds
+// fields its definition lacks (a client built from another version of
+// the API), or "".
+func unknownField(m protoreflect.Message, path string) string {
+	if len(m.GetUnknown()) > 0 {
+		return path
+	}
+	found := ""
+	m.Range(func(fd protoreflect.FieldDescriptor, v protoreflect.Value) bool {
+		if fd.Message() == nil || fd.IsMap() && fd.MapValue().Message() == nil {
+			return true
+		}
+		sub := path + "." + string(fd.Name())
+		switch {
+		case fd.IsList():
+			for i := 0; i < v.List().Len() && found == ""; i++ {
+				found = unknownField(v.List().Get(i).Message(), sub)
+			}
+		case fd.IsMap():
+			v.Map().Range(func(_ protoreflect.MapKey, mv protoreflect.Value) bool {
+				found = unknownField(mv.Message(), sub)
+				return found == ""
+			})
+		default:
+			found = unknownField(v.Message(), sub)
+		}
+		return found == ""
+	})
+	return found
 }
 
 func invalid(format string, args ...any) error {
