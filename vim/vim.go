@@ -73,8 +73,13 @@ type ImageSpec struct {
 	// stored against the bytes it sent, whatever algorithm the VIM uses,
 	// and this against the same bytes.
 	Checksum Checksum
-	// Content streams the image; it is read once.
+	// Content streams the image; it is read once. Drivers whose VIM pulls
+	// the image itself (SourceURL) leave it unread.
 	Content io.Reader
+	// SourceURL is where the VIM can fetch the same bytes itself: the
+	// image's artifact URL on this server's public URL; empty when the
+	// server has no address a VIM could reach.
+	SourceURL string
 	// Labels are stored with the image (package id, software image id).
 	Labels map[string]string
 }

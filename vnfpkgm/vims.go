@@ -449,7 +449,7 @@ func (s *Server) registerImage(ctx context.Context, v *storage.VIM, p *storage.P
 	img, err := d.AddImage(ctx, vim.ImageSpec{
 		Name: sw.Name, Version: sw.Version,
 		ContainerFormat: strings.ToLower(sw.ContainerFormat), DiskFormat: strings.ToLower(sw.DiskFormat),
-		MinDisk: sw.MinDisk, MinRAM: sw.MinRAM, Size: sw.Size,
+		MinDisk: sw.MinDisk, MinRAM: sw.MinRAM, Size: sw.Size, SourceURL: s.artifactURL(p.ID, sw.ImagePath),
 		Checksum: vim.Checksum{Algorithm: sw.Checksum.Algorithm, Hash: sw.Checksum.Hash},
 		Content:  f,
 		Labels:   map[string]string{"vnfPkgId": p.ID, "softwareImageId": swID},

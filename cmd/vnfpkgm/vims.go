@@ -318,9 +318,9 @@ After 'vim register', --endpoint is the VIM's own endpoint: name the server
 before the command (vnfpkgm --endpoint SERVER_URL vim register ...) or with
 $VNFPKGM_URL.`)
 		printOptions(fs.Output(), fs)
-		fmt.Fprint(fs.Output(), vimDriverOptionsHelp)
+		fmt.Fprint(fs.Output(), vimDriverOptionsHelp+kubevimOptionsHelp+planktonOptionsHelp)
 	}
-	typ := fs.String("type", "", "the VIM `TYPE` (local, openstack, ...)")
+	typ := fs.String("type", "", "the VIM `TYPE` (local, openstack, kubevim, plankton, ...)")
 	name := fs.String("name", "", "the VIM's `NAME`")
 	vimEndpoint := fs.String("endpoint", "", "the VIM's own endpoint `URL` (e.g. its Keystone); not the server's")
 	var creds, opts stringList

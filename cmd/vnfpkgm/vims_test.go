@@ -16,8 +16,10 @@ import (
 
 	"github.com/vnfpkgm/vnfpkgm/internal/testenv"
 	"github.com/vnfpkgm/vnfpkgm/vim"
+	"github.com/vnfpkgm/vnfpkgm/vim/kubevim"
 	"github.com/vnfpkgm/vnfpkgm/vim/local"
 	"github.com/vnfpkgm/vnfpkgm/vim/openstack"
+	"github.com/vnfpkgm/vnfpkgm/vim/plankton"
 )
 
 // sampleVNF returns the sample package and the kernel its image boots
@@ -303,7 +305,7 @@ func TestVIMRegisterHelpDocumentsEveryOption(t *testing.T) {
 	if code != 0 && code != 2 {
 		t.Fatalf("vim register --help: exit %d\n%s%s", code, stdout, stderr)
 	}
-	for typ, opts := range map[string][]vim.Option{local.Type: local.Options, openstack.Type: openstack.Options} {
+	for typ, opts := range map[string][]vim.Option{local.Type: local.Options, openstack.Type: openstack.Options, kubevim.Type: kubevim.Options, plankton.Type: plankton.Options} {
 		if !strings.Contains(help, "Driver options of --type "+typ) {
 			t.Errorf("the help has no section for --type %s", typ)
 		}

@@ -19,8 +19,10 @@ import (
 
 	apiref "github.com/vnfpkgm/vnfpkgm/api-ref"
 	"github.com/vnfpkgm/vnfpkgm/internal/version"
+	_ "github.com/vnfpkgm/vnfpkgm/vim/kubevim"   // the "kubevim" VIM type
 	_ "github.com/vnfpkgm/vnfpkgm/vim/local"     // the "local" VIM type
 	_ "github.com/vnfpkgm/vnfpkgm/vim/openstack" // the "openstack" VIM type
+	_ "github.com/vnfpkgm/vnfpkgm/vim/plankton"  // the "plankton" VIM type
 	"github.com/vnfpkgm/vnfpkgm/vnfpkgm"
 )
 
