@@ -392,7 +392,7 @@ async function vimView(id) {
   const base = `${VIM}/vims/${encodeURIComponent(id)}`;
   const [{ body: v }, { body: images }, { body: computes }] = await Promise.all([
     request('GET', base), request('GET', base + '/software_images'), request('GET', base + '/compute')]);
-  const consoleBox = h('pre', { id: 'console-text', class: 'console', 'aria-label': 'Console output' }, '');
+  const consoleBox = h('pre', { id: 'console-text', class: 'console', 'aria-label': 'Console output' }, 'Choose "Show console" on a compute instance.');
   const showConsole = async (c) => {
     try {
       const { body } = await request('GET', `${base}/compute/${encodeURIComponent(c.id)}/console`, { headers: { Accept: 'text/plain' } });
