@@ -293,9 +293,11 @@ func accepts(h string) (text, zipOK bool) {
 // is one file, or a zip of TOSCA.meta, the entry definitions and every
 // file they import, with their paths.
 func (s *Server) getVNFD(c echo.Context, p *storage.Package) error {
-	text, zipOK := accepts(c.Request().Header.Get(echo.HeaderAccept))
-	if !text && !zipOK {
-		return sol013.NewProblem(http.StatusNotAcceptable, "the VNFD is available as text/plain (one file) or application/zip")
+	accept := c.Request().Header.Get(echo.HeaderAccept)
+	model := asksFor(accept, VNFDModelType)
+	text, zipOK := accepts(accept)
+	if !text && !zipOK && !model {
+		return sol013.NewProblem(http.StatusNotAcceptable, "the VNFD is available as text/plain (one file) or application/zip (or "+VNFDModelType+")")
 	}
 	ctx := c.Request().Context()
 	a, obj, err := s.openArchive(ctx, p)
@@ -308,6 +310,9 @@ func (s *Server) getVNFD(c echo.Context, p *storage.Package) error {
 		return fmt.Errorf("onboarded package %s has no entry definitions", p.ID)
 	}
 	st := tosca.Process(a, pkg.EntryDefinitions, tosca.Options{})
+	if model {
+		return writeVNFDModel(c, p, st)
+	}
 	files := st.Files
 	if text && (len(files) == 1 || !zipOK) {
 		if len(files) != 1 {

@@ -280,6 +280,7 @@ func (s *Server) routes() *echo.Echo {
 		get("/artifacts/*", s.getArtifact)
 	}
 	s.vimRoutes(e)
+	consoleRoutes(e)
 	return e
 }
 

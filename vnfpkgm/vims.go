@@ -356,7 +356,30 @@ func (s *Server) showVIM(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, toVIMInfo(c, v))
+	out := vimDetail{vimInfo: toVIMInfo(c, v)}
+	// What the VIM can do is asked of its driver: a VIM that does not
+	// answer is still shown, with why its capabilities are unknown.
+	ctx, cancel := context.WithTimeout(c.Request().Context(), 10*time.Second)
+	defer cancel()
+	d, err := s.driver(ctx, v)
+	if err == nil {
+		var info vim.Info
+		if info, err = d.Info(ctx); err == nil {
+			out.Info = &info
+		}
+	}
+	if err != nil {
+		out.InfoError = err.Error()
+	}
+	return c.JSON(http.StatusOK, out)
+}
+
+// vimDetail is GET /vims/{vimId}: the VIM and what its driver says it is
+// and can do (vim.Info: capabilities), or why the driver did not answer.
+type vimDetail struct {
+	vimInfo
+	Info      *vim.Info `json:"info,omitempty"`
+	InfoError string    `json:"infoError,omitempty"`
 }
 
 // deleteVIM is DELETE /vims/{vimId}: 409 while it has compute; the images

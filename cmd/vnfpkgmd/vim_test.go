@@ -7,6 +7,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -118,6 +119,15 @@ func TestVIMComputeLifecycle(t *testing.T) {
 		t.Fatalf("the first VIM is the default: %v", v)
 	}
 	base := vims + "/" + vimID
+	// GET of one VIM asks its driver what it can do (the console shows it).
+	var shown map[string]any
+	s.do("GET", base, nil).json(t, &shown)
+	caps := fmt.Sprint(shown["info"].(map[string]any)["capabilities"])
+	for _, c := range []string{"images", "compute", "console"} {
+		if !strings.Contains(caps, c) {
+			t.Errorf("local VIM capabilities %s lack %s", caps, c)
+		}
+	}
 
 	r := s.post(t, base+"/compute", map[string]any{"vnfPkgId": pkgID, "vduId": "VDU1", "name": "sample"})
 	expectStatus(t, r, 201)
