@@ -114,16 +114,28 @@ func TestHelpRunsNoPackageInitWork(t *testing.T) {
 }
 
 // BenchmarkStartup runs the CLI as a process per iteration for commands
-// that only print, next to a Go program that only prints (the floor any Go
-// binary pays here). ns/op is the wall time of one process.
+// that only print, next to two references: a Go program that only prints
+// (what any Go binary pays here) and testdata/startupfloor, which links
+// what the CLI needs from outside this module (net/http with TLS, YAML,
+// BLAKE2, os/signal) and only prints. ns/op is the wall time of one
+// process.
+//
+//	go test -run '^$' -bench Startup -benchtime 200x ./cmd/vnfpkgm/
 func BenchmarkStartup(b *testing.B) {
 	bin := cliBinary(b)
 	hello := helloBinary(b)
+	floor := filepath.Join(b.TempDir(), "startupfloor")
+	build := exec.Command("go", "build", "-o", floor, "./testdata/startupfloor")
+	build.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if out, err := build.CombinedOutput(); err != nil {
+		b.Fatalf("building testdata/startupfloor: %v\n%s", err, out)
+	}
 	cases := []struct {
 		name string
 		argv []string
 	}{
 		{"reference=go-hello", []string{hello}},
+		{"reference=go-net-http-yaml", []string{floor}},
 		{"help", []string{bin, "help"}},
 		{"version", []string{bin, "--version"}},
 		{"validate-help", []string{bin, "validate", "--help"}},
