@@ -3,6 +3,7 @@ package csar
 import (
 	"archive/tar"
 	"archive/zip"
+	"compress/gzip"
 	"context"
 	"errors"
 	"fmt"
@@ -12,8 +13,6 @@ import (
 	"strings"
 	"sync"
 	"time"
-
-	"github.com/mholt/archives"
 )
 
 // Limits bound what an archive may make the server do. Every field is
@@ -135,7 +134,7 @@ func Open(ctx context.Context, r io.ReaderAt, size int64, lim Limits) (*Archive,
 	if size <= 0 {
 		return nil, refuse(CodeArchiveEmpty, "", "the package is empty (0 bytes)")
 	}
-	format, err := detect(ctx, r, size)
+	format, err := detect(r, size)
 	if err != nil {
 		return nil, err
 	}
@@ -160,34 +159,6 @@ func Open(ctx context.Context, r io.ReaderAt, size int64, lim Limits) (*Archive,
 
 func refuse(code, file, format string, args ...any) error {
 	return &RefusedError{Problems: []Problem{{Severity: SeverityError, Code: code, File: file, Message: fmt.Sprintf(format, args...)}}}
-}
-
-// detect identifies the archive format by its bytes. mholt/archives knows
-// dozens of formats; a CSAR is a zip (SOL 004), and tar or tar.gz are
-// accepted for operators who build packages with tar. Anything else is
-// named and refused rather than guessed at.
-func detect(ctx context.Context, r io.ReaderAt, size int64) (string, error) {
-	// An empty file name makes Identify decide by content alone.
-	f, _, err := archives.Identify(ctx, "", io.NewSectionReader(r, 0, size))
-	if err != nil {
-		if errors.Is(err, archives.NoMatch) {
-			return "", refuse(CodeArchiveUnsupported, "", "the package is not a zip, tar or tar.gz archive")
-		}
-		return "", refuse(CodeArchiveCorrupt, "", "the package cannot be identified: %v", err)
-	}
-	switch v := f.(type) {
-	case archives.Zip:
-		return FormatZip, nil
-	case archives.Tar:
-		return FormatTar, nil
-	case archives.CompressedArchive:
-		_, isGz := v.Compression.(archives.Gz)
-		_, isTar := v.Extraction.(archives.Tar)
-		if isGz && isTar {
-			return FormatTarGz, nil
-		}
-	}
-	return "", refuse(CodeArchiveUnsupported, "", "the package is a %s archive; only zip (SOL 004), tar and tar.gz are accepted", strings.TrimPrefix(f.Extension(), "."))
 }
 
 type indexer struct {
@@ -380,7 +351,7 @@ func readLinkTarget(f *zip.File) (string, error) {
 	return string(b), nil
 }
 
-// indexTar lists a plain tar through mholt/archives. The reader is a
+// indexTar lists a plain tar. The reader is a
 // seekable section, so skipping member data seeks instead of reading, and
 // the position at each header is where that member's bytes start: members
 // can later be read at random without a rescan.
@@ -394,7 +365,7 @@ func (ix *indexer) indexTar(ctx context.Context) error {
 // stream is still recorded: it identifies the member for digests computed
 // while the package streamed in (Known).
 func (ix *indexer) indexTarGz(ctx context.Context) error {
-	gz, err := archives.Gz{}.OpenReader(io.NewSectionReader(ix.a.r, 0, ix.a.size))
+	gz, err := gzip.NewReader(io.NewSectionReader(ix.a.r, 0, ix.a.size))
 	if err != nil {
 		return err
 	}
@@ -405,12 +376,8 @@ func (ix *indexer) indexTarGz(ctx context.Context) error {
 
 // indexTarStream lists the tar in r; offset tells where r is.
 func (ix *indexer) indexTarStream(ctx context.Context, r io.Reader, offset func() (int64, error)) error {
-	return archives.Tar{}.Extract(ctx, r, func(_ context.Context, fi archives.FileInfo) error {
-		hdr, ok := fi.Header.(*tar.Header)
-		if !ok {
-			return fmt.Errorf("unexpected tar header type %T", fi.Header)
-		}
-		e := &Entry{Size: hdr.Size, CompressedSize: hdr.Size, Mode: fi.Mode(), ModTime: hdr.ModTime}
+	return eachTarHeader(ctx, r, func(hdr *tar.Header) error {
+		e := &Entry{Size: hdr.Size, CompressedSize: hdr.Size, Mode: hdr.FileInfo().Mode(), ModTime: hdr.ModTime}
 		switch hdr.Typeflag {
 		case tar.TypeDir:
 			e.Mode |= fs.ModeDir

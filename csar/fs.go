@@ -1,7 +1,9 @@
 package csar
 
 import (
+	"archive/tar"
 	"archive/zip"
+	"compress/gzip"
 	"context"
 	"errors"
 	"io"
@@ -9,8 +11,6 @@ import (
 	"path"
 	"sort"
 	"time"
-
-	"github.com/mholt/archives"
 )
 
 // Interface checks: an *Archive is a read-only file system.
@@ -135,34 +135,38 @@ func (a *Archive) openCompressedTarMember(e *Entry, info entryInfo) fs.File {
 	pr, pw := io.Pipe()
 	ctx, cancel := context.WithCancel(context.Background())
 	go func() {
-		ex := archives.CompressedArchive{Compression: archives.Gz{}, Extraction: archives.Tar{}}
-		ordinal := 0
-		found := false
-		err := ex.Extract(ctx, io.NewSectionReader(a.r, 0, a.size), func(_ context.Context, fi archives.FileInfo) error {
-			if fi.IsDir() {
-				return nil
-			}
-			if ordinal != e.ordinal {
-				ordinal++
-				return nil
-			}
-			found = true
-			f, err := fi.Open()
-			if err != nil {
-				return err
-			}
-			defer f.Close()
-			if _, err := io.Copy(pw, f); err != nil {
-				return err
-			}
-			return fs.SkipAll
-		})
-		if err == nil && !found {
-			err = io.ErrUnexpectedEOF
-		}
-		pw.CloseWithError(err)
+		pw.CloseWithError(a.copyCompressedTarMember(ctx, e, pw))
 	}()
 	return &memberFile{info: info, stream: closerFunc{pr, func() error { cancel(); return pr.Close() }}}
+}
+
+// copyCompressedTarMember decompresses the tar.gz up to the member e and
+// copies its bytes to w. An archive that ends before the member (it
+// changed since it was indexed) is io.ErrUnexpectedEOF.
+func (a *Archive) copyCompressedTarMember(ctx context.Context, e *Entry, w io.Writer) error {
+	gz, err := gzip.NewReader(io.NewSectionReader(a.r, 0, a.size))
+	if err != nil {
+		return err
+	}
+	defer gz.Close()
+	ordinal := 0
+	found, err := eachTarMember(ctx, gz, func(hdr *tar.Header, body io.Reader) error {
+		if hdr.FileInfo().IsDir() {
+			return nil
+		}
+		if ordinal != e.ordinal {
+			ordinal++
+			return nil
+		}
+		if _, err := io.Copy(w, body); err != nil {
+			return err
+		}
+		return fs.SkipAll
+	})
+	if err == nil && !found {
+		return io.ErrUnexpectedEOF
+	}
+	return err
 }
 
 type closerFunc struct {

@@ -153,6 +153,10 @@ func (p *Package) inspectMeta(fsys fs.FS, opts Options) {
 		}
 	}
 	for _, fb := range meta.Files {
+		if fb.External {
+			p.inspectExternalMetaBlock(fb)
+			continue
+		}
 		name, valid := p.packagePath(fb.Name)
 		if !valid || !(p.files[name] || p.hasDir(name)) {
 			p.add(SeverityError, CodeMetaFileBlockNotFound, MetaPath, fb.Line, 1, "the file block names %s, which is not in the package", fb.Name)
@@ -271,7 +275,7 @@ func (p *Package) inspectManifest(fsys fs.FS, opts Options) {
 			continue
 		}
 		if e.External {
-			p.add(SeverityWarning, CodeManifestExternalArtifact, name, e.Line, 1, "%s is an external artifact: it is not fetched during validation, so its hash is not verified", e.Source)
+			p.inspectExternalManifestEntry(e, name)
 			continue
 		}
 		src, valid := p.packagePath(e.Source)

@@ -55,6 +55,7 @@ func (m *Meta) Get(key string) string { return m.Values[key].Value }
 // MetaFileBlock is a Name/Content-Type/Algorithm/Hash block.
 type MetaFileBlock struct {
 	Name        string
+	External    bool // Name is a URI (Tacker's extension): reported, never fetched
 	ContentType string
 	Algorithm   string
 	Hash        string
@@ -174,7 +175,7 @@ func ParseMeta(data []byte, file string) (*Meta, []Problem) {
 			seen[key] = f.Line
 			switch key {
 			case KeyName:
-				fb.Name, fb.Line = f.Value, f.Line
+				fb.Name, fb.Line, fb.External = f.Value, f.Line, isURI(f.Value)
 			case KeyContentType:
 				fb.ContentType = f.Value
 			case KeyAlgorithm:

@@ -52,7 +52,7 @@ func (p *Package) DigestChecks() []DigestCheck {
 	}
 	if p.Meta != nil {
 		for _, fb := range p.Meta.Files {
-			if fb.Algorithm == "" || fb.Hash == "" {
+			if fb.External || fb.Algorithm == "" || fb.Hash == "" {
 				continue
 			}
 			name, ok := p.packagePath(fb.Name)

@@ -60,7 +60,7 @@ type fileCacheT struct {
 }
 
 var (
-	fileCache = &fileCacheT{max: fileCacheMaxBytes, index: map[cacheKey]*list.Element{}}
+	fileCache = &fileCacheT{max: fileCacheMaxBytes} // index is made by the first put
 	// cacheDisabled turns the cache off; precompiledDisabled makes profile
 	// files parsed as YAML (benchmarks measure each).
 	cacheDisabled       atomic.Bool
@@ -142,6 +142,9 @@ func (c *fileCacheT) put(key cacheKey, pf *parsedFile, bytes int64) {
 	if e := c.index[key]; e != nil {
 		c.lru.MoveToFront(e) // a concurrent call stored it first
 		return
+	}
+	if c.index == nil {
+		c.index = map[cacheKey]*list.Element{}
 	}
 	c.index[key] = c.lru.PushFront(&cacheEntry{key: key, pf: pf, bytes: bytes})
 	c.bytes += bytes

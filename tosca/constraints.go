@@ -10,6 +10,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/vnfpkgm/vnfpkgm/internal/lazy"
 	"gopkg.in/yaml.v3"
 )
 
@@ -47,21 +48,23 @@ const (
 	catComplex // a data type with properties
 )
 
-var primitiveCat = map[string]category{
-	"string": catString, "integer": catInteger, "float": catFloat, "boolean": catBool,
-	"timestamp": catTimestamp, "null": catNull, "version": catVersion, "range": catRange,
-	"list": catList, "map": catMap,
-	"scalar-unit.size": catSize, "scalar-unit.time": catTime,
-	"scalar-unit.frequency": catFrequency, "scalar-unit.bitrate": catBitrate,
-}
+var primitiveCat = &lazy.Value[map[string]category]{Build: func() map[string]category {
+	return map[string]category{
+		"string": catString, "integer": catInteger, "float": catFloat, "boolean": catBool,
+		"timestamp": catTimestamp, "null": catNull, "version": catVersion, "range": catRange,
+		"list": catList, "map": catMap,
+		"scalar-unit.size": catSize, "scalar-unit.time": catTime,
+		"scalar-unit.frequency": catFrequency, "scalar-unit.bitrate": catBitrate,
+	}
+}}
 
 // category of a type given by name and, for data types, by its Type.
 func (p *processor) category(typeName string, dt *Type) category {
 	if dt == nil {
-		return primitiveCat[typeName]
+		return primitiveCat.Get()[typeName]
 	}
 	if base := p.primitiveBase(dt); base != "" {
-		return primitiveCat[base]
+		return primitiveCat.Get()[base]
 	}
 	return catComplex
 }

@@ -3,6 +3,7 @@ package tosca
 import (
 	"strings"
 
+	"github.com/vnfpkgm/vnfpkgm/internal/lazy"
 	"gopkg.in/yaml.v3"
 )
 
@@ -147,16 +148,18 @@ type rawBody struct {
 
 // keynames allowed in a type of each kind, besides derived_from, version,
 // metadata and description.
-var typeKeys = map[TypeKind]map[string]bool{
-	KindData:         {"properties": true, "constraints": true, "key_schema": true, "entry_schema": true},
-	KindArtifact:     {"mime_type": true, "file_ext": true, "properties": true},
-	KindCapability:   {"properties": true, "attributes": true, "valid_source_types": true},
-	KindInterface:    {"inputs": true, "operations": true, "notifications": true},
-	KindRelationship: {"properties": true, "attributes": true, "interfaces": true, "valid_target_types": true},
-	KindNode:         {"properties": true, "attributes": true, "requirements": true, "capabilities": true, "interfaces": true, "artifacts": true},
-	KindGroup:        {"properties": true, "attributes": true, "members": true, "requirements": true, "capabilities": true, "interfaces": true},
-	KindPolicy:       {"properties": true, "targets": true, "triggers": true},
-}
+var typeKeys = &lazy.Value[map[TypeKind]map[string]bool]{Build: func() map[TypeKind]map[string]bool {
+	return map[TypeKind]map[string]bool{
+		KindData:         {"properties": true, "constraints": true, "key_schema": true, "entry_schema": true},
+		KindArtifact:     {"mime_type": true, "file_ext": true, "properties": true},
+		KindCapability:   {"properties": true, "attributes": true, "valid_source_types": true},
+		KindInterface:    {"inputs": true, "operations": true, "notifications": true},
+		KindRelationship: {"properties": true, "attributes": true, "interfaces": true, "valid_target_types": true},
+		KindNode:         {"properties": true, "attributes": true, "requirements": true, "capabilities": true, "interfaces": true, "artifacts": true},
+		KindGroup:        {"properties": true, "attributes": true, "members": true, "requirements": true, "capabilities": true, "interfaces": true},
+		KindPolicy:       {"properties": true, "targets": true, "triggers": true},
+	}
+}}
 
 // decoded returns the body of d read as kind, decoding it once.
 func (d *rawDecl) decoded(kind TypeKind) *rawBody {
@@ -203,7 +206,7 @@ func (dc *decoder) mappingOrNull(v *yaml.Node, what string) bool {
 
 func (dc *decoder) typeBody(d *rawDecl, kind TypeKind) *rawBody {
 	b := &rawBody{}
-	allowed := typeKeys[kind]
+	allowed := typeKeys.Get()[kind]
 	for k, v := range entries(d.body) {
 		switch k.Value {
 		case "derived_from":
@@ -332,18 +335,24 @@ func (dc *decoder) nameNodes(v *yaml.Node, what string) []rawName {
 	return out
 }
 
-var propKeys = map[string]bool{
-	"type": true, "description": true, "required": true, "default": true, "status": true,
-	"constraints": true, "key_schema": true, "entry_schema": true, "metadata": true,
-	"external-schema": true, "value": true,
-}
+var propKeys = &lazy.Value[map[string]bool]{Build: func() map[string]bool {
+	return map[string]bool{
+		"type": true, "description": true, "required": true, "default": true, "status": true,
+		"constraints": true, "key_schema": true, "entry_schema": true, "metadata": true,
+		"external-schema": true, "value": true,
+	}
+}}
 
-var attrKeys = map[string]bool{
-	"type": true, "description": true, "default": true, "status": true,
-	"key_schema": true, "entry_schema": true, "metadata": true,
-}
+var attrKeys = &lazy.Value[map[string]bool]{Build: func() map[string]bool {
+	return map[string]bool{
+		"type": true, "description": true, "default": true, "status": true,
+		"key_schema": true, "entry_schema": true, "metadata": true,
+	}
+}}
 
-var validStatus = map[string]bool{"supported": true, "unsupported": true, "experimental": true, "deprecated": true}
+var validStatus = &lazy.Value[map[string]bool]{Build: func() map[string]bool {
+	return map[string]bool{"supported": true, "unsupported": true, "experimental": true, "deprecated": true}
+}}
 
 // propDefs reads a mapping of property (isProp) or attribute definitions.
 func (dc *decoder) propDefs(v *yaml.Node, what string, isProp bool) []*rawPropDef {
@@ -373,9 +382,9 @@ func (dc *decoder) propDef(k, v *yaml.Node, isProp bool) *rawPropDef {
 		dc.pl.errorf(CodeSyntax, dc.at(v), "the definition of %q must be a mapping, not %s", k.Value, describeNode(v))
 		return nil
 	}
-	keys := propKeys
+	keys := propKeys.Get()
 	if !isProp {
-		keys = attrKeys
+		keys = attrKeys.Get()
 	}
 	for fk, fv := range entries(v) {
 		if !keys[fk.Value] {
@@ -400,7 +409,7 @@ func (dc *decoder) propDef(k, v *yaml.Node, isProp bool) *rawPropDef {
 			pd.value = fv
 		case "status":
 			pd.status = dc.str(fv, "status")
-			if pd.status != "" && !validStatus[pd.status] {
+			if pd.status != "" && !validStatus.Get()[pd.status] {
 				dc.pl.errorf(CodeStatus, dc.at(fv), "status of %q must be supported, unsupported, experimental or deprecated, not %q", k.Value, pd.status)
 			}
 		case "constraints":
@@ -473,11 +482,13 @@ func (dc *decoder) schema(v *yaml.Node, what string) *rawSchema {
 
 // constraintArity is the number of operands of each operator: 1, 2 (a list
 // of two) or -1 (a list of any length).
-var constraintArity = map[string]int{
-	"equal": 1, "greater_than": 1, "greater_or_equal": 1, "less_than": 1, "less_or_equal": 1,
-	"in_range": 2, "valid_values": -1, "length": 1, "min_length": 1, "max_length": 1,
-	"pattern": 1, "schema": 1,
-}
+var constraintArity = &lazy.Value[map[string]int]{Build: func() map[string]int {
+	return map[string]int{
+		"equal": 1, "greater_than": 1, "greater_or_equal": 1, "less_than": 1, "less_or_equal": 1,
+		"in_range": 2, "valid_values": -1, "length": 1, "min_length": 1, "max_length": 1,
+		"pattern": 1, "schema": 1,
+	}
+}}
 
 // constraints reads a list of constraint clauses (`- operator: operands`).
 // A mapping of several clauses (`{min_length: 1, max_length: 5}`), which
@@ -503,7 +514,7 @@ func (dc *decoder) constraints(v *yaml.Node) []*rawConstraint {
 			continue
 		}
 		for k, av := range entries(c) {
-			arity, ok := constraintArity[k.Value]
+			arity, ok := constraintArity.Get()[k.Value]
 			if !ok {
 				dc.pl.errorf(CodeInvalidConstraint, dc.at(k), "unknown constraint operator %q", k.Value)
 				continue

@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/vnfpkgm/vnfpkgm/internal/lazy"
 	"gopkg.in/yaml.v3"
 )
 
@@ -30,10 +31,12 @@ import (
 // name and Value.V its arguments; nested inside data it stays in its
 // written form, {name: arguments}.
 
-var functionNames = map[string]bool{
-	"get_input": true, "get_property": true, "get_attribute": true, "get_operation_output": true,
-	"concat": true, "join": true, "token": true, "get_artifact": true, "get_nodes_of_type": true,
-}
+var functionNames = &lazy.Value[map[string]bool]{Build: func() map[string]bool {
+	return map[string]bool{
+		"get_input": true, "get_property": true, "get_attribute": true, "get_operation_output": true,
+		"concat": true, "join": true, "token": true, "get_artifact": true, "get_nodes_of_type": true,
+	}
+}}
 
 // functionName reports whether n is a function call: a mapping with one
 // key that names a function.
@@ -42,7 +45,7 @@ func functionName(n *yaml.Node) (string, bool) {
 		return "", false
 	}
 	k := n.Content[0]
-	if k.Kind == yaml.ScalarNode && functionNames[k.Value] {
+	if k.Kind == yaml.ScalarNode && functionNames.Get()[k.Value] {
 		return k.Value, true
 	}
 	return "", false
@@ -192,7 +195,7 @@ func hasUnevaluated(v any) bool {
 	case map[string]any:
 		if len(x) == 1 {
 			for k := range x {
-				if functionNames[k] {
+				if functionNames.Get()[k] {
 					return true
 				}
 			}

@@ -1,6 +1,10 @@
 package tosca
 
-import "strings"
+import (
+	"strings"
+
+	"github.com/vnfpkgm/vnfpkgm/internal/lazy"
+)
 
 // Phase 4, hierarchy: the real kind of every type, its parent, and
 // derivation loops.
@@ -12,11 +16,13 @@ import "strings"
 // warning (tosca-wrong-section). A data type may derive from a primitive
 // type (TOSCA 1.3: `derived_from: string`).
 
-var primitiveTypes = map[string]bool{
-	"string": true, "integer": true, "float": true, "boolean": true, "timestamp": true, "null": true,
-	"version": true, "range": true, "list": true, "map": true,
-	"scalar-unit.size": true, "scalar-unit.time": true, "scalar-unit.frequency": true, "scalar-unit.bitrate": true,
-}
+var primitiveTypes = &lazy.Value[map[string]bool]{Build: func() map[string]bool {
+	return map[string]bool{
+		"string": true, "integer": true, "float": true, "boolean": true, "timestamp": true, "null": true,
+		"version": true, "range": true, "list": true, "map": true,
+		"scalar-unit.size": true, "scalar-unit.time": true, "scalar-unit.frequency": true, "scalar-unit.bitrate": true,
+	}
+}}
 
 // hierarchy runs phase 4 over the main world.
 func (p *processor) hierarchy() {
@@ -89,7 +95,7 @@ func (p *processor) inferKind(d *typeDecl) TypeKind {
 	d.kindState = 1
 	kind := d.raw.section
 	if parent := d.raw.derived; parent != "" {
-		if primitiveTypes[parent] {
+		if primitiveTypes.Get()[parent] {
 			kind = KindData
 		} else if pd := p.inferLookup(d.file, d.raw.section, parent, d.parentPos()); pd != nil && pd != d {
 			kind = p.inferKind(pd)
@@ -119,7 +125,7 @@ func (p *processor) resolveParent(d *typeDecl) {
 		return
 	}
 	at := d.parentPos()
-	if primitiveTypes[name] {
+	if primitiveTypes.Get()[name] {
 		if d.kind != KindData {
 			p.errorf(CodeWrongKind, at, "%s %s derives from the primitive type %s; only data types can", kindNoun(d.kind), d.raw.name, name)
 			return

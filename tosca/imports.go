@@ -7,6 +7,8 @@ import (
 	"path"
 	"regexp"
 	"strings"
+
+	"github.com/vnfpkgm/vnfpkgm/internal/lazy"
 )
 
 // Phase 2, imports: the entry file, the normative types its
@@ -319,7 +321,9 @@ func (p *processor) addRepositoryReferenced(u string) {
 	p.st.RepositoriesReferenced = append(p.st.RepositoriesReferenced, u)
 }
 
-var definitionsVersionRE = regexp.MustCompile(`(?m)^tosca_definitions_version:[ \t]*['"]?([A-Za-z0-9_.]+)`)
+var definitionsVersionRE = &lazy.Value[*regexp.Regexp]{Build: func() *regexp.Regexp {
+	return regexp.MustCompile(`(?m)^tosca_definitions_version:[ \t]*['"]?([A-Za-z0-9_.]+)`)
+}}
 
 // sol001File picks the embedded SOL 001 file for a missing import: the
 // newest version whose tosca_definitions_version equals the importing
@@ -336,7 +340,7 @@ func (p *processor) sol001File(defVersion, base string) (name string, data []byt
 			if !ok {
 				_, d, ok = p.sol.SOL001(versions[i], sol001Common)
 			}
-			if m := definitionsVersionRE.FindSubmatch(d); ok && m != nil && string(m[1]) == defVersion {
+			if m := definitionsVersionRE.Get().FindSubmatch(d); ok && m != nil && string(m[1]) == defVersion {
 				v = versions[i]
 			}
 		}

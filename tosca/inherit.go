@@ -279,7 +279,7 @@ func (p *processor) propertyDef(f *srcFile, r *rawPropDef, prev *PropertyDef, ow
 // primitive or a data type. known is false when the name is unknown
 // (reported).
 func (p *processor) valueType(f *srcFile, name string, at Position, what string) (string, *Type, bool) {
-	if primitiveTypes[name] {
+	if primitiveTypes.Get()[name] {
 		return name, nil, true
 	}
 	t := p.resolveType(f, KindData, name, at, what)

@@ -3,6 +3,8 @@ package tosca
 import (
 	"strconv"
 	"strings"
+
+	"github.com/vnfpkgm/vnfpkgm/internal/lazy"
 )
 
 // Phase 3, namespaces. Types are keyed by their full name. A name is
@@ -46,11 +48,13 @@ type scopeKey struct {
 }
 
 // kindPrefix is the namespace of normative type names of each kind.
-var kindPrefix = map[TypeKind]string{
-	KindData: "tosca.datatypes.", KindArtifact: "tosca.artifacts.", KindCapability: "tosca.capabilities.",
-	KindInterface: "tosca.interfaces.", KindRelationship: "tosca.relationships.", KindNode: "tosca.nodes.",
-	KindGroup: "tosca.groups.", KindPolicy: "tosca.policies.",
-}
+var kindPrefix = &lazy.Value[map[TypeKind]string]{Build: func() map[TypeKind]string {
+	return map[TypeKind]string{
+		KindData: "tosca.datatypes.", KindArtifact: "tosca.artifacts.", KindCapability: "tosca.capabilities.",
+		KindInterface: "tosca.interfaces.", KindRelationship: "tosca.relationships.", KindNode: "tosca.nodes.",
+		KindGroup: "tosca.groups.", KindPolicy: "tosca.policies.",
+	}
+}}
 
 // namespaces declares the types of every file read (phase 3).
 func (p *processor) namespaces() {
@@ -66,7 +70,7 @@ func (p *processor) namespaces() {
 	// segment (tosca.interfaces.node.lifecycle.Standard is Standard).
 	lastCount := map[scopeKey]int{}
 	for _, d := range p.normative.decls {
-		k, prefix := d.raw.section, kindPrefix[d.raw.section]
+		k, prefix := d.raw.section, kindPrefix.Get()[d.raw.section]
 		if !strings.HasPrefix(d.raw.name, prefix) {
 			continue
 		}
@@ -78,7 +82,7 @@ func (p *processor) namespaces() {
 		lastCount[scopeKey{kind: k, name: short[strings.LastIndexByte(short, '.')+1:]}]++
 	}
 	for _, d := range p.normative.decls {
-		k, prefix := d.raw.section, kindPrefix[d.raw.section]
+		k, prefix := d.raw.section, kindPrefix.Get()[d.raw.section]
 		if !strings.HasPrefix(d.raw.name, prefix) {
 			continue
 		}

@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/vnfpkgm/vnfpkgm/internal/lazy"
 	"gopkg.in/yaml.v3"
 )
 
@@ -100,8 +101,12 @@ func decodeDocuments(data []byte) (doc, second *yaml.Node, err error) {
 }
 
 var (
-	yamlLineRE   = regexp.MustCompile(`^yaml: line (\d+): `)
-	yamlAnchorRE = regexp.MustCompile(`^yaml: unknown anchor '([^']*)' referenced`)
+	yamlLineRE = &lazy.Value[*regexp.Regexp]{Build: func() *regexp.Regexp {
+		return regexp.MustCompile(`^yaml: line (\d+): `)
+	}}
+	yamlAnchorRE = &lazy.Value[*regexp.Regexp]{Build: func() *regexp.Regexp {
+		return regexp.MustCompile(`^yaml: unknown anchor '([^']*)' referenced`)
+	}}
 )
 
 type yamlErrAt struct {
@@ -121,7 +126,7 @@ func yamlErrorPos(file string, err error, data []byte) yamlErrAt {
 	if errors.As(err, &te) && len(te.Errors) > 0 {
 		msg = te.Errors[0]
 	}
-	if m := yamlLineRE.FindStringSubmatch(msg); m != nil {
+	if m := yamlLineRE.Get().FindStringSubmatch(msg); m != nil {
 		n, _ := strconv.Atoi(m[1])
 		rest := msg[len(m[0]):]
 		if strings.HasPrefix(rest, "did not find expected") {
@@ -137,7 +142,7 @@ func yamlErrorPos(file string, err error, data []byte) yamlErrAt {
 		}
 		return yamlErrAt{Position{File: file, Line: n}, rest}
 	}
-	if m := yamlAnchorRE.FindStringSubmatch(msg); m != nil {
+	if m := yamlAnchorRE.Get().FindStringSubmatch(msg); m != nil {
 		if i := bytes.Index(data, []byte("*"+m[1])); i >= 0 {
 			line := bytes.Count(data[:i], []byte("\n")) + 1
 			col := i - bytes.LastIndexByte(data[:i], '\n')

@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/vnfpkgm/vnfpkgm/internal/lazy"
 )
 
 // Parsers of the TOSCA primitive types that YAML does not know: scalar
@@ -34,19 +36,27 @@ func (k scalarKind) String() string {
 // the prefix matches case-insensitively and the b of "bps" decides: b is
 // bits, B is bytes.
 var (
-	sizeUnits = map[string]float64{
-		"b": 1, "kb": 1e3, "kib": 1 << 10, "mb": 1e6, "mib": 1 << 20,
-		"gb": 1e9, "gib": 1 << 30, "tb": 1e12, "tib": 1 << 40,
-	}
-	timeUnits = map[string]float64{
-		"d": 86400, "h": 3600, "m": 60, "s": 1, "ms": 1e-3, "us": 1e-6, "ns": 1e-9,
-	}
-	frequencyUnits = map[string]float64{
-		"hz": 1, "khz": 1e3, "mhz": 1e6, "ghz": 1e9,
-	}
-	bitratePrefixes = map[string]float64{
-		"": 1, "k": 1e3, "ki": 1 << 10, "m": 1e6, "mi": 1 << 20, "g": 1e9, "gi": 1 << 30, "t": 1e12, "ti": 1 << 40,
-	}
+	sizeUnits = &lazy.Value[map[string]float64]{Build: func() map[string]float64 {
+		return map[string]float64{
+			"b": 1, "kb": 1e3, "kib": 1 << 10, "mb": 1e6, "mib": 1 << 20,
+			"gb": 1e9, "gib": 1 << 30, "tb": 1e12, "tib": 1 << 40,
+		}
+	}}
+	timeUnits = &lazy.Value[map[string]float64]{Build: func() map[string]float64 {
+		return map[string]float64{
+			"d": 86400, "h": 3600, "m": 60, "s": 1, "ms": 1e-3, "us": 1e-6, "ns": 1e-9,
+		}
+	}}
+	frequencyUnits = &lazy.Value[map[string]float64]{Build: func() map[string]float64 {
+		return map[string]float64{
+			"hz": 1, "khz": 1e3, "mhz": 1e6, "ghz": 1e9,
+		}
+	}}
+	bitratePrefixes = &lazy.Value[map[string]float64]{Build: func() map[string]float64 {
+		return map[string]float64{
+			"": 1, "k": 1e3, "ki": 1 << 10, "m": 1e6, "mi": 1 << 20, "g": 1e9, "gi": 1 << 30, "t": 1e12, "ti": 1 << 40,
+		}
+	}}
 )
 
 var unitNames = [...]string{
@@ -83,20 +93,20 @@ func parseScalar(s string, kind scalarKind) (float64, error) {
 func unitFactor(unit string, kind scalarKind) (float64, bool) {
 	switch kind {
 	case scalarSize:
-		m, ok := sizeUnits[strings.ToLower(unit)]
+		m, ok := sizeUnits.Get()[strings.ToLower(unit)]
 		return m, ok
 	case scalarTime:
-		m, ok := timeUnits[strings.ToLower(unit)]
+		m, ok := timeUnits.Get()[strings.ToLower(unit)]
 		return m, ok
 	case scalarFrequency:
-		m, ok := frequencyUnits[strings.ToLower(unit)]
+		m, ok := frequencyUnits.Get()[strings.ToLower(unit)]
 		return m, ok
 	}
 	if len(unit) < 3 || !strings.EqualFold(unit[len(unit)-2:], "ps") {
 		return 0, false
 	}
 	b := unit[len(unit)-3]
-	m, ok := bitratePrefixes[strings.ToLower(unit[:len(unit)-3])]
+	m, ok := bitratePrefixes.Get()[strings.ToLower(unit[:len(unit)-3])]
 	switch {
 	case !ok:
 		return 0, false
@@ -154,11 +164,13 @@ type Version struct {
 	Build             int
 }
 
-var versionRE = regexp.MustCompile(`^([0-9]+)\.([0-9]+)(?:\.([0-9]+)(?:\.([A-Za-z0-9_]+)(?:-([0-9]+))?)?)?$`)
+var versionRE = &lazy.Value[*regexp.Regexp]{Build: func() *regexp.Regexp {
+	return regexp.MustCompile(`^([0-9]+)\.([0-9]+)(?:\.([0-9]+)(?:\.([A-Za-z0-9_]+)(?:-([0-9]+))?)?)?$`)
+}}
 
 // ParseVersion parses a TOSCA version string.
 func ParseVersion(s string) (Version, error) {
-	m := versionRE.FindStringSubmatch(strings.TrimSpace(s))
+	m := versionRE.Get().FindStringSubmatch(strings.TrimSpace(s))
 	if m == nil {
 		return Version{}, fmt.Errorf("%q is not a version (major.minor[.fix[.qualifier[-build]]])", s)
 	}
@@ -228,14 +240,16 @@ func cmpInt(a, b int) int {
 // YAML 1.1 timestamps (TOSCA's timestamp type refers to them), which
 // include the ISO 8601 forms: 2001-12-14, 2001-12-14t21:59:43.10-05:00,
 // 2001-12-14 21:59:43.10 -5, 2001-12-15T02:59:43.1Z.
-var timestampRE = regexp.MustCompile(`^([0-9]{4})-([0-9]{1,2})-([0-9]{1,2})` +
-	`(?:(?:[Tt]|[ \t]+)([0-9]{1,2}):([0-9]{2}):([0-9]{2})(?:\.([0-9]*))?` +
-	`(?:[ \t]*(Z|[-+][0-9]{1,2}(?::?[0-9]{2})?))?)?$`)
+var timestampRE = &lazy.Value[*regexp.Regexp]{Build: func() *regexp.Regexp {
+	return regexp.MustCompile(`^([0-9]{4})-([0-9]{1,2})-([0-9]{1,2})` +
+		`(?:(?:[Tt]|[ \t]+)([0-9]{1,2}):([0-9]{2}):([0-9]{2})(?:\.([0-9]*))?` +
+		`(?:[ \t]*(Z|[-+][0-9]{1,2}(?::?[0-9]{2})?))?)?$`)
+}}
 
 // ParseTimestamp parses a TOSCA (YAML 1.1) timestamp; a time without zone
 // is UTC.
 func ParseTimestamp(s string) (time.Time, error) {
-	m := timestampRE.FindStringSubmatch(strings.TrimSpace(s))
+	m := timestampRE.Get().FindStringSubmatch(strings.TrimSpace(s))
 	bad := fmt.Errorf("%q is not a timestamp (YAML 1.1 / ISO 8601, e.g. 2024-01-31T12:00:00Z)", s)
 	if m == nil {
 		return time.Time{}, bad

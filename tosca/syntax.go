@@ -3,6 +3,7 @@ package tosca
 import (
 	"sync"
 
+	"github.com/vnfpkgm/vnfpkgm/internal/lazy"
 	"gopkg.in/yaml.v3"
 )
 
@@ -59,12 +60,14 @@ type rawDecl struct {
 // typeSections lists the sections in the order they are processed.
 var typeSections = []TypeKind{KindData, KindArtifact, KindCapability, KindInterface, KindRelationship, KindNode, KindGroup, KindPolicy}
 
-var topKeys = map[string]bool{
-	"tosca_definitions_version": true, "namespace": true, "metadata": true, "description": true,
-	"dsl_definitions": true, "repositories": true, "imports": true, "topology_template": true,
-	string(KindData): true, string(KindArtifact): true, string(KindCapability): true, string(KindInterface): true,
-	string(KindRelationship): true, string(KindNode): true, string(KindGroup): true, string(KindPolicy): true,
-}
+var topKeys = &lazy.Value[map[string]bool]{Build: func() map[string]bool {
+	return map[string]bool{
+		"tosca_definitions_version": true, "namespace": true, "metadata": true, "description": true,
+		"dsl_definitions": true, "repositories": true, "imports": true, "topology_template": true,
+		string(KindData): true, string(KindArtifact): true, string(KindCapability): true, string(KindInterface): true,
+		string(KindRelationship): true, string(KindNode): true, string(KindGroup): true, string(KindPolicy): true,
+	}
+}}
 
 // parseFile reads and decodes the top level of one file.
 func parseFile(name string, data []byte, lim Limits) *parsedFile {
@@ -123,7 +126,7 @@ func (pf *parsedFile) decodeTop(pl *problemList) {
 			// namespace is informative only (types are keyed by name);
 			// dsl_definitions only holds YAML anchors used elsewhere.
 		default:
-			if topKeys[k.Value] {
+			if topKeys.Get()[k.Value] {
 				pf.decodeSection(TypeKind(k.Value), k, v, pl)
 				continue
 			}
@@ -220,7 +223,7 @@ func (pf *parsedFile) decodeImports(v *yaml.Node, pl *problemList) {
 		case isString(it):
 			pf.imports = append(pf.imports, rawImport{file: it.Value, pos: pf.at(it)})
 		case isMapping(it):
-			if mapLen(it) == 1 && !importKeys[deref(it).Content[0].Value] {
+			if mapLen(it) == 1 && !importKeys.Get()[deref(it).Content[0].Value] {
 				for k, val := range entries(it) {
 					pl.warnf(CodeSyntax, pf.at(k), "the named import %q is TOSCA 1.0 syntax; it is read as the import of its file, as tosca-parser does", k.Value)
 					if isString(val) {
@@ -240,7 +243,9 @@ func (pf *parsedFile) decodeImports(v *yaml.Node, pl *problemList) {
 	}
 }
 
-var importKeys = map[string]bool{"file": true, "repository": true, "namespace_prefix": true, "namespace_uri": true, "description": true}
+var importKeys = &lazy.Value[map[string]bool]{Build: func() map[string]bool {
+	return map[string]bool{"file": true, "repository": true, "namespace_prefix": true, "namespace_uri": true, "description": true}
+}}
 
 func (pf *parsedFile) longImport(it *yaml.Node, pl *problemList) {
 	imp := rawImport{pos: pf.at(it)}

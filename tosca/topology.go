@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/vnfpkgm/vnfpkgm/internal/lazy"
 	"gopkg.in/yaml.v3"
 )
 
@@ -45,10 +46,12 @@ type topoCtx struct {
 	mapped map[[2]string]bool // (node template, requirement) mapped by substitution_mappings
 }
 
-var topologyKeys = map[string]bool{
-	"description": true, "inputs": true, "node_templates": true, "relationship_templates": true,
-	"groups": true, "policies": true, "outputs": true, "substitution_mappings": true, "workflows": true,
-}
+var topologyKeys = &lazy.Value[map[string]bool]{Build: func() map[string]bool {
+	return map[string]bool{
+		"description": true, "inputs": true, "node_templates": true, "relationship_templates": true,
+		"groups": true, "policies": true, "outputs": true, "substitution_mappings": true, "workflows": true,
+	}
+}}
 
 // topologies processes every topology template (phase 7).
 func (p *processor) topologies() {
@@ -73,7 +76,7 @@ func (p *processor) topology(f *srcFile) {
 	}
 	sec := map[string]*yaml.Node{}
 	for k, v := range entries(n) {
-		if !topologyKeys[k.Value] {
+		if !topologyKeys.Get()[k.Value] {
 			p.errorf(CodeUnknownKeyname, posOf(f.name, k), "unknown keyname %q in topology_template", k.Value)
 			continue
 		}
@@ -171,11 +174,13 @@ func (p *processor) nodeShells(tc *topoCtx, n *yaml.Node) {
 	}
 }
 
-var nodeTemplateKeys = map[string]bool{
-	"type": true, "description": true, "metadata": true, "directives": true, "properties": true,
-	"attributes": true, "requirements": true, "capabilities": true, "interfaces": true,
-	"artifacts": true, "node_filter": true, "copy": true,
-}
+var nodeTemplateKeys = &lazy.Value[map[string]bool]{Build: func() map[string]bool {
+	return map[string]bool{
+		"type": true, "description": true, "metadata": true, "directives": true, "properties": true,
+		"attributes": true, "requirements": true, "capabilities": true, "interfaces": true,
+		"artifacts": true, "node_filter": true, "copy": true,
+	}
+}}
 
 // fillNode checks a node template against its type.
 func (p *processor) fillNode(tc *topoCtx, nt *NodeTemplate, n *yaml.Node) {
@@ -185,7 +190,7 @@ func (p *processor) fillNode(tc *topoCtx, nt *NodeTemplate, n *yaml.Node) {
 	fc := &fnCtx{topo: tc, self: ent}
 	sec := map[string]*yaml.Node{}
 	for k, v := range entries(n) {
-		if !nodeTemplateKeys[k.Value] {
+		if !nodeTemplateKeys.Get()[k.Value] {
 			p.errorf(CodeUnknownKeyname, tc.at(k), "unknown keyname %q in %s", k.Value, what)
 			continue
 		}

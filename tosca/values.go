@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/vnfpkgm/vnfpkgm/internal/lazy"
 	"gopkg.in/yaml.v3"
 )
 
@@ -133,12 +134,14 @@ func (p *processor) constraintViolated(c *vctx, cons *Constraint, at Position, l
 	p.errorf(CodeConstraint, at, "%s: %s", l, msg)
 }
 
-var catNoun = map[category]string{
-	catString: "a string", catInteger: "an integer", catFloat: "a float", catBool: "a boolean",
-	catTimestamp: "a timestamp", catNull: "null", catVersion: "a version", catRange: "a range [lower, upper]",
-	catSize: "a scalar-unit.size", catTime: "a scalar-unit.time", catFrequency: "a scalar-unit.frequency",
-	catBitrate: "a scalar-unit.bitrate", catList: "a list", catMap: "a map",
-}
+var catNoun = &lazy.Value[map[category]string]{Build: func() map[category]string {
+	return map[category]string{
+		catString: "a string", catInteger: "an integer", catFloat: "a float", catBool: "a boolean",
+		catTimestamp: "a timestamp", catNull: "null", catVersion: "a version", catRange: "a range [lower, upper]",
+		catSize: "a scalar-unit.size", catTime: "a scalar-unit.time", catFrequency: "a scalar-unit.frequency",
+		catBitrate: "a scalar-unit.bitrate", catList: "a list", catMap: "a map",
+	}
+}}
 
 // checkShape checks the shape of a value; ok is false after a type error.
 func (p *processor) checkShape(n *yaml.Node, cat category, d vdef, l *loc, c *vctx) (any, bool) {
@@ -147,7 +150,7 @@ func (p *processor) checkShape(n *yaml.Node, cat category, d vdef, l *loc, c *vc
 			p.errorf(CodeUnknownFunction, c.at(n), "%s: unknown function %s", l, n.Content[0].Value)
 			return plain(n), false
 		}
-		noun := catNoun[cat]
+		noun := catNoun.Get()[cat]
 		if cat == catComplex {
 			noun = "a mapping of the properties of " + d.dt.Name
 		}
@@ -155,7 +158,7 @@ func (p *processor) checkShape(n *yaml.Node, cat category, d vdef, l *loc, c *vc
 		return plain(n), false
 	}
 	lenient := func(v any) (any, bool) {
-		p.warnf(CodeLenientValue, c.at(n), "%s: %s is a string where %s is expected; read as %v, as tosca-parser does", l, describeNode(n), catNoun[cat], v)
+		p.warnf(CodeLenientValue, c.at(n), "%s: %s is a string where %s is expected; read as %v, as tosca-parser does", l, describeNode(n), catNoun.Get()[cat], v)
 		return v, true
 	}
 	scalar := n.Kind == yaml.ScalarNode

@@ -102,6 +102,7 @@ Run 'vnfpkgm COMMAND [SUBCOMMAND] -h' for a command's options.
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	beforeValidate = relaxGCForValidate
 	os.Exit(run(ctx, os.Args[1:], os.Stdout, os.Stderr))
 }
 
@@ -137,6 +138,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	switch args[0] {
 	case "validate":
+		beforeValidate()
 		return runValidate(ctx, args[1:], stdout, stderr)
 	case "package":
 		env.outputColumns = knownColumns

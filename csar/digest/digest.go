@@ -31,6 +31,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/vnfpkgm/vnfpkgm/internal/lazy"
 	"golang.org/x/crypto/blake2b"
 	"golang.org/x/crypto/blake2s"
 )
@@ -85,20 +86,14 @@ func (x xof) sum(n int) []byte {
 	return out
 }
 
-func fixedOf(f func() hash.Hash) func() hasher {
-	return func() hasher { return fixed{f()} }
-}
-
-// unkeyed turns a keyed BLAKE2 constructor into one for the unkeyed hash;
-// those constructors only fail for a key that is too long.
-func unkeyed(f func([]byte) (hash.Hash, error)) func() hasher {
-	return func() hasher {
-		h, err := f(nil)
-		if err != nil {
-			panic("digest: " + err.Error())
-		}
-		return fixed{h}
+// unkeyed makes the unkeyed hash from a keyed BLAKE2 constructor; those
+// constructors only fail for a key that is too long.
+func unkeyed(f func([]byte) (hash.Hash, error)) hasher {
+	h, err := f(nil)
+	if err != nil {
+		panic("digest: " + err.Error())
 	}
+	return fixed{h}
 }
 
 // registry lists every known algorithm; index 0 is the zero Algorithm.
@@ -107,37 +102,40 @@ func unkeyed(f func([]byte) (hash.Hash, error)) func() hasher {
 // from golang.org/x/crypto.
 var registry = [...]spec{
 	{},
-	{"SHA-224", sha256.Size224, sha256.Size224, fixedOf(sha256.New224)},
-	{"SHA-256", sha256.Size, sha256.Size, fixedOf(sha256.New)},
-	{"SHA-384", sha512.Size384, sha512.Size384, fixedOf(sha512.New384)},
-	{"SHA-512", sha512.Size, sha512.Size, fixedOf(sha512.New)},
-	{"md5", md5.Size, md5.Size, fixedOf(md5.New)},
-	{"sha1", sha1.Size, sha1.Size, fixedOf(sha1.New)},
+	{"SHA-224", sha256.Size224, sha256.Size224, func() hasher { return fixed{sha256.New224()} }},
+	{"SHA-256", sha256.Size, sha256.Size, func() hasher { return fixed{sha256.New()} }},
+	{"SHA-384", sha512.Size384, sha512.Size384, func() hasher { return fixed{sha512.New384()} }},
+	{"SHA-512", sha512.Size, sha512.Size, func() hasher { return fixed{sha512.New()} }},
+	{"md5", md5.Size, md5.Size, func() hasher { return fixed{md5.New()} }},
+	{"sha1", sha1.Size, sha1.Size, func() hasher { return fixed{sha1.New()} }},
 	{"sha3_256", 32, 32, func() hasher { return fixed{sha3.New256()} }},
 	{"sha3_384", 48, 48, func() hasher { return fixed{sha3.New384()} }},
 	{"sha3_512", 64, 64, func() hasher { return fixed{sha3.New512()} }},
-	{"blake2b", blake2b.Size, blake2b.Size, unkeyed(blake2b.New512)},
-	{"blake2s", blake2s.Size, blake2s.Size, unkeyed(blake2s.New256)},
+	{"blake2b", blake2b.Size, blake2b.Size, func() hasher { return unkeyed(blake2b.New512) }},
+	{"blake2s", blake2s.Size, blake2s.Size, func() hasher { return unkeyed(blake2s.New256) }},
 	{"shake_128", 0, 32, func() hasher { return xof{sha3.NewSHAKE128()} }},
 	{"shake_256", 0, 64, func() hasher { return xof{sha3.NewSHAKE256()} }},
 }
 
+// byKey and names are built on first use: every program linking this
+// package, the CLI's `help` included, would otherwise build them at start
+// (internal/lazy).
 var (
-	byKey = func() map[string]uint8 {
+	byKey = &lazy.Value[map[string]uint8]{Build: func() map[string]uint8 {
 		m := make(map[string]uint8, len(registry))
 		for i := 1; i < len(registry); i++ {
 			m[Normalize(registry[i].name)] = uint8(i)
 		}
 		return m
-	}()
-	names = func() []string {
+	}}
+	names = &lazy.Value[[]string]{Build: func() []string {
 		s := make([]string, 0, len(registry)-1)
 		for i := 1; i < len(registry); i++ {
 			s = append(s, registry[i].name)
 		}
 		slices.Sort(s)
 		return s
-	}()
+	}}
 )
 
 // Normalize returns the lookup key of an algorithm name: surrounding white
@@ -162,7 +160,7 @@ func Normalize(name string) string {
 
 // Lookup returns the algorithm the name designates, after [Normalize].
 func Lookup(name string) (Algorithm, bool) {
-	id, ok := byKey[Normalize(name)]
+	id, ok := byKey.Get()[Normalize(name)]
 	if !ok {
 		return Algorithm{}, false
 	}
@@ -175,13 +173,13 @@ func algorithm(id uint8) Algorithm {
 
 // Names returns the canonical names of every known algorithm, sorted, for
 // error messages ("known: ...").
-func Names() []string { return slices.Clone(names) }
+func Names() []string { return slices.Clone(names.Get()) }
 
 // Algorithms returns every known algorithm, in the order of [Names].
 func Algorithms() []Algorithm {
-	out := make([]Algorithm, len(names))
-	for i, n := range names {
-		out[i] = algorithm(byKey[Normalize(n)])
+	out := make([]Algorithm, len(names.Get()))
+	for i, n := range names.Get() {
+		out[i] = algorithm(byKey.Get()[Normalize(n)])
 	}
 	return out
 }

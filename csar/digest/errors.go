@@ -11,7 +11,7 @@ type UnknownAlgorithmError struct {
 }
 
 func (e *UnknownAlgorithmError) Error() string {
-	return fmt.Sprintf("digest: unknown hash algorithm %q (known: %s)", e.Name, strings.Join(names, ", "))
+	return fmt.Sprintf("digest: unknown hash algorithm %q (known: %s)", e.Name, strings.Join(names.Get(), ", "))
 }
 
 // MalformedHashError reports an expected hash value that cannot be a digest

@@ -22,15 +22,23 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+
+	"github.com/vnfpkgm/vnfpkgm/internal/lazy"
 )
 
 //go:embed tosca-normative-1.2.yaml tosca-normative-1.3.yaml sol001
 var files embed.FS
 
-// normative maps a tosca_definitions_version to its embedded file.
-var normative = map[string]string{
-	"tosca_simple_yaml_1_2": "tosca-normative-1.2.yaml",
-	"tosca_simple_yaml_1_3": "tosca-normative-1.3.yaml",
+// normativeFile names the embedded file of a tosca_definitions_version
+// ("" for an unknown one).
+func normativeFile(definitionsVersion string) string {
+	switch definitionsVersion {
+	case "tosca_simple_yaml_1_2":
+		return "tosca-normative-1.2.yaml"
+	case "tosca_simple_yaml_1_3":
+		return "tosca-normative-1.3.yaml"
+	}
+	return ""
 }
 
 // SOL 001 file base names, as ETSI names them.
@@ -41,7 +49,9 @@ const (
 
 // forgePath matches the path of a SOL 001 file on forge.etsi.org, in the
 // ".../raw/<tag>/<file>" and ".../-/raw/<tag>/<file>" forms.
-var forgePath = regexp.MustCompile(`(?i)^/rep/nfv/sol001/(?:-/)?raw/v?([0-9]+\.[0-9]+\.[0-9]+)/([^/]+)$`)
+var forgePath = &lazy.Value[*regexp.Regexp]{Build: func() *regexp.Regexp {
+	return regexp.MustCompile(`(?i)^/rep/nfv/sol001/(?:-/)?raw/v?([0-9]+\.[0-9]+\.[0-9]+)/([^/]+)$`)
+}}
 
 // Resolver resolves imports against the embedded profiles. Its Resolve
 // method is Resolve, so Resolver{} satisfies tosca.ImportResolver.
@@ -95,7 +105,7 @@ func resolveURL(ref string) (string, []byte, bool) {
 	default:
 		return "", nil, false
 	}
-	m := forgePath.FindStringSubmatch(path.Clean("/" + u.Path))
+	m := forgePath.Get().FindStringSubmatch(path.Clean("/" + u.Path))
 	if m == nil {
 		return "", nil, false
 	}
@@ -105,8 +115,8 @@ func resolveURL(ref string) (string, []byte, bool) {
 // Normative returns the normative types for a tosca_definitions_version:
 // tosca_simple_yaml_1_2 or tosca_simple_yaml_1_3. ok is false for any other.
 func Normative(definitionsVersion string) (name string, data []byte, ok bool) {
-	n, known := normative[strings.TrimSpace(definitionsVersion)]
-	if !known {
+	n := normativeFile(strings.TrimSpace(definitionsVersion))
+	if n == "" {
 		return "", nil, false
 	}
 	return open(n)
@@ -117,13 +127,15 @@ func Normative(definitionsVersion string) (name string, data []byte, ok bool) {
 // that import etsi_nfv_sol001_vnfd_types.yaml without shipping it.
 func SOL001(version, baseName string) (name string, data []byte, ok bool) {
 	version = strings.TrimPrefix(strings.TrimSpace(version), "v")
-	if !versionRE.MatchString(version) || strings.ContainsAny(baseName, `/\`) || baseName == "" {
+	if !versionRE.Get().MatchString(version) || strings.ContainsAny(baseName, `/\`) || baseName == "" {
 		return "", nil, false
 	}
 	return open("sol001/v" + version + "/" + baseName)
 }
 
-var versionRE = regexp.MustCompile(`^[0-9]+\.[0-9]+\.[0-9]+$`)
+var versionRE = &lazy.Value[*regexp.Regexp]{Build: func() *regexp.Regexp {
+	return regexp.MustCompile(`^[0-9]+\.[0-9]+\.[0-9]+$`)
+}}
 
 // SOL001Versions lists the embedded SOL 001 versions ("2.6.1", "2.7.1", ...)
 // in ascending order.
@@ -135,7 +147,7 @@ func SOL001Versions() []string {
 	var out []string
 	for _, e := range entries {
 		v := strings.TrimPrefix(e.Name(), "v")
-		if e.IsDir() && versionRE.MatchString(v) {
+		if e.IsDir() && versionRE.Get().MatchString(v) {
 			out = append(out, v)
 		}
 	}

@@ -173,7 +173,14 @@ func additionalArtifacts(pkg *csar.Package, d *descriptor) []ReportArtifact {
 		}
 	} else if pkg.Meta != nil {
 		for _, fb := range pkg.Meta.Files {
-			if fb.Hash != "" {
+			switch {
+			case fb.Hash == "":
+			case fb.External:
+				if exclude[fb.Name] {
+					continue // an image the VNFD names by this URI
+				}
+				out = append(out, ReportArtifact{ArtifactURI: fb.Name, Checksum: Checksum{Algorithm: fb.Algorithm, Hash: fb.Hash}})
+			default:
 				addLocal(fb.Name, fb.Algorithm, fb.Hash)
 			}
 		}
