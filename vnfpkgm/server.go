@@ -280,6 +280,7 @@ func (s *Server) routes() *echo.Echo {
 		get("/artifacts/*", s.getArtifact)
 	}
 	s.vimRoutes(e)
+	s.registerOCIRoutes(e) // ocisource.go
 	return e
 }
 
