@@ -77,6 +77,17 @@ type ImageSpec struct {
 	Content io.Reader
 	// Labels are stored with the image (package id, software image id).
 	Labels map[string]string
+	// OCI is the image as the catalogue's OCI endpoint serves it, for the
+	// VIMs that pull images from a registry instead of receiving Content.
+	OCI *OCIReference
+}
+
+// OCIReference names an image on the catalogue's OCI endpoint (/v2).
+type OCIReference struct {
+	Registry   string // base URL of the endpoint, e.g. http://127.0.0.1:9890
+	Repository string // vnfpkg/<vnfdId>/<softwareImageId>
+	Tag        string
+	Digest     string // sha256 digest of the manifest
 }
 
 // Image is a software image as the VIM holds it (IFA 006 SoftwareImageInformation).

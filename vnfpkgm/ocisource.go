@@ -5,18 +5,60 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
+	"net/url"
 
 	"github.com/labstack/echo/v4"
 
 	"github.com/vnfpkgm/vnfpkgm/storage"
+	"github.com/vnfpkgm/vnfpkgm/vim"
 	"github.com/vnfpkgm/vnfpkgm/vnfpkgm/oci"
 )
 
 // registerOCIRoutes serves the OCI pull API (package oci) under /v2.
 func (s *Server) registerOCIRoutes(e *echo.Echo) {
-	h := echo.WrapHandler(oci.New(ociSource{s}, s.db, oci.DefaultPlatform, s.log))
+	h := echo.WrapHandler(s.ociRegistry())
 	e.Any("/v2", h)
 	e.Any("/v2/*", h)
+}
+
+func (s *Server) ociRegistry() *oci.Registry {
+	return oci.New(ociSource{s}, s.db, oci.DefaultPlatform, s.log)
+}
+
+// ociReference names a software image of an onboarded package on the OCI
+// endpoint, for the VIMs that pull images (vim.ImageSpec.OCI). It is nil
+// when the image cannot be pulled from here: not inside the package, a
+// name shared with another image, or a server with no address a VIM can
+// reach (listening on every interface without --public-url); the
+// driver then says what it lacks.
+func (s *Server) ociReference(ctx context.Context, p *storage.Package, swID string) *vim.OCIReference {
+	base := s.registryBase()
+	if base == "" {
+		return nil
+	}
+	repo, tag, digest, err := s.ociRegistry().Reference(ctx, p.VnfdID, swID)
+	if err != nil {
+		s.log.Warn("software image not served by the OCI endpoint", "package", p.ID, "softwareImage", swID, "error", err)
+		return nil
+	}
+	return &vim.OCIReference{Registry: base, Repository: repo, Tag: tag, Digest: digest}
+}
+
+// registryBase is the scheme and authority of the OCI endpoint: registries
+// live at the root of a host (/v2), so a path of --public-url is dropped.
+func (s *Server) registryBase() string {
+	if s.cfg.PublicURL != "" {
+		u, err := url.Parse(s.cfg.PublicURL)
+		if err != nil {
+			return ""
+		}
+		return u.Scheme + "://" + u.Host
+	}
+	if host, port, err := net.SplitHostPort(s.cfg.Listen); err == nil && port != "0" && !unspecifiedHost(host) {
+		return "http://" + s.cfg.Listen
+	}
+	return ""
 }
 
 // ociSource gives the registry the software images of onboarded packages.

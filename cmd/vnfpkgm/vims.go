@@ -287,6 +287,22 @@ password=, project_name=, domain_name=):
       the hash Glance stores whatever its hashing_algorithm (default
       sha512,sha256,sha384,sha3_512,sha3_256,blake2b,sha1,md5)
 
+Driver options of --type cloudhypervisor (the Cloud Hypervisor dataplane
+API; --endpoint is its URL, --credential token= its bearer token; images
+are pulled by the dataplane from this server's OCI endpoint, /v2):
+  timeout=DURATION
+      how long one call to the dataplane may take (default 30s)
+  image_timeout=DURATION
+      how long the dataplane may take to pull and convert an image (default
+      10m0s)
+  retries=N
+      how many times a GET or DELETE is tried again when the dataplane is
+      unreachable or answers 502, 503 or 504 (other calls are never retried)
+      (default 2)
+  registry=HOST[:PORT]
+      the catalogue's OCI endpoint as the dataplane reaches it, when not at
+      the server's own address (--public-url or --listen)
+
 Examples:
   vnfpkgm vim register --type local --name lab --option kernel=$PWD/samples/build/vmlinuz
   vnfpkgm vim register --type openstack --name glance --option auth=none \
@@ -294,6 +310,8 @@ Examples:
   vnfpkgm vim register --type openstack --name cloud --endpoint https://keystone:5000/v3 \
       --credential username=nfvo --credential password=... --credential project_name=vnf \
       --credential domain_name=Default --option region=RegionOne
+  vnfpkgm vim register --type cloudhypervisor --name ch --endpoint http://dataplane:8080 \
+      --credential token=...
 `
 
 func (env *cliEnv) vimRegister(args []string) error {
@@ -320,7 +338,7 @@ $VNFPKGM_URL.`)
 		printOptions(fs.Output(), fs)
 		fmt.Fprint(fs.Output(), vimDriverOptionsHelp)
 	}
-	typ := fs.String("type", "", "the VIM `TYPE` (local, openstack, ...)")
+	typ := fs.String("type", "", "the VIM `TYPE` (local, openstack, cloudhypervisor, ...)")
 	name := fs.String("name", "", "the VIM's `NAME`")
 	vimEndpoint := fs.String("endpoint", "", "the VIM's own endpoint `URL` (e.g. its Keystone); not the server's")
 	var creds, opts stringList

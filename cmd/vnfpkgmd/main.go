@@ -22,6 +22,8 @@ import (
 	_ "github.com/vnfpkgm/vnfpkgm/vim/local"     // the "local" VIM type
 	_ "github.com/vnfpkgm/vnfpkgm/vim/openstack" // the "openstack" VIM type
 	"github.com/vnfpkgm/vnfpkgm/vnfpkgm"
+
+	_ "github.com/vnfpkgm/vnfpkgm/vim/cloudhypervisor" // the "cloudhypervisor" VIM type (seed 002)
 )
 
 func main() {

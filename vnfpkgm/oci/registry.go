@@ -601,3 +601,25 @@ func sha256Digest(b []byte) string {
 	sum := sha256.Sum256(b)
 	return "sha256:" + hex.EncodeToString(sum[:])
 }
+
+// Reference returns the repository, tag and manifest digest under which
+// the software image softwareImageID of the onboarded package of vnfdID
+// is served (computing its layer digest if it was never asked for).
+func (r *Registry) Reference(ctx context.Context, vnfdID, softwareImageID string) (repo, tag, digest string, err error) {
+	repo, ok := RepositoryName(vnfdID, softwareImageID)
+	if !ok {
+		return "", "", "", fmt.Errorf("software image %s of vnfdId %s has no repository name", softwareImageID, vnfdID)
+	}
+	img, err := r.resolve(ctx, repo)
+	if err != nil {
+		return "", "", "", err
+	}
+	if img.VnfdID != vnfdID || img.SoftwareImageID != softwareImageID {
+		return "", "", "", fmt.Errorf("repository %s serves software image %s of vnfdId %s", repo, img.SoftwareImageID, img.VnfdID)
+	}
+	d, err := r.describe(ctx, img)
+	if err != nil {
+		return "", "", "", err
+	}
+	return repo, d.tag, d.manifestDigest, nil
+}
