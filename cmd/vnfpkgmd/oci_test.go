@@ -5,12 +5,16 @@ package main_test
 import (
 	"archive/tar"
 	"archive/zip"
+	"bufio"
 	"bytes"
 	"crypto/sha256"
+	"crypto/sha512"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
+	"math/rand/v2"
+	"net/http"
 	"os"
 	"os/exec"
 	"path"
@@ -353,5 +357,92 @@ func checkRegistryErrors(t *testing.T, s *server, im ociImage) {
 		if r.status != c.status || json.Unmarshal(r.body, &body) != nil || len(body.Errors) != 1 || body.Errors[0].Code != c.code {
 			t.Errorf("%s %s: %d %s, want %d %s", c.method, c.path, r.status, r.body, c.status, c.code)
 		}
+	}
+}
+
+// writeImagePackage writes a package whose VDU1 software image is size
+// random bytes, stored (not compressed), from the sample's VNFD.
+func writeImagePackage(t *testing.T, name string, size int64) {
+	t.Helper()
+	tmpl, err := os.ReadFile(filepath.Join(testenv.RepoRoot(), "samples", "sample-vnf", "Definitions", "sample_vnf.yaml.in"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := os.Create(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer out.Close()
+	bw := bufio.NewWriterSize(out, 1<<20)
+	zw := zip.NewWriter(bw)
+	w, err := zw.CreateHeader(&zip.FileHeader{Name: "Files/images/sample-rootfs.qcow2", Method: zip.Store})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := sha512.New()
+	rng := rand.NewChaCha8([32]byte{42})
+	buf := make([]byte, 1<<20)
+	for n := int64(0); n < size; {
+		chunk := buf[:min(int64(len(buf)), size-n)]
+		rng.Read(chunk)
+		w.Write(chunk)
+		h.Write(chunk)
+		n += int64(len(chunk))
+	}
+	vnfd := strings.NewReplacer("@IMAGE_SHA512@", hex.EncodeToString(h.Sum(nil)), "@IMAGE_SIZE@", fmt.Sprint(size),
+		"@MIN_DISK@", fmt.Sprint(size>>20+1), "@DESCRIPTOR_ID@", "0c1e0000-0000-4000-8000-00000000b16").Replace(string(tmpl))
+	files := map[string]string{
+		"TOSCA-Metadata/TOSCA.meta":   "TOSCA-Meta-File-Version: 1.0\nCSAR-Version: 1.1\nCreated-By: oci test\nEntry-Definitions: Definitions/sample_vnf.yaml\n",
+		"Definitions/sample_vnf.yaml": vnfd,
+	}
+	for n, content := range files {
+		f, _ := zw.Create(n)
+		io.WriteString(f, content)
+	}
+	if err := zw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := bw.Flush(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestOCILayerMemoryBounded: the layer of a 256 MiB image is digested and
+// served in full while the server's peak RSS stays far below the image's
+// size (the layer is streamed from the package, never held).
+func TestOCILayerMemoryBounded(t *testing.T) {
+	const size, ceilingMiB = 256 << 20, 96
+	pkg := filepath.Join(t.TempDir(), "big.zip")
+	writeImagePackage(t, pkg, size)
+	s := startBenchServer(t, filepath.Join(t.TempDir(), "data"))
+	id := s.create()
+	s.put(id, pkg)
+	s.awaitOnboarded(id)
+	repo, _ := oci.RepositoryName("0c1e0000-0000-4000-8000-00000000b16", "VDU1")
+	r := s.call("GET", "/v2/"+repo+"/manifests/1.0", nil)
+	s.expect(r, 200, "manifest")
+	var m struct {
+		Layers []struct {
+			Digest string
+			Size   int64
+		}
+	}
+	if err := json.Unmarshal(r.body, &m); err != nil || len(m.Layers) != 1 {
+		t.Fatalf("manifest: %v %s", err, r.body)
+	}
+	resp, err := http.Get(s.base + "/v2/" + repo + "/blobs/" + m.Layers[0].Digest)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	h := sha256.New()
+	n, err := io.Copy(h, resp.Body)
+	if err != nil || resp.StatusCode != 200 || n != m.Layers[0].Size || "sha256:"+hex.EncodeToString(h.Sum(nil)) != m.Layers[0].Digest {
+		t.Fatalf("layer: %d, %d bytes of %d, %v", resp.StatusCode, n, m.Layers[0].Size, err)
+	}
+	peak := procStatusMiB(t, s.cmd.Process.Pid, "VmHWM")
+	t.Logf("server peak RSS %.1f MiB (image %d MiB)", peak, size>>20)
+	if peak > ceilingMiB {
+		t.Fatalf("server peak RSS %.0f MiB serving a %d MiB image, ceiling %d MiB", peak, size>>20, ceilingMiB)
 	}
 }
