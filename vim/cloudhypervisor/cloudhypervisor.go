@@ -12,8 +12,7 @@
 //     (vim.ImageSpec.OCI), and checks that the image the dataplane reports
 //     is that digest;
 //   - flavours: the API has none; an instance takes memory_mb and vcpus.
-//     A flavour here is held by its id alone ("vcpu2-mem512mb-disk0"),
-//     so that it needs no storage and survives restarts and replicas;
+//     A flavour here is held by its id alone (package flavourid);
 //   - compute: POST /instances creates and starts (memory_max_mb =
 //     memory_mb: no hotplug beyond what the VDU asks); pause is standby
 //     (pause, snapshot, delete the VMM) and resume is restore; there is
@@ -40,6 +39,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/vnfpkgm/vnfpkgm/vim"
+	"github.com/vnfpkgm/vnfpkgm/vim/internal/flavourid"
 	"github.com/vnfpkgm/vnfpkgm/vim/internal/restclient"
 )
 
@@ -299,29 +299,15 @@ func (d *Driver) DeleteImage(ctx context.Context, id string) error {
 	return restclient.IgnoreNotFound(d.api.Do(ctx, restclient.Call{Method: http.MethodDelete, Path: "/images/" + url.PathEscape(id), Idempotent: true}))
 }
 
-// flavourID is the id that holds a flavour.
-func flavourID(vcpus int, memoryMB int, diskBytes int64) string {
-	return fmt.Sprintf("vcpu%d-mem%dmb-disk%d", vcpus, memoryMB, diskBytes)
-}
-
-// CreateFlavour implements vim.Driver: memory is rounded up to whole MiB
-// (the API takes memory_mb).
+// CreateFlavour implements vim.Driver: the API has no flavours; one is
+// held by its id (flavourid).
 func (d *Driver) CreateFlavour(ctx context.Context, spec vim.FlavourSpec) (*vim.Flavour, error) {
-	if spec.VCPUs < 1 || spec.MemoryBytes < 1 || spec.DiskBytes < 0 {
-		return nil, fmt.Errorf("%w: a flavour needs at least one vCPU and some memory (got %d vCPUs, %d bytes)", vim.ErrInvalid, spec.VCPUs, spec.MemoryBytes)
-	}
-	mb := int((spec.MemoryBytes + 1<<20 - 1) >> 20)
-	return &vim.Flavour{ID: flavourID(spec.VCPUs, mb, spec.DiskBytes), Name: spec.Name, VCPUs: spec.VCPUs, MemoryBytes: int64(mb) << 20, DiskBytes: spec.DiskBytes}, nil
+	return flavourid.Create(spec)
 }
 
 // QueryFlavour implements vim.Driver: the flavour is read from its id.
 func (d *Driver) QueryFlavour(ctx context.Context, id string) (*vim.Flavour, error) {
-	var vcpus, mb int
-	var disk int64
-	if n, err := fmt.Sscanf(id, "vcpu%d-mem%dmb-disk%d", &vcpus, &mb, &disk); err != nil || n != 3 || flavourID(vcpus, mb, disk) != id || vcpus < 1 || mb < 1 {
-		return nil, fmt.Errorf("%w: flavour %q", vim.ErrNotFound, id)
-	}
-	return &vim.Flavour{ID: id, Name: id, VCPUs: vcpus, MemoryBytes: int64(mb) << 20, DiskBytes: disk}, nil
+	return flavourid.Parse(id)
 }
 
 // DeleteFlavour implements vim.Driver: nothing is stored, nothing to delete.
@@ -361,7 +347,7 @@ var states = map[string]string{
 func toCompute(in apiInstance) *vim.Compute {
 	c := &vim.Compute{
 		ID: in.ID, Name: in.Name, ImageID: in.Image, CreatedAt: in.CreatedAt,
-		FlavourID: flavourID(in.VCPUs, in.MemoryMB, 0),
+		FlavourID: flavourid.ID(in.VCPUs, in.MemoryMB, 0),
 		Detail:    "dataplane state " + in.State,
 	}
 	st, ok := states[in.State]

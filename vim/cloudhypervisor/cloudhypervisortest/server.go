@@ -25,9 +25,7 @@
 package cloudhypervisortest
 
 import (
-	"archive/tar"
 	"crypto/rand"
-	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -40,6 +38,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/vnfpkgm/vnfpkgm/vim/internal/ocipull"
 )
 
 // InstanceState values (schema InstanceState).
@@ -662,170 +662,28 @@ func (s *Server) volumesRoute(r *http.Request, rest []string) (int, any, error) 
 }
 
 // pull fetches an OCI image (HOST[:PORT]/REPO:TAG or HOST[:PORT]/REPO@DIGEST)
-// from a plain-HTTP registry: the manifest, the config and every layer,
-// each checked against its digest while it streams. The image's size is
-// the disk/ file of its containerDisk layer.
+// from a plain-HTTP registry, checking every digest (ocipull); the
+// image's size is that of the disk/ files of its containerDisk layer.
 func (s *Server) pull(r *http.Request, ref string, corrupt bool) (*Image, error) {
-	host, repo, reference, err := parseReference(ref)
+	got, err := ocipull.Pull(r.Context(), s.client, ref, ocipull.Options{Corrupt: corrupt})
 	if err != nil {
-		return nil, errf(http.StatusBadRequest, "invalid_reference", "%v", err)
-	}
-	base := "http://" + host + "/v2/" + repo
-	req, _ := http.NewRequestWithContext(r.Context(), http.MethodGet, base+"/manifests/"+reference, nil)
-	req.Header.Set("Accept", "application/vnd.oci.image.manifest.v1+json")
-	resp, err := s.client.Do(req)
-	if err != nil {
-		return nil, errf(http.StatusInternalServerError, "pull_failed", "fetching the manifest of %s: %v", ref, err)
-	}
-	body, err := io.ReadAll(io.LimitReader(resp.Body, 4<<20))
-	resp.Body.Close()
-	if err != nil || resp.StatusCode != http.StatusOK {
-		return nil, errf(http.StatusInternalServerError, "pull_failed", "fetching the manifest of %s: %s %s", ref, resp.Status, body)
-	}
-	digest := "sha256:" + sha256Hex(body)
-	if strings.HasPrefix(reference, "sha256:") && digest != reference {
-		return nil, errf(http.StatusBadRequest, "digest_mismatch", "manifest of %s has digest %s", ref, digest)
-	}
-	if got := resp.Header.Get("Docker-Content-Digest"); got != "" && got != digest {
-		return nil, errf(http.StatusBadRequest, "digest_mismatch", "manifest of %s has digest %s, the registry says %s", ref, digest, got)
-	}
-	var m struct {
-		SchemaVersion int    `json:"schemaVersion"`
-		MediaType     string `json:"mediaType"`
-		Config        struct {
-			Digest string `json:"digest"`
-			Size   int64  `json:"size"`
-		} `json:"config"`
-		Layers []struct {
-			MediaType string `json:"mediaType"`
-			Digest    string `json:"digest"`
-			Size      int64  `json:"size"`
-		} `json:"layers"`
-	}
-	if err := json.Unmarshal(body, &m); err != nil || m.SchemaVersion != 2 || len(m.Layers) == 0 {
-		return nil, errf(http.StatusBadRequest, "invalid_image", "%s is not an OCI image manifest with layers", ref)
-	}
-	if _, err := s.fetchBlob(r, base, m.Config.Digest, m.Config.Size, false, false); err != nil {
-		return nil, err
-	}
-	im := &Image{Name: ref, Version: &digest, CreatedAt: time.Now().UTC()}
-	for _, l := range m.Layers {
-		if l.MediaType != "application/vnd.oci.image.layer.v1.tar" {
-			return nil, errf(http.StatusBadRequest, "invalid_image", "layer %s is %s: this dataplane converts uncompressed tar layers", l.Digest, l.MediaType)
+		pe := err.(*ocipull.Error)
+		status := http.StatusBadRequest
+		if pe.Kind == ocipull.PullFailed {
+			status = http.StatusInternalServerError
 		}
-		size, err := s.fetchBlob(r, base, l.Digest, l.Size, true, corrupt)
-		if err != nil {
-			return nil, err
+		return nil, errf(status, pe.Kind, "%s", pe.Message)
+	}
+	im := &Image{Name: ref, Version: &got.ManifestDigest, CreatedAt: time.Now().UTC()}
+	for name, size := range got.Files {
+		if strings.HasPrefix(name, "disk/") {
+			im.SizeBytes += size
 		}
-		im.SizeBytes += size
 	}
 	if im.SizeBytes == 0 {
 		return nil, errf(http.StatusBadRequest, "invalid_image", "%s has no disk/ file: not a containerDisk", ref)
 	}
 	return im, nil
-}
-
-// fetchBlob streams a blob through its digest check; for a layer it
-// returns the size of the files under disk/.
-func (s *Server) fetchBlob(r *http.Request, base, digest string, size int64, layer, corrupt bool) (int64, error) {
-	req, _ := http.NewRequestWithContext(r.Context(), http.MethodGet, base+"/blobs/"+digest, nil)
-	resp, err := s.client.Do(req)
-	if err != nil {
-		return 0, errf(http.StatusInternalServerError, "pull_failed", "fetching blob %s: %v", digest, err)
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return 0, errf(http.StatusInternalServerError, "pull_failed", "fetching blob %s: %s", digest, resp.Status)
-	}
-	h := sha256.New()
-	var src io.Reader = io.TeeReader(resp.Body, h)
-	if corrupt {
-		src = io.TeeReader(&flipFirst{r: resp.Body}, h)
-	}
-	cr := &countReader{r: src}
-	var disk int64
-	var tarErr error
-	if layer {
-		disk, tarErr = diskSize(cr)
-	}
-	// The rest (after the end blocks, or after a header that did not
-	// parse) is read too: the digest covers every byte, and is checked
-	// before what the layer holds, as a content store does.
-	if _, err := io.Copy(io.Discard, cr); err != nil {
-		return 0, errf(http.StatusInternalServerError, "pull_failed", "reading blob %s: %v", digest, err)
-	}
-	if got := "sha256:" + hex.EncodeToString(h.Sum(nil)); got != digest || cr.n != size {
-		return 0, errf(http.StatusBadRequest, "digest_mismatch", "blob %s: got %d bytes with digest %s, the manifest says %d bytes", digest, cr.n, got, size)
-	}
-	if tarErr != nil {
-		return 0, errf(http.StatusBadRequest, "invalid_image", "layer %s is not a tar: %v", digest, tarErr)
-	}
-	return disk, nil
-}
-
-// diskSize reads a tar and adds up the sizes of the files under disk/.
-func diskSize(r io.Reader) (int64, error) {
-	tr := tar.NewReader(r)
-	var disk int64
-	for {
-		hdr, err := tr.Next()
-		if err == io.EOF {
-			return disk, nil
-		}
-		if err != nil {
-			return 0, err
-		}
-		if hdr.Typeflag == tar.TypeReg && strings.HasPrefix(hdr.Name, "disk/") {
-			disk += hdr.Size
-		}
-	}
-}
-
-type countReader struct {
-	r io.Reader
-	n int64
-}
-
-func (c *countReader) Read(p []byte) (int, error) {
-	n, err := c.r.Read(p)
-	c.n += int64(n)
-	return n, err
-}
-
-// flipFirst inverts the first byte it reads.
-type flipFirst struct {
-	r    io.Reader
-	done bool
-}
-
-func (f *flipFirst) Read(p []byte) (int, error) {
-	n, err := f.r.Read(p)
-	if n > 0 && !f.done {
-		p[0] ^= 0xff
-		f.done = true
-	}
-	return n, err
-}
-
-func sha256Hex(b []byte) string {
-	s := sha256.Sum256(b)
-	return hex.EncodeToString(s[:])
-}
-
-// parseReference splits HOST[:PORT]/REPO(:TAG|@DIGEST).
-func parseReference(ref string) (host, repo, reference string, err error) {
-	host, rest, ok := strings.Cut(ref, "/")
-	if !ok || host == "" || rest == "" {
-		return "", "", "", fmt.Errorf("%q is not HOST/REPOSITORY:TAG or HOST/REPOSITORY@DIGEST", ref)
-	}
-	if repo, reference, ok = strings.Cut(rest, "@"); ok {
-		return host, repo, reference, nil
-	}
-	i := strings.LastIndexByte(rest, ':')
-	if i < 0 {
-		return host, rest, "latest", nil
-	}
-	return host, rest[:i], rest[i+1:], nil
 }
 
 // SetState changes an instance's state as the VMM would on its own (the
