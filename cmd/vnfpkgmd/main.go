@@ -24,6 +24,7 @@ import (
 	"github.com/vnfpkgm/vnfpkgm/vnfpkgm"
 
 	_ "github.com/vnfpkgm/vnfpkgm/vim/cloudhypervisor" // the "cloudhypervisor" VIM type (seed 002)
+	_ "github.com/vnfpkgm/vnfpkgm/vim/flintlock"       // the "flintlock" VIM type (seed 004)
 )
 
 func main() {

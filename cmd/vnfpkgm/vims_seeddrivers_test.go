@@ -6,6 +6,7 @@ import (
 
 	"github.com/vnfpkgm/vnfpkgm/vim"
 	"github.com/vnfpkgm/vnfpkgm/vim/cloudhypervisor"
+	"github.com/vnfpkgm/vnfpkgm/vim/flintlock"
 )
 
 // TestVIMRegisterHelpDocumentsSeedDrivers: `vim register --help` names
@@ -13,7 +14,7 @@ import (
 func TestVIMRegisterHelpDocumentsSeedDrivers(t *testing.T) {
 	_, stdout, stderr := runCLI("vim", "register", "--help")
 	help := strings.Join(strings.Fields(stdout+stderr), " ")
-	for typ, opts := range map[string][]vim.Option{cloudhypervisor.Type: cloudhypervisor.Options} {
+	for typ, opts := range map[string][]vim.Option{cloudhypervisor.Type: cloudhypervisor.Options, flintlock.Type: flintlock.Options} {
 		if !strings.Contains(help, "Driver options of --type "+typ) {
 			t.Errorf("the help has no section for --type %s", typ)
 		}
