@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/http"
 	"net/url"
 
 	"github.com/labstack/echo/v4"
@@ -18,8 +19,14 @@ import (
 // registerOCIRoutes serves the OCI pull API (package oci) under /v2.
 func (s *Server) registerOCIRoutes(e *echo.Echo) {
 	h := echo.WrapHandler(s.ociRegistry())
-	e.Any("/v2", h)
-	e.Any("/v2/*", h)
+	for _, m := range []string{http.MethodGet, http.MethodHead} {
+		e.Add(m, "/v2", h)
+	}
+	// The writes of the spec reach the registry, which refuses them as
+	// the spec words it (405 UNSUPPORTED).
+	for _, m := range []string{http.MethodGet, http.MethodHead, http.MethodPut, http.MethodPost, http.MethodPatch, http.MethodDelete} {
+		e.Add(m, "/v2/*", h)
+	}
 }
 
 func (s *Server) ociRegistry() *oci.Registry {
