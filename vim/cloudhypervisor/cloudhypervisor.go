@@ -84,25 +84,17 @@ func parseSettings(cfg vim.Config) (settings, error) {
 	if s.endpoint, err = restclient.ParseEndpoint(cfg.Endpoint); err != nil {
 		return s, vim.OptionErrorf("endpoint", "%v", err)
 	}
-	if s.timeout, err = duration(cfg.Options, "timeout", defaultTimeout); err != nil {
+	if s.timeout, err = restclient.Duration(cfg.Options, "timeout", defaultTimeout); err != nil {
 		return s, err
 	}
-	if s.imageTimeout, err = duration(cfg.Options, "image_timeout", defaultImageTimeout); err != nil {
+	if s.imageTimeout, err = restclient.Duration(cfg.Options, "image_timeout", defaultImageTimeout); err != nil {
 		return s, err
 	}
-	s.retries = defaultRetries
-	if v := strings.TrimSpace(cfg.Options["retries"]); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 0 || n > 10 {
-			return s, vim.OptionErrorf("retries", "%q is not a number from 0 to 10", v)
-		}
-		s.retries = n
+	if s.retries, err = restclient.Retries(cfg.Options, defaultRetries); err != nil {
+		return s, err
 	}
-	if v := strings.TrimSpace(cfg.Options["registry"]); v != "" {
-		if strings.Contains(v, "/") || strings.ContainsAny(v, " @") {
-			return s, vim.OptionErrorf("registry", "%q is not HOST[:PORT]", v)
-		}
-		s.registry = v
+	if s.registry, err = restclient.RegistryHost(cfg.Options); err != nil {
+		return s, err
 	}
 	for k := range cfg.Credentials {
 		if k != "token" {
@@ -110,18 +102,6 @@ func parseSettings(cfg vim.Config) (settings, error) {
 		}
 	}
 	return s, nil
-}
-
-func duration(opts map[string]string, key string, def time.Duration) (time.Duration, error) {
-	v := strings.TrimSpace(opts[key])
-	if v == "" {
-		return def, nil
-	}
-	d, err := time.ParseDuration(v)
-	if err != nil || d <= 0 {
-		return 0, vim.OptionErrorf(key, "%q is not a positive duration such as 30s or 5m", v)
-	}
-	return d, nil
 }
 
 // Check verifies a configuration without contacting the dataplane.
@@ -205,7 +185,7 @@ type (
 // AddImage has the dataplane pull the image from the catalogue's OCI
 // endpoint by manifest digest, then checks the digest it reports.
 func (d *Driver) AddImage(ctx context.Context, spec vim.ImageSpec) (*vim.Image, error) {
-	ref, err := d.reference(spec.OCI)
+	ref, err := restclient.ImageReference(Type, d.set.registry, spec.OCI)
 	if err != nil {
 		return nil, err
 	}
@@ -230,22 +210,6 @@ func (d *Driver) AddImage(ctx context.Context, spec vim.ImageSpec) (*vim.Image, 
 	out := toImage(img)
 	out.Labels = spec.Labels
 	return out, nil
-}
-
-// reference is HOST[:PORT]/REPOSITORY@DIGEST on the catalogue's endpoint.
-func (d *Driver) reference(ref *vim.OCIReference) (string, error) {
-	if ref == nil || ref.Digest == "" {
-		return "", fmt.Errorf("%w: VIM type %s pulls images from the catalogue's OCI endpoint, which does not serve this image (an image outside the package, or a server listening on every address without --public-url)", vim.ErrNotSupported, Type)
-	}
-	host := d.set.registry
-	if host == "" {
-		u, err := url.Parse(ref.Registry)
-		if err != nil || u.Host == "" {
-			return "", fmt.Errorf("%w: OCI endpoint %q has no host", vim.ErrInvalid, ref.Registry)
-		}
-		host = u.Host
-	}
-	return host + "/" + ref.Repository + "@" + ref.Digest, nil
 }
 
 // pullError makes a digest refused by the dataplane's pull a checksum error.

@@ -1,16 +1,11 @@
 package cloudhypervisor_test
 
 import (
-	"archive/tar"
 	"bytes"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"io"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -18,44 +13,17 @@ import (
 	"github.com/vnfpkgm/vnfpkgm/vim"
 	"github.com/vnfpkgm/vnfpkgm/vim/cloudhypervisor"
 	"github.com/vnfpkgm/vnfpkgm/vim/cloudhypervisor/cloudhypervisortest"
+	"github.com/vnfpkgm/vnfpkgm/vim/internal/standin"
 )
 
-func digestOf(b []byte) string {
-	s := sha256.Sum256(b)
-	return "sha256:" + hex.EncodeToString(s[:])
-}
-
-// registry serves one containerDisk image (repository "vnfpkg/x/vdu1")
-// as an OCI registry would; the catalogue's own endpoint is tested with
-// the server (cmd/vnfpkgmd).
-func registry(t *testing.T, disk []byte) (*httptest.Server, *vim.OCIReference) {
-	var layer bytes.Buffer
-	tw := tar.NewWriter(&layer)
-	tw.WriteHeader(&tar.Header{Typeflag: tar.TypeDir, Name: "disk/", Mode: 0o555, Uid: 107, Gid: 107})
-	tw.WriteHeader(&tar.Header{Typeflag: tar.TypeReg, Name: "disk/a.qcow2", Mode: 0o440, Uid: 107, Gid: 107, Size: int64(len(disk))})
-	tw.Write(disk)
-	tw.Close()
-	config := []byte(`{"architecture":"amd64","os":"linux","rootfs":{"type":"layers","diff_ids":["` + digestOf(layer.Bytes()) + `"]}}`)
-	manifest, _ := json.Marshal(map[string]any{
-		"schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json",
-		"config": map[string]any{"mediaType": "application/vnd.oci.image.config.v1+json", "digest": digestOf(config), "size": len(config)},
-		"layers": []any{map[string]any{"mediaType": "application/vnd.oci.image.layer.v1.tar", "digest": digestOf(layer.Bytes()), "size": layer.Len()}},
-	})
-	blobs := map[string][]byte{
-		"/v2/vnfpkg/x/vdu1/manifests/" + digestOf(manifest):  manifest,
-		"/v2/vnfpkg/x/vdu1/blobs/" + digestOf(config):        config,
-		"/v2/vnfpkg/x/vdu1/blobs/" + digestOf(layer.Bytes()): layer.Bytes(),
-	}
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		b, ok := blobs[r.URL.Path]
-		if !ok {
-			http.NotFound(w, r)
-			return
-		}
-		w.Write(b)
-	}))
-	t.Cleanup(srv.Close)
-	return srv, &vim.OCIReference{Registry: srv.URL, Repository: "vnfpkg/x/vdu1", Tag: "1.0", Digest: digestOf(manifest)}
+// registry serves one containerDisk image, repository "vnfpkg/x/vdu1";
+// the catalogue's own endpoint is tested with the server (cmd/vnfpkgmd).
+func registry(t *testing.T, disk []byte) *vim.OCIReference {
+	reg := standin.NewRegistry()
+	t.Cleanup(reg.Close)
+	ref := reg.Add("vnfpkg/x/vdu1", "1.0", map[string][]byte{"disk/a.qcow2": disk})
+	_, digest, _ := strings.Cut(ref, "@")
+	return &vim.OCIReference{Registry: "http://" + reg.Host, Repository: "vnfpkg/x/vdu1", Tag: "1.0", Digest: digest}
 }
 
 func open(t *testing.T, dp *cloudhypervisortest.Server, opts map[string]string) *cloudhypervisor.Driver {
@@ -83,7 +51,7 @@ func TestImageLifecycle(t *testing.T) {
 	d := open(t, dp, nil)
 	ctx := context.Background()
 	disk := bytes.Repeat([]byte("qcow"), 1000)
-	_, ref := registry(t, disk)
+	ref := registry(t, disk)
 	img, err := d.AddImage(ctx, vim.ImageSpec{Name: "img", OCI: ref, Labels: map[string]string{"softwareImageId": "VDU1"}})
 	if err != nil {
 		t.Fatal(err)
@@ -118,7 +86,7 @@ func TestImageLifecycle(t *testing.T) {
 func TestAddImageChecksum(t *testing.T) {
 	dp := standIn(t)
 	d := open(t, dp, nil)
-	_, ref := registry(t, []byte("disk bytes"))
+	ref := registry(t, []byte("disk bytes"))
 	dp.Inject(cloudhypervisortest.Fault{Method: "POST", Path: "/images", CorruptPull: true})
 	_, err := d.AddImage(context.Background(), vim.ImageSpec{OCI: ref})
 	var ce *vim.ChecksumError
@@ -137,7 +105,7 @@ func TestComputeLifecycle(t *testing.T) {
 	dp := standIn(t)
 	d := open(t, dp, nil)
 	ctx := context.Background()
-	_, ref := registry(t, []byte("disk"))
+	ref := registry(t, []byte("disk"))
 	img, err := d.AddImage(ctx, vim.ImageSpec{OCI: ref})
 	if err != nil {
 		t.Fatal(err)
@@ -269,5 +237,42 @@ func TestCheck(t *testing.T) {
 		if !errors.As(err, &oe) || oe.Option != c.option {
 			t.Errorf("%+v: %v, want an error on %s", c.cfg, err, c.option)
 		}
+	}
+}
+
+// TestStandInIsStrict: the stand-in refuses what the dataplane's schemas
+// do not allow, and keeps attached volumes.
+func TestStandInIsStrict(t *testing.T) {
+	dp := cloudhypervisortest.New()
+	defer dp.Close()
+	post := func(path, body string) int {
+		resp, err := http.Post(dp.URL+path, "application/json", strings.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	for body, want := range map[string]int{
+		`{"id":"a","name":"a","image":"img","flavor":"big"}`: 400, // unknown field
+		`{"name":"a","image":"img"}`:                         400, // id missing
+		`{"id":"a","name":"a","image":"img","vcpus":"two"}`:  400, // wrong type
+		`{"id":"a","name":"a","image":"no-such-image"}`:      400, // image_not_found
+	} {
+		if got := post("/instances", body); got != want {
+			t.Errorf("POST /instances %s: %d, want %d", body, got, want)
+		}
+	}
+	if got := post("/images", `{"id":"x"}`); got != 400 {
+		t.Errorf("POST /images without name: %d", got)
+	}
+	if got := post("/volumes", `{"name":"v","size_gb":1,"id":"vol-1"}`); got != 201 {
+		t.Fatalf("POST /volumes: %d", got)
+	}
+	if got := post("/volumes", `{"name":"v","size_gb":"1"}`); got != 400 {
+		t.Errorf("POST /volumes with a string size: %d", got)
+	}
+	if got := post("/instances/none/standby", ``); got != 404 {
+		t.Errorf("standby of an unknown instance: %d", got)
 	}
 }

@@ -108,27 +108,20 @@ func parseSettings(cfg vim.Config) (settings, error) {
 		def  time.Duration
 		to   *time.Duration
 	}{{"timeout", defaultTimeout, &s.timeout}, {"compute_timeout", defaultComputeTimeout, &s.computeTimeout}, {"poll_interval", defaultPollInterval, &s.pollInterval}} {
-		if *o.to, err = duration(cfg.Options, o.name, o.def); err != nil {
+		if *o.to, err = restclient.Duration(cfg.Options, o.name, o.def); err != nil {
 			return s, err
 		}
 	}
-	if v := strings.TrimSpace(cfg.Options["retries"]); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 0 || n > 10 {
-			return s, vim.OptionErrorf("retries", "%q is not a number from 0 to 10", v)
-		}
-		s.retries = n
+	if s.retries, err = restclient.Retries(cfg.Options, defaultRetries); err != nil {
+		return s, err
 	}
 	for name, ref := range map[string]string{"kernel_image": s.kernelImage, "initrd_image": s.initrdImage} {
 		if ref != "" && (!strings.Contains(ref, "/") || strings.ContainsAny(ref, " \t")) {
 			return s, vim.OptionErrorf(name, "%q is not a container image reference such as ghcr.io/org/kernel:5.10", ref)
 		}
 	}
-	if v := strings.TrimSpace(cfg.Options["registry"]); v != "" {
-		if strings.ContainsAny(v, "/ @") {
-			return s, vim.OptionErrorf("registry", "%q is not HOST[:PORT]", v)
-		}
-		s.registry = v
+	if s.registry, err = restclient.RegistryHost(cfg.Options); err != nil {
+		return s, err
 	}
 	if len(cfg.Credentials) > 0 {
 		return s, vim.OptionErrorf("credentials", "VIM type %s takes no credentials (Flintlock's API defines no authentication)", Type)
@@ -141,18 +134,6 @@ func orDefault(v, def string) string {
 		return def
 	}
 	return v
-}
-
-func duration(opts map[string]string, key string, def time.Duration) (time.Duration, error) {
-	v := strings.TrimSpace(opts[key])
-	if v == "" {
-		return def, nil
-	}
-	d, err := time.ParseDuration(v)
-	if err != nil || d <= 0 {
-		return 0, vim.OptionErrorf(key, "%q is not a positive duration such as 30s or 5m", v)
-	}
-	return d, nil
 }
 
 // Check verifies a configuration without contacting Flintlock.
@@ -216,19 +197,11 @@ func (d *Driver) Close() error { return nil }
 // AddImage implements vim.Driver: the image is its reference on the
 // catalogue's OCI endpoint; Flintlock pulls it when a MicroVM boots from it.
 func (d *Driver) AddImage(ctx context.Context, spec vim.ImageSpec) (*vim.Image, error) {
-	ref := spec.OCI
-	if ref == nil || ref.Digest == "" {
-		return nil, fmt.Errorf("%w: VIM type %s boots MicroVMs from container images on the catalogue's OCI endpoint, which does not serve this image (an image outside the package, or a server listening on every address without --public-url)", vim.ErrNotSupported, Type)
+	ref, err := restclient.ImageReference(Type, d.set.registry, spec.OCI)
+	if err != nil {
+		return nil, err
 	}
-	host := d.set.registry
-	if host == "" {
-		u, err := url.Parse(ref.Registry)
-		if err != nil || u.Host == "" {
-			return nil, fmt.Errorf("%w: OCI endpoint %q has no host", vim.ErrInvalid, ref.Registry)
-		}
-		host = u.Host
-	}
-	img, err := d.QueryImage(ctx, host+"/"+ref.Repository+"@"+ref.Digest)
+	img, err := d.QueryImage(ctx, ref)
 	if err != nil {
 		return nil, err
 	}

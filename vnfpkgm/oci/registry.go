@@ -248,6 +248,15 @@ type described struct {
 	configDigest, manifestDigest string
 }
 
+// describeName resolves a repository name and describes its image.
+func (r *Registry) describeName(ctx context.Context, name string) (*described, error) {
+	img, err := r.resolve(ctx, name)
+	if err != nil {
+		return nil, err
+	}
+	return r.describe(ctx, img)
+}
+
 // describe makes the config and manifest of an image, from its layer.
 func (r *Registry) describe(ctx context.Context, img *Image) (*described, error) {
 	row, err := r.layerOf(ctx, img)
@@ -378,12 +387,7 @@ func (r *Registry) manifest(w http.ResponseWriter, req *http.Request, name, ref 
 	case !isDigest && !validTag(ref):
 		return &regError{http.StatusBadRequest, "MANIFEST_INVALID", fmt.Sprintf("%q is neither a tag nor a digest", ref)}
 	}
-	ctx := req.Context()
-	img, err := r.resolve(ctx, name)
-	if err != nil {
-		return err
-	}
-	d, err := r.describe(ctx, img)
+	d, err := r.describeName(req.Context(), name)
 	if err != nil {
 		return err
 	}
@@ -411,14 +415,11 @@ func (r *Registry) blob(w http.ResponseWriter, req *http.Request, name, digest s
 		return &regError{http.StatusBadRequest, "DIGEST_INVALID", fmt.Sprintf("%q is not a digest", digest)}
 	}
 	ctx := req.Context()
-	img, err := r.resolve(ctx, name)
+	d, err := r.describeName(ctx, name)
 	if err != nil {
 		return err
 	}
-	d, err := r.describe(ctx, img)
-	if err != nil {
-		return err
-	}
+	img := d.img
 	var content io.ReadSeeker
 	switch digest {
 	case d.configDigest:
@@ -460,12 +461,7 @@ func (r *Registry) referrers(w http.ResponseWriter, req *http.Request, name, dig
 	if !validDigest(digest) {
 		return &regError{http.StatusBadRequest, "DIGEST_INVALID", fmt.Sprintf("%q is not a digest", digest)}
 	}
-	ctx := req.Context()
-	img, err := r.resolve(ctx, name)
-	if err != nil {
-		return err
-	}
-	d, err := r.describe(ctx, img)
+	d, err := r.describeName(req.Context(), name)
 	if err != nil {
 		return err
 	}

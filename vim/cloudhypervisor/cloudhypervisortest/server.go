@@ -40,6 +40,7 @@ import (
 	"time"
 
 	"github.com/vnfpkgm/vnfpkgm/vim/internal/ocipull"
+	"github.com/vnfpkgm/vnfpkgm/vim/internal/standin"
 )
 
 // InstanceState values (schema InstanceState).
@@ -133,26 +134,18 @@ type (
 	}
 )
 
-// Fault makes matching requests fail or wait: a test's way to see the
-// dataplane unavailable, refusing or slow.
-type Fault struct {
-	Method string // "" matches every method
-	Path   string // a prefix of the path
-	// Status, when not 0, answers the request with this status and an
-	// Error body instead of serving it.
-	Status int
-	// Delay holds the request this long before it is served (or failed).
-	Delay time.Duration
-	// CorruptPull flips a byte of every layer an image pull reads, as a
-	// transfer that went wrong would: the pull's digest check refuses it.
-	CorruptPull bool
-}
+// Fault makes matching requests fail (Status), wait (Delay) or pull a
+// corrupted layer (CorruptPull).
+type Fault = standin.Fault
 
 // Server is a running stand-in.
 type Server struct {
 	URL string
 	// Token, when set, is the bearer token every request but /health needs.
 	Token string
+
+	// Recorder: Inject, ClearFaults, Requests, Pulls.
+	*standin.Recorder
 
 	srv    *httptest.Server
 	client *http.Client
@@ -162,20 +155,17 @@ type Server struct {
 	instances map[string]*Instance
 	volumes   map[string]*Volume
 	logs      map[string][]string
-	faults    []Fault
-	requests  map[string]int
-	pulls     []string
 }
 
 // New starts a stand-in on 127.0.0.1; Close stops it.
 func New() *Server {
 	s := &Server{
+		Recorder:  &standin.Recorder{},
 		client:    &http.Client{Timeout: time.Minute},
 		images:    map[string]*Image{},
 		instances: map[string]*Instance{},
 		volumes:   map[string]*Volume{},
 		logs:      map[string][]string{},
-		requests:  map[string]int{},
 	}
 	s.srv = httptest.NewServer(http.HandlerFunc(s.serve))
 	s.URL = s.srv.URL
@@ -184,33 +174,6 @@ func New() *Server {
 
 // Close stops the server.
 func (s *Server) Close() { s.srv.Close() }
-
-// Inject adds a fault; ClearFaults removes them all.
-func (s *Server) Inject(f Fault) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.faults = append(s.faults, f)
-}
-
-func (s *Server) ClearFaults() {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.faults = nil
-}
-
-// Requests counts the requests received for "METHOD /path".
-func (s *Server) Requests(method, path string) int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.requests[method+" "+path]
-}
-
-// Pulls lists the image references pulled, in order.
-func (s *Server) Pulls() []string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return append([]string(nil), s.pulls...)
-}
 
 // Instances returns a copy of every instance, by id.
 func (s *Server) Instances() map[string]Instance {
@@ -253,31 +216,15 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 }
 
 func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
-	s.mu.Lock()
-	s.requests[r.Method+" "+r.URL.Path]++
-	var fault *Fault
-	for i := range s.faults {
-		f := s.faults[i]
-		if (f.Method == "" || f.Method == r.Method) && strings.HasPrefix(r.URL.Path, f.Path) {
-			fault = &f
-		}
+	fault, ok := s.Begin(r)
+	if !ok {
+		return
 	}
-	s.mu.Unlock()
-	corrupt := false
-	if fault != nil {
-		if fault.Delay > 0 {
-			select {
-			case <-time.After(fault.Delay):
-			case <-r.Context().Done():
-				return
-			}
-		}
-		if fault.Status != 0 {
-			writeJSON(w, fault.Status, Error{Code: "injected", Message: http.StatusText(fault.Status)})
-			return
-		}
-		corrupt = fault.CorruptPull
+	if fault.Status != 0 {
+		writeJSON(w, fault.Status, Error{Code: "injected", Message: http.StatusText(fault.Status)})
+		return
 	}
+	corrupt := fault.CorruptPull
 	if r.URL.Path != "/health" && s.Token != "" && r.Header.Get("Authorization") != "Bearer "+s.Token {
 		writeJSON(w, http.StatusUnauthorized, Error{Code: "unauthorized", Message: "a valid bearer token is required"})
 		return
@@ -387,7 +334,7 @@ func (s *Server) imagesRoute(r *http.Request, rest []string, corrupt bool) (int,
 		s.mu.Lock()
 		defer s.mu.Unlock()
 		s.images[id] = im
-		s.pulls = append(s.pulls, *req.Name)
+		s.Pulled(*req.Name)
 		return http.StatusCreated, im, nil
 	case len(rest) == 1 && (r.Method == http.MethodGet || r.Method == http.MethodDelete):
 		s.mu.Lock()

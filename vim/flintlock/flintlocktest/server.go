@@ -40,6 +40,7 @@ import (
 	"time"
 
 	"github.com/vnfpkgm/vnfpkgm/vim/internal/ocipull"
+	"github.com/vnfpkgm/vnfpkgm/vim/internal/standin"
 )
 
 // MicroVMState values (MicroVMStatusMicroVMState).
@@ -143,21 +144,16 @@ func codeFor(status int) int32 {
 	return 13
 }
 
-// Fault makes matching requests fail or wait.
-type Fault struct {
-	Method string // "" matches every method
-	Path   string // a prefix of the path
-	// Status, when not 0, answers with this HTTP status and the rpcStatus
-	// of its gRPC code instead of serving the request.
-	Status int
-	Delay  time.Duration
-	// CorruptPull flips a byte of every layer the creation pulls.
-	CorruptPull bool
-}
+// Fault makes matching requests fail (Status), wait (Delay) or pull a
+// corrupted layer (CorruptPull).
+type Fault = standin.Fault
 
 // Server is a running stand-in.
 type Server struct {
 	URL string
+
+	// Recorder: Inject, ClearFaults, Requests, Pulls.
+	*standin.Recorder
 
 	srv    *httptest.Server
 	client *http.Client
@@ -166,17 +162,14 @@ type Server struct {
 	vms      map[string]*MicroVM // by uid
 	outcome  map[string]string   // uid -> the state the next read shows
 	failures map[string]string   // uid -> why it FAILED
-	faults   []Fault
-	requests map[string]int
-	pulls    []string
 }
 
 // New starts a stand-in on 127.0.0.1; Close stops it.
 func New() *Server {
 	s := &Server{
-		client: &http.Client{Timeout: time.Minute},
-		vms:    map[string]*MicroVM{}, outcome: map[string]string{}, failures: map[string]string{},
-		requests: map[string]int{},
+		Recorder: &standin.Recorder{},
+		client:   &http.Client{Timeout: time.Minute},
+		vms:      map[string]*MicroVM{}, outcome: map[string]string{}, failures: map[string]string{},
 	}
 	s.srv = httptest.NewServer(http.HandlerFunc(s.serve))
 	s.URL = s.srv.URL
@@ -185,33 +178,6 @@ func New() *Server {
 
 // Close stops the server.
 func (s *Server) Close() { s.srv.Close() }
-
-// Inject adds a fault; ClearFaults removes them all.
-func (s *Server) Inject(f Fault) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.faults = append(s.faults, f)
-}
-
-func (s *Server) ClearFaults() {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.faults = nil
-}
-
-// Requests counts the requests received for "METHOD /path".
-func (s *Server) Requests(method, path string) int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.requests[method+" "+path]
-}
-
-// Pulls lists the image references pulled, in order.
-func (s *Server) Pulls() []string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return append([]string(nil), s.pulls...)
-}
 
 // MicroVMs returns a copy of every MicroVM, by uid.
 func (s *Server) MicroVMs() map[string]MicroVM {
@@ -257,30 +223,15 @@ func writeRPCError(w http.ResponseWriter, e *rpcError) {
 }
 
 func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
-	s.mu.Lock()
-	s.requests[r.Method+" "+r.URL.Path]++
-	var fault *Fault
-	for i := range s.faults {
-		if f := s.faults[i]; (f.Method == "" || f.Method == r.Method) && strings.HasPrefix(r.URL.Path, f.Path) {
-			fault = &f
-		}
+	fault, ok := s.Begin(r)
+	if !ok {
+		return
 	}
-	s.mu.Unlock()
-	corrupt := false
-	if fault != nil {
-		if fault.Delay > 0 {
-			select {
-			case <-time.After(fault.Delay):
-			case <-r.Context().Done():
-				return
-			}
-		}
-		if fault.Status != 0 {
-			writeRPCError(w, &rpcError{codeFor(fault.Status), "injected: " + http.StatusText(fault.Status)})
-			return
-		}
-		corrupt = fault.CorruptPull
+	if fault.Status != 0 {
+		writeRPCError(w, &rpcError{codeFor(fault.Status), "injected: " + http.StatusText(fault.Status)})
+		return
 	}
+	corrupt := fault.CorruptPull
 	v, err := s.route(r, corrupt)
 	if err != nil {
 		writeRPCError(w, err)
@@ -447,9 +398,7 @@ func (s *Server) pullAll(r *http.Request, spec *MicroVMSpec, corrupt bool) strin
 		if err != nil {
 			return err.Error()
 		}
-		s.mu.Lock()
-		s.pulls = append(s.pulls, w.ref)
-		s.mu.Unlock()
+		s.Pulled(w.ref)
 		if _, ok := img.Files[w.file]; w.file != "" && !ok {
 			return fmt.Sprintf("%s has no file %s", w.ref, w.file)
 		}
@@ -469,3 +418,10 @@ func newID() string {
 	rand.Read(b)
 	return hex.EncodeToString(b)
 }
+
+// Registry is a small plain-HTTP OCI registry for the images a test needs
+// besides the catalogue's own (a kernel, an initrd).
+type Registry = standin.Registry
+
+// NewRegistry starts a registry on 127.0.0.1; Close stops it.
+func NewRegistry() *Registry { return standin.NewRegistry() }

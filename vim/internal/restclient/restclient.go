@@ -14,6 +14,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
@@ -260,4 +261,58 @@ func IgnoreNotFound(err error) error {
 		return nil
 	}
 	return err
+}
+
+// Duration reads the option key as a positive Go duration (def when unset).
+func Duration(opts map[string]string, key string, def time.Duration) (time.Duration, error) {
+	v := strings.TrimSpace(opts[key])
+	if v == "" {
+		return def, nil
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil || d <= 0 {
+		return 0, vim.OptionErrorf(key, "%q is not a positive duration such as 30s or 5m", v)
+	}
+	return d, nil
+}
+
+// Retries reads the option "retries": 0 to 10 (def when unset).
+func Retries(opts map[string]string, def int) (int, error) {
+	v := strings.TrimSpace(opts["retries"])
+	if v == "" {
+		return def, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 0 || n > 10 {
+		return 0, vim.OptionErrorf("retries", "%q is not a number from 0 to 10", v)
+	}
+	return n, nil
+}
+
+// RegistryHost reads the option "registry": the catalogue's OCI endpoint
+// as the VIM reaches it, HOST[:PORT] ("" when unset).
+func RegistryHost(opts map[string]string) (string, error) {
+	v := strings.TrimSpace(opts["registry"])
+	if strings.ContainsAny(v, "/ @") {
+		return "", vim.OptionErrorf("registry", "%q is not HOST[:PORT]", v)
+	}
+	return v, nil
+}
+
+// ImageReference is HOST[:PORT]/REPOSITORY@DIGEST of an image on the
+// catalogue's OCI endpoint, the host being registryHost when set (the
+// option "registry") or else the endpoint's own.
+func ImageReference(vimType, registryHost string, ref *vim.OCIReference) (string, error) {
+	if ref == nil || ref.Digest == "" {
+		return "", fmt.Errorf("%w: VIM type %s has its images pulled from the catalogue's OCI endpoint, which does not serve this one (an image outside the package, or a server listening on every address without --public-url)", vim.ErrNotSupported, vimType)
+	}
+	host := registryHost
+	if host == "" {
+		u, err := url.Parse(ref.Registry)
+		if err != nil || u.Host == "" {
+			return "", fmt.Errorf("%w: OCI endpoint %q has no host", vim.ErrInvalid, ref.Registry)
+		}
+		host = u.Host
+	}
+	return host + "/" + ref.Repository + "@" + ref.Digest, nil
 }

@@ -1,4 +1,4 @@
-package flintlocktest
+package standin
 
 import (
 	"archive/tar"
