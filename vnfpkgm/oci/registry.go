@@ -455,18 +455,18 @@ func (r *Registry) blob(w http.ResponseWriter, req *http.Request, name, digest s
 }
 
 // referrers serves GET /v2/<name>/referrers/<digest>: this registry holds
-// no artifact that refers to a manifest, so the index is empty for a
-// manifest it has, and the manifest is unknown otherwise.
+// no artifact that refers to a manifest, so the index is empty, for any
+// subject digest (the spec: a registry with the referrers API answers 200
+// for a repository it has, never 404).
 func (r *Registry) referrers(w http.ResponseWriter, req *http.Request, name, digest string) error {
 	if !validDigest(digest) {
 		return &regError{http.StatusBadRequest, "DIGEST_INVALID", fmt.Sprintf("%q is not a digest", digest)}
 	}
-	d, err := r.describeName(req.Context(), name)
-	if err != nil {
+	if _, err := r.resolve(req.Context(), name); err != nil {
 		return err
 	}
-	if digest != d.manifestDigest {
-		return notFound("MANIFEST_UNKNOWN", "repository %s has no manifest %s", name, digest)
+	if req.URL.Query().Has("artifactType") {
+		w.Header().Set("OCI-Filters-Applied", "artifactType")
 	}
 	return writeJSON(w, req, MediaTypeIndex, map[string]any{"schemaVersion": 2, "mediaType": MediaTypeIndex, "manifests": []any{}})
 }

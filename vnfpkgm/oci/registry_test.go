@@ -168,3 +168,20 @@ func TestLayerDigestComputedOnce(t *testing.T) {
 		}
 	}
 }
+
+// TestReferrers: an empty index for any subject of a repository served
+// (the spec forbids 404 there), NAME_UNKNOWN for a repository not served.
+func TestReferrers(t *testing.T) {
+	r, _ := newTestRegistry()
+	zero := "sha256:" + strings.Repeat("0", 64)
+	w, v := get(t, r, "/v2/vnfpkg/vnf-a/vdu1/referrers/"+zero+"?artifactType=application/x-test")
+	if w.Code != 200 || w.Header().Get("Content-Type") != MediaTypeIndex || w.Header().Get("OCI-Filters-Applied") != "artifactType" {
+		t.Fatalf("referrers: %d %v %s", w.Code, w.Header(), w.Body)
+	}
+	if m, ok := v["manifests"].([]any); !ok || len(m) != 0 || v["schemaVersion"] != float64(2) {
+		t.Fatalf("referrers index: %v", v)
+	}
+	if w, v := get(t, r, "/v2/vnfpkg/nope/vdu1/referrers/"+zero); w.Code != 404 || errorCode(v) != "NAME_UNKNOWN" {
+		t.Fatalf("referrers of an unknown repository: %d %s", w.Code, w.Body)
+	}
+}
