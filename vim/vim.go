@@ -77,9 +77,12 @@ type ImageSpec struct {
 	Content io.Reader
 	// Labels are stored with the image (package id, software image id).
 	Labels map[string]string
-	// OCI is the image as the catalogue's OCI endpoint serves it, for the
-	// VIMs that pull images from a registry instead of receiving Content.
-	OCI *OCIReference
+	// OCI, when set, names the image on the catalogue's OCI endpoint, for
+	// the VIMs that pull images from a registry instead of reading
+	// Content. It is a function: naming the image by digest reads the
+	// image once (the first time it is named), which the drivers that read
+	// Content never need.
+	OCI func(ctx context.Context) (*OCIReference, error)
 }
 
 // OCIReference names an image on the catalogue's OCI endpoint (/v2).

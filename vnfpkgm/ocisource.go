@@ -34,22 +34,26 @@ func (s *Server) ociRegistry() *oci.Registry {
 }
 
 // ociReference names a software image of an onboarded package on the OCI
-// endpoint, for the VIMs that pull images (vim.ImageSpec.OCI). It is nil
-// when the image cannot be pulled from here: not inside the package, a
-// name shared with another image, or a server with no address a VIM can
-// reach (listening on every interface without --public-url); the
-// driver then says what it lacks.
-func (s *Server) ociReference(ctx context.Context, p *storage.Package, swID string) *vim.OCIReference {
+// endpoint, for the VIMs that pull images (vim.ImageSpec.OCI), when a
+// driver asks. It is nil when the server has no address a VIM can reach
+// (listening on every interface without --public-url); an image the
+// endpoint does not serve (outside the package, or a name shared with
+// another image) is vim.ErrNotSupported, saying why.
+func (s *Server) ociReference(p *storage.Package, swID string) func(context.Context) (*vim.OCIReference, error) {
 	base := s.registryBase()
 	if base == "" {
 		return nil
 	}
-	repo, tag, digest, err := s.ociRegistry().Reference(ctx, p.VnfdID, swID)
-	if err != nil {
-		s.log.Warn("software image not served by the OCI endpoint", "package", p.ID, "softwareImage", swID, "error", err)
-		return nil
+	return func(ctx context.Context) (*vim.OCIReference, error) {
+		repo, tag, digest, err := s.ociRegistry().Reference(ctx, p.VnfdID, swID)
+		if oci.NotServed(err) {
+			return nil, fmt.Errorf("%w: software image %s of VNF package %s is not served by the OCI endpoint: %v", vim.ErrNotSupported, swID, p.ID, err)
+		}
+		if err != nil {
+			return nil, err
+		}
+		return &vim.OCIReference{Registry: base, Repository: repo, Tag: tag, Digest: digest}, nil
 	}
-	return &vim.OCIReference{Registry: base, Repository: repo, Tag: tag, Digest: digest}
 }
 
 // registryBase is the scheme and authority of the OCI endpoint: registries

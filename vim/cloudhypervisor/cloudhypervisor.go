@@ -185,7 +185,7 @@ type (
 // AddImage has the dataplane pull the image from the catalogue's OCI
 // endpoint by manifest digest, then checks the digest it reports.
 func (d *Driver) AddImage(ctx context.Context, spec vim.ImageSpec) (*vim.Image, error) {
-	ref, err := restclient.ImageReference(Type, d.set.registry, spec.OCI)
+	ref, digest, err := restclient.ImageReference(ctx, Type, d.set.registry, spec)
 	if err != nil {
 		return nil, err
 	}
@@ -196,16 +196,16 @@ func (d *Driver) AddImage(ctx context.Context, spec vim.ImageSpec) (*vim.Image, 
 		Out:  &img,
 	})
 	if err != nil {
-		return nil, pullError(err, ref, spec.OCI.Digest)
+		return nil, pullError(err, ref, digest)
 	}
 	got := ""
 	if img.Version != nil {
 		got = *img.Version
 	}
-	if got != spec.OCI.Digest {
+	if got != digest {
 		// Not the image asked for: it must not stay registered.
 		d.DeleteImage(context.WithoutCancel(ctx), img.ID)
-		return nil, &vim.ChecksumError{What: "the image the dataplane pulled (" + ref + ")", Algorithm: "sha256", Expected: spec.OCI.Digest, Actual: got}
+		return nil, &vim.ChecksumError{What: "the image the dataplane pulled (" + ref + ")", Algorithm: "sha256", Expected: digest, Actual: got}
 	}
 	out := toImage(img)
 	out.Labels = spec.Labels

@@ -26,6 +26,11 @@ func registry(t *testing.T, disk []byte) *vim.OCIReference {
 	return &vim.OCIReference{Registry: "http://" + reg.Host, Repository: "vnfpkg/x/vdu1", Tag: "1.0", Digest: digest}
 }
 
+// fixed is vim.ImageSpec.OCI naming ref.
+func fixed(ref *vim.OCIReference) func(context.Context) (*vim.OCIReference, error) {
+	return func(context.Context) (*vim.OCIReference, error) { return ref, nil }
+}
+
 func open(t *testing.T, dp *cloudhypervisortest.Server, opts map[string]string) *cloudhypervisor.Driver {
 	t.Helper()
 	cfg := vim.Config{Endpoint: dp.URL, Options: opts, Credentials: map[string]string{"token": "s3cret-token"}}
@@ -52,7 +57,7 @@ func TestImageLifecycle(t *testing.T) {
 	ctx := context.Background()
 	disk := bytes.Repeat([]byte("qcow"), 1000)
 	ref := registry(t, disk)
-	img, err := d.AddImage(ctx, vim.ImageSpec{Name: "img", OCI: ref, Labels: map[string]string{"softwareImageId": "VDU1"}})
+	img, err := d.AddImage(ctx, vim.ImageSpec{Name: "img", OCI: fixed(ref), Labels: map[string]string{"softwareImageId": "VDU1"}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -88,7 +93,7 @@ func TestAddImageChecksum(t *testing.T) {
 	d := open(t, dp, nil)
 	ref := registry(t, []byte("disk bytes"))
 	dp.Inject(cloudhypervisortest.Fault{Method: "POST", Path: "/images", CorruptPull: true})
-	_, err := d.AddImage(context.Background(), vim.ImageSpec{OCI: ref})
+	_, err := d.AddImage(context.Background(), vim.ImageSpec{OCI: fixed(ref)})
 	var ce *vim.ChecksumError
 	if !errors.As(err, &ce) || ce.Expected != ref.Digest || !strings.Contains(err.Error(), "digest_mismatch") {
 		t.Fatalf("corrupt pull: %v", err)
@@ -106,7 +111,7 @@ func TestComputeLifecycle(t *testing.T) {
 	d := open(t, dp, nil)
 	ctx := context.Background()
 	ref := registry(t, []byte("disk"))
-	img, err := d.AddImage(ctx, vim.ImageSpec{OCI: ref})
+	img, err := d.AddImage(ctx, vim.ImageSpec{OCI: fixed(ref)})
 	if err != nil {
 		t.Fatal(err)
 	}

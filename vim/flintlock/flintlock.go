@@ -197,7 +197,7 @@ func (d *Driver) Close() error { return nil }
 // AddImage implements vim.Driver: the image is its reference on the
 // catalogue's OCI endpoint; Flintlock pulls it when a MicroVM boots from it.
 func (d *Driver) AddImage(ctx context.Context, spec vim.ImageSpec) (*vim.Image, error) {
-	ref, err := restclient.ImageReference(Type, d.set.registry, spec.OCI)
+	ref, _, err := restclient.ImageReference(ctx, Type, d.set.registry, spec)
 	if err != nil {
 		return nil, err
 	}

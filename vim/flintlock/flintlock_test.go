@@ -50,7 +50,7 @@ func newFixture(t *testing.T, opts map[string]string) *fixture {
 func (f *fixture) allocate(t *testing.T) (*vim.Compute, error) {
 	t.Helper()
 	ctx := context.Background()
-	img, err := f.d.AddImage(ctx, vim.ImageSpec{Name: "root", OCI: f.root})
+	img, err := f.d.AddImage(ctx, vim.ImageSpec{Name: "root", OCI: func(context.Context) (*vim.OCIReference, error) { return f.root, nil }})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -598,20 +598,28 @@ func sha256Digest(b []byte) string {
 	return "sha256:" + hex.EncodeToString(sum[:])
 }
 
+// NotServed reports whether err says an image is not served (a name
+// unknown or shared, a reference malformed), rather than that serving it
+// failed.
+func NotServed(err error) bool {
+	var re *regError
+	return errors.As(err, &re)
+}
+
 // Reference returns the repository, tag and manifest digest under which
 // the software image softwareImageID of the onboarded package of vnfdID
 // is served (computing its layer digest if it was never asked for).
 func (r *Registry) Reference(ctx context.Context, vnfdID, softwareImageID string) (repo, tag, digest string, err error) {
 	repo, ok := RepositoryName(vnfdID, softwareImageID)
 	if !ok {
-		return "", "", "", fmt.Errorf("software image %s of vnfdId %s has no repository name", softwareImageID, vnfdID)
+		return "", "", "", notFound("NAME_UNKNOWN", "software image %s of vnfdId %s has no repository name", softwareImageID, vnfdID)
 	}
 	img, err := r.resolve(ctx, repo)
 	if err != nil {
 		return "", "", "", err
 	}
 	if img.VnfdID != vnfdID || img.SoftwareImageID != softwareImageID {
-		return "", "", "", fmt.Errorf("repository %s serves software image %s of vnfdId %s", repo, img.SoftwareImageID, img.VnfdID)
+		return "", "", "", notFound("NAME_UNKNOWN", "repository %s serves software image %s of vnfdId %s", repo, img.SoftwareImageID, img.VnfdID)
 	}
 	d, err := r.describe(ctx, img)
 	if err != nil {

@@ -299,20 +299,25 @@ func RegistryHost(opts map[string]string) (string, error) {
 	return v, nil
 }
 
-// ImageReference is HOST[:PORT]/REPOSITORY@DIGEST of an image on the
-// catalogue's OCI endpoint, the host being registryHost when set (the
-// option "registry") or else the endpoint's own.
-func ImageReference(vimType, registryHost string, ref *vim.OCIReference) (string, error) {
-	if ref == nil || ref.Digest == "" {
-		return "", fmt.Errorf("%w: VIM type %s has its images pulled from the catalogue's OCI endpoint, which does not serve this one (an image outside the package, or a server listening on every address without --public-url)", vim.ErrNotSupported, vimType)
+// ImageReference names the image of spec on the catalogue's OCI
+// endpoint, HOST[:PORT]/REPOSITORY@DIGEST, the host being registryHost
+// when set (the option "registry") or else the endpoint's own; it returns
+// the manifest digest too.
+func ImageReference(ctx context.Context, vimType, registryHost string, spec vim.ImageSpec) (ref, digest string, err error) {
+	if spec.OCI == nil {
+		return "", "", fmt.Errorf("%w: VIM type %s has its images pulled from the catalogue's OCI endpoint, and this server has no address to give it (it listens on every address: set --public-url, or the VIM's option registry)", vim.ErrNotSupported, vimType)
+	}
+	oci, err := spec.OCI(ctx)
+	if err != nil {
+		return "", "", err
 	}
 	host := registryHost
 	if host == "" {
-		u, err := url.Parse(ref.Registry)
+		u, err := url.Parse(oci.Registry)
 		if err != nil || u.Host == "" {
-			return "", fmt.Errorf("%w: OCI endpoint %q has no host", vim.ErrInvalid, ref.Registry)
+			return "", "", fmt.Errorf("%w: OCI endpoint %q has no host", vim.ErrInvalid, oci.Registry)
 		}
 		host = u.Host
 	}
-	return host + "/" + ref.Repository + "@" + ref.Digest, nil
+	return host + "/" + oci.Repository + "@" + oci.Digest, oci.Digest, nil
 }
