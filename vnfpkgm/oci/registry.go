@@ -13,7 +13,9 @@
 //
 // The layer is never stored: it is streamed from the package (tar header,
 // the image's bytes read from the stored package, padding, end blocks),
-// and a Range reads only the part of the image it covers. Its digest
+// and a Range reads only the part of the image it covers (for an image
+// deflated in the zip, the decompressor runs forwards to the range's
+// start, as for the artifacts of the SOL 005 API). Its digest
 // needs every byte, so it is computed once, the first time the image is
 // asked for, and stored (storage.OCILayer); the config and the manifest
 // are small documents made from it, the same bytes every time.
