@@ -82,6 +82,20 @@ type ImageSpec struct {
 	SourceURL string
 	// Labels are stored with the image (package id, software image id).
 	Labels map[string]string
+	// OCI, when set, names the image on the catalogue's OCI endpoint, for
+	// the VIMs that pull images from a registry instead of reading
+	// Content. It is a function: naming the image by digest reads the
+	// image once (the first time it is named), which the drivers that read
+	// Content never need.
+	OCI func(ctx context.Context) (*OCIReference, error)
+}
+
+// OCIReference names an image on the catalogue's OCI endpoint (/v2).
+type OCIReference struct {
+	Registry   string // base URL of the endpoint, e.g. http://127.0.0.1:9890
+	Repository string // vnfpkg/<vnfdId>/<softwareImageId>
+	Tag        string
+	Digest     string // sha256 digest of the manifest
 }
 
 // Image is a software image as the VIM holds it (IFA 006 SoftwareImageInformation).

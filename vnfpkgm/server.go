@@ -281,6 +281,7 @@ func (s *Server) routes() *echo.Echo {
 	}
 	s.vimRoutes(e)
 	consoleRoutes(e)
+	s.registerOCIRoutes(e) // ocisource.go
 	return e
 }
 

@@ -476,6 +476,7 @@ func (s *Server) registerImage(ctx context.Context, v *storage.VIM, p *storage.P
 		Checksum: vim.Checksum{Algorithm: sw.Checksum.Algorithm, Hash: sw.Checksum.Hash},
 		Content:  f,
 		Labels:   map[string]string{"vnfPkgId": p.ID, "softwareImageId": swID},
+		OCI:      s.ociReference(p, swID), // ocisource.go
 	})
 	if err != nil {
 		return nil, false, vimError(err, fmt.Sprintf("adding software image %s of package %s to VIM %s", swID, p.ID, v.ID))

@@ -287,6 +287,50 @@ password=, project_name=, domain_name=):
       the hash Glance stores whatever its hashing_algorithm (default
       sha512,sha256,sha384,sha3_512,sha3_256,blake2b,sha1,md5)
 
+Driver options of --type cloudhypervisor (the Cloud Hypervisor dataplane
+API; --endpoint is its URL, --credential token= its bearer token; images
+are pulled by the dataplane from this server's OCI endpoint, /v2):
+  timeout=DURATION
+      how long one call to the dataplane may take (default 30s)
+  image_timeout=DURATION
+      how long the dataplane may take to pull and convert an image (default
+      10m0s)
+  retries=N
+      how many times a GET or DELETE is tried again when the dataplane is
+      unreachable or answers 502, 503 or 504 (other calls are never retried)
+      (default 2)
+  registry=HOST[:PORT]
+      the catalogue's OCI endpoint as the dataplane reaches it, when not at
+      the server's own address (--public-url or --listen)
+
+Driver options of --type flintlock (Flintlock's MicroVM API through its
+gRPC gateway; --endpoint is the gateway's URL; no credentials; root volumes
+are pulled by Flintlock from this server's OCI endpoint, /v2):
+  kernel_image=IMAGE
+      the container image holding the kernel every MicroVM boots (required to
+      allocate compute)
+  kernel_filename=PATH
+      the kernel's path inside kernel_image (default boot/vmlinux)
+  initrd_image=IMAGE
+      the container image holding an initial ramdisk (none when absent)
+  initrd_filename=PATH
+      the initrd's path inside initrd_image (default initrd)
+  namespace=NAME
+      the Flintlock namespace of the MicroVMs (default vnfpkgm)
+  timeout=DURATION
+      how long one call to Flintlock may take (default 30s)
+  compute_timeout=DURATION
+      how long a new MicroVM may stay PENDING (default 5m0s)
+  poll_interval=DURATION
+      the polling period of that wait (default 1s)
+  retries=N
+      how many times a GET or DELETE is tried again when Flintlock is
+      unreachable or answers 502, 503 or 504 (other calls are never retried)
+      (default 2)
+  registry=HOST[:PORT]
+      the catalogue's OCI endpoint as Flintlock reaches it, when not at the
+      server's own address (--public-url or --listen)
+
 Examples:
   vnfpkgm vim register --type local --name lab --option kernel=$PWD/samples/build/vmlinuz
   vnfpkgm vim register --type openstack --name glance --option auth=none \
@@ -294,6 +338,10 @@ Examples:
   vnfpkgm vim register --type openstack --name cloud --endpoint https://keystone:5000/v3 \
       --credential username=nfvo --credential password=... --credential project_name=vnf \
       --credential domain_name=Default --option region=RegionOne
+  vnfpkgm vim register --type cloudhypervisor --name ch --endpoint http://dataplane:8080 \
+      --credential token=...
+  vnfpkgm vim register --type flintlock --name fl --endpoint http://flintlock-host:9091 \
+      --option kernel_image=ghcr.io/liquidmetal-dev/flintlock-kernel:5.10.77
 `
 
 func (env *cliEnv) vimRegister(args []string) error {
@@ -320,7 +368,7 @@ $VNFPKGM_URL.`)
 		printOptions(fs.Output(), fs)
 		fmt.Fprint(fs.Output(), vimDriverOptionsHelp+kubevimOptionsHelp+planktonOptionsHelp)
 	}
-	typ := fs.String("type", "", "the VIM `TYPE` (local, openstack, kubevim, plankton, ...)")
+	typ := fs.String("type", "", "the VIM `TYPE` (local, openstack, kubevim, plankton, cloudhypervisor, flintlock)")
 	name := fs.String("name", "", "the VIM's `NAME`")
 	vimEndpoint := fs.String("endpoint", "", "the VIM's own endpoint `URL` (e.g. its Keystone); not the server's")
 	var creds, opts stringList

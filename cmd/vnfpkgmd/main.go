@@ -24,6 +24,9 @@ import (
 	_ "github.com/vnfpkgm/vnfpkgm/vim/openstack" // the "openstack" VIM type
 	_ "github.com/vnfpkgm/vnfpkgm/vim/plankton"  // the "plankton" VIM type
 	"github.com/vnfpkgm/vnfpkgm/vnfpkgm"
+
+	_ "github.com/vnfpkgm/vnfpkgm/vim/cloudhypervisor" // the "cloudhypervisor" VIM type (seed 002)
+	_ "github.com/vnfpkgm/vnfpkgm/vim/flintlock"       // the "flintlock" VIM type (seed 004)
 )
 
 func main() {
