@@ -43,8 +43,12 @@ import (
 //     (at least once; a receiver may see a notification twice only when a
 //     process died between its POST and the row's deletion).
 
-// notifyLease is how long a claimed subscription stays this worker's.
-const notifyLease = 15 * time.Second
+// lease is how long a claimed subscription stays this worker's without
+// renewal: it is renewed before each send, and one send (a token request,
+// then the POST) takes at most two timeouts, so the lease cannot expire
+// during a send and let another replica send the same notification. It
+// is also how long a subscription of a process that died waits.
+func (c NotifyConfig) lease() time.Duration { return 2*c.Timeout + 5*time.Second }
 
 // claimBatch is how many of a subscription's rows one claim reads.
 const claimBatch = 32
@@ -260,7 +264,7 @@ const fastPoll = 250 * time.Millisecond
 func (s *Server) deliverLoop(ctx context.Context, owner string) {
 	var fastUntil time.Time
 	for ctx.Err() == nil {
-		sub, rows, err := s.db.ClaimSubscription(ctx, owner, notifyLease, claimBatch)
+		sub, rows, err := s.db.ClaimSubscription(ctx, owner, s.cfg.Notify.lease(), claimBatch)
 		if err != nil {
 			if !errors.Is(err, storage.ErrNoJob) && ctx.Err() == nil {
 				s.log.Error("claiming notifications", "error", err)
@@ -303,8 +307,8 @@ func (s *Server) deliverClaimed(ctx context.Context, owner string, sub *storage.
 			s.dropNotification(ctx, log, owner, n, "older than notify-max-age")
 			continue
 		}
-		if now.Sub(renewed) > notifyLease/3 {
-			if err := s.db.RenewSubscriptionLease(ctx, sub.ID, owner, notifyLease); err != nil {
+		if now.Sub(renewed) > time.Second {
+			if err := s.db.RenewSubscriptionLease(ctx, sub.ID, owner, s.cfg.Notify.lease()); err != nil {
 				log.Warn("subscription lease lost", "error", err)
 				return
 			}

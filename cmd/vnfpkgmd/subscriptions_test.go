@@ -20,6 +20,7 @@ const subs = "/vnfpkgm/v1/subscriptions"
 
 // received is one request a receiver got.
 type received struct {
+	path   string
 	method string
 	header http.Header
 	body   map[string]any
@@ -66,7 +67,7 @@ func (rc *receiver) serve(w http.ResponseWriter, r *http.Request) {
 		if err := json.Unmarshal(b, &body); err != nil {
 			rc.t.Errorf("notification body is not JSON: %v: %s", err, b)
 		}
-		rc.got = append(rc.got, received{method: r.Method, header: r.Header.Clone(), body: body, at: time.Now()})
+		rc.got = append(rc.got, received{path: r.URL.Path, method: r.Method, header: r.Header.Clone(), body: body, at: time.Now()})
 	}
 	w.WriteHeader(status)
 }
@@ -280,4 +281,203 @@ func TestCallbackTestFails(t *testing.T) {
 
 func urlQueryEscape(s string) string {
 	return strings.NewReplacer("%", "%25", "&", "%26", "+", "%2B", " ", "%20", "#", "%23").Replace(s)
+}
+
+// kind names a notification: its type, or its changeType, and package.
+func kind(n received, names map[string]string) string {
+	k := "ONB"
+	if c, ok := n.body["changeType"].(string); ok {
+		k = c
+	}
+	return k + ":" + names[fmt.Sprint(n.body["vnfPkgId"])]
+}
+
+// TestNotificationFilters: every member of PkgmNotificationsFilter, each
+// matching and not matching, over the same changes.
+func TestNotificationFilters(t *testing.T) {
+	rc := newReceiver(t)
+	s := startServer(t, "")
+	p := testPkg{vnfdID: newVnfdID(5101), provider: "Acme", product: "Router", version: "2.0"}.build(t)
+	q := testPkg{vnfdID: newVnfdID(5102), provider: "Other", product: "Router", version: "2.0"}.build(t)
+	pID := s.createPackage(t)
+	acme := func(products string) string {
+		return `{"vnfProductsFromProviders":[{"vnfProvider":"Acme"` + products + `}]}`
+	}
+	filters := map[string]struct {
+		filter string
+		want   []string
+	}{
+		"all":              {`{}`, []string{"ONB:P", "ONB:Q", "OP_STATE_CHANGE:P", "PKG_DELETE:P"}},
+		"onboarding":       {`{"notificationTypes":["VnfPackageOnboardingNotification"]}`, []string{"ONB:P", "ONB:Q"}},
+		"change":           {`{"notificationTypes":["VnfPackageChangeNotification"]}`, []string{"OP_STATE_CHANGE:P", "PKG_DELETE:P"}},
+		"vnfd":             {`{"vnfdId":["` + newVnfdID(5101) + `"]}`, []string{"ONB:P", "OP_STATE_CHANGE:P", "PKG_DELETE:P"}},
+		"vnfd-none":        {`{"vnfdId":["` + newVnfdID(5199) + `"]}`, nil},
+		"pkg":              {`{"vnfPkgId":["` + pID + `"]}`, []string{"ONB:P", "OP_STATE_CHANGE:P", "PKG_DELETE:P"}},
+		"pkg-none":         {`{"vnfPkgId":["00000000-0000-4000-8000-000000000000"]}`, nil},
+		"disabled":         {`{"operationalState":["DISABLED"]}`, []string{"OP_STATE_CHANGE:P", "PKG_DELETE:P"}},
+		"enabled":          {`{"operationalState":["ENABLED"]}`, []string{"ONB:P", "ONB:Q"}},
+		"in-use":           {`{"usageState":["IN_USE"]}`, nil},
+		"not-in-use":       {`{"usageState":["NOT_IN_USE"]}`, []string{"ONB:P", "ONB:Q", "OP_STATE_CHANGE:P", "PKG_DELETE:P"}},
+		"provider":         {acme(""), []string{"ONB:P", "OP_STATE_CHANGE:P", "PKG_DELETE:P"}},
+		"provider-none":    {`{"vnfProductsFromProviders":[{"vnfProvider":"Nobody"}]}`, nil},
+		"product":          {acme(`,"vnfProducts":[{"vnfProductName":"Router"}]`), []string{"ONB:P", "OP_STATE_CHANGE:P", "PKG_DELETE:P"}},
+		"product-none":     {acme(`,"vnfProducts":[{"vnfProductName":"Switch"}]`), nil},
+		"version":          {acme(`,"vnfProducts":[{"vnfProductName":"Router","versions":[{"vnfSoftwareVersion":"2.0"}]}]`), []string{"ONB:P", "OP_STATE_CHANGE:P", "PKG_DELETE:P"}},
+		"version-none":     {acme(`,"vnfProducts":[{"vnfProductName":"Router","versions":[{"vnfSoftwareVersion":"3.0"}]}]`), nil},
+		"vnfdVersion":      {acme(`,"vnfProducts":[{"vnfProductName":"Router","versions":[{"vnfSoftwareVersion":"2.0","vnfdVersions":["0.9","1.0"]}]}]`), []string{"ONB:P", "OP_STATE_CHANGE:P", "PKG_DELETE:P"}},
+		"vnfdVersion-none": {acme(`,"vnfProducts":[{"vnfProductName":"Router","versions":[{"vnfSoftwareVersion":"2.0","vnfdVersions":["9.9"]}]}]`), nil},
+		"and":              {`{"notificationTypes":["VnfPackageChangeNotification"],"operationalState":["DISABLED"],"vnfdId":["` + newVnfdID(5101) + `"]}`, []string{"OP_STATE_CHANGE:P", "PKG_DELETE:P"}},
+	}
+	total := 0
+	for name, f := range filters {
+		s.mustSubscribe(t, `{"callbackUri":"`+rc.url("/"+name)+`","filter":`+f.filter+`}`)
+		total += len(f.want)
+	}
+	s.uploadBytes(t, pID, p.zip, "application/zip")
+	s.mustOnboard(t, pID)
+	qID, _ := s.onboardBytes(t, q.zip, `{}`)
+	s.patchState(t, pID, "DISABLED")
+	expectStatus(t, s.do("DELETE", pkgs+"/"+pID, nil), 204)
+
+	names := map[string]string{pID: "P", qID: "Q"}
+	got := map[string][]string{}
+	for _, n := range rc.await(total, 30*time.Second) {
+		name := strings.TrimPrefix(n.path, "/")
+		got[name] = append(got[name], kind(n, names))
+	}
+	for name, f := range filters {
+		have := got[name]
+		slices.Sort(have)
+		want := slices.Clone(f.want)
+		slices.Sort(want)
+		if !slices.Equal(have, want) {
+			t.Errorf("filter %s %s: received %v, want %v", name, f.filter, have, want)
+		}
+	}
+}
+
+// TestDeliveryRetriedInOrder: a receiver that fails several times gets
+// every notification once,
+// in order, once it recovers; a notification refused beyond
+// --notify-max-attempts is dropped with a log line and does not block
+// the ones behind it.
+func TestDeliveryRetriedInOrder(t *testing.T) {
+	rc := newReceiver(t)
+	rc.postStatus = func(n int) int {
+		if n <= 4 {
+			return http.StatusServiceUnavailable
+		}
+		return http.StatusNoContent
+	}
+	s := startServer(t, "", "--notify-backoff-min", "50ms", "--notify-backoff-max", "200ms")
+	subID := s.mustSubscribe(t, `{"callbackUri":"`+rc.url("/cb")+`"}`)
+	id, _ := s.onboardBytes(t, testPkg{vnfdID: newVnfdID(5201)}.build(t).zip, `{}`)
+	for _, st := range []string{"DISABLED", "ENABLED", "DISABLED"} {
+		s.patchState(t, id, st)
+	}
+	got := rc.await(4, 30*time.Second)
+	for i, want := range []string{"", "DISABLED", "ENABLED", "DISABLED"} {
+		if got[i].body["subscriptionId"] != subID || (want != "" && got[i].body["operationalState"] != want) || (want == "" && got[i].body["notificationType"] != "VnfPackageOnboardingNotification") {
+			t.Fatalf("notification %d out of order: %v", i, got[i].body)
+		}
+	}
+	if !strings.Contains(s.log.String(), "to be retried") {
+		t.Fatalf("the failures were not logged")
+	}
+
+	// Dropped after the attempts allowed.
+	rc2 := newReceiver(t)
+	s2 := startServer(t, "", "--notify-backoff-min", "50ms", "--notify-backoff-max", "100ms", "--notify-max-attempts", "3")
+	s2.mustSubscribe(t, `{"callbackUri":"`+rc2.url("/cb")+`"}`)
+	rc2.mu.Lock()
+	rc2.postStatus = func(n int) int {
+		if n <= 3 {
+			return http.StatusInternalServerError
+		}
+		return http.StatusNoContent
+	}
+	rc2.mu.Unlock()
+	id2, _ := s2.onboardBytes(t, testPkg{vnfdID: newVnfdID(5202)}.build(t).zip, `{}`)
+	s2.patchState(t, id2, "DISABLED")
+	got = rc2.await(1, 30*time.Second)
+	if got[0].body["changeType"] != "OP_STATE_CHANGE" {
+		t.Fatalf("after the dropped notification: %v", got[0].body)
+	}
+	if !strings.Contains(s2.log.String(), "notification dropped") || !strings.Contains(s2.log.String(), "dropped_total=1") {
+		t.Fatalf("no log line for the dropped notification:\n%s", s2.log)
+	}
+}
+
+// TestNotificationSurvivesKill: the server is killed (SIGKILL) after the
+// change committed and before the receiver accepted its notification;
+// after a restart the notification is delivered, once.
+func TestNotificationSurvivesKill(t *testing.T) {
+	rc := newReceiver(t)
+	rc.postStatus = func(int) int { return http.StatusServiceUnavailable }
+	dir := t.TempDir()
+	// A short timeout makes a short lease: the killed process may hold
+	// the subscription's lease, which the restarted one waits out.
+	fast := []string{"--notify-backoff-min", "50ms", "--notify-backoff-max", "100ms", "--notify-timeout", "1s"}
+	s := startServer(t, dir, fast...)
+	s.mustSubscribe(t, `{"callbackUri":"`+rc.url("/cb")+`"}`)
+	id, _ := s.onboardBytes(t, testPkg{vnfdID: newVnfdID(5301)}.build(t).zip, `{}`)
+	waitFor(t, "a delivery attempt", func() bool {
+		rc.mu.Lock()
+		defer rc.mu.Unlock()
+		return rc.posts > 0
+	})
+	s.kill()
+	rc.mu.Lock()
+	rc.postStatus = func(int) int { return http.StatusNoContent }
+	rc.mu.Unlock()
+	startServer(t, dir, fast...)
+	got := rc.await(1, 30*time.Second)
+	if got[0].body["vnfPkgId"] != id || got[0].body["notificationType"] != "VnfPackageOnboardingNotification" {
+		t.Fatalf("after the restart: %v", got[0].body)
+	}
+}
+
+// TestTwoProcessesDeliverOnce: two servers over one database; every
+// notification reaches each subscription exactly once, in order.
+func TestTwoProcessesDeliverOnce(t *testing.T) {
+	rc := newReceiver(t)
+	dir := t.TempDir()
+	flags := []string{"--notify-poll-interval", "50ms"}
+	a := startServer(t, dir, flags...)
+	b := startServer(t, dir, flags...)
+	const nsubs = 8
+	for i := range nsubs {
+		srv := a
+		if i%2 == 1 {
+			srv = b
+		}
+		srv.mustSubscribe(t, `{"callbackUri":"`+rc.url(fmt.Sprintf("/s%d", i))+`"}`)
+	}
+	var ids []string
+	for i := range 3 {
+		srv := []*server{a, b}[i%2]
+		id, _ := srv.onboardBytes(t, testPkg{vnfdID: newVnfdID(5401 + i)}.build(t).zip, `{}`)
+		ids = append(ids, id)
+		[]*server{b, a}[i%2].patchState(t, id, "DISABLED")
+	}
+	got := rc.await(nsubs*6, 30*time.Second)
+	bySub := map[string][]string{}
+	seen := map[string]bool{}
+	for _, n := range got {
+		key := n.path + " " + fmt.Sprint(n.body["id"])
+		if seen[key] {
+			t.Fatalf("notification %s delivered twice", key)
+		}
+		seen[key] = true
+		bySub[n.path] = append(bySub[n.path], fmt.Sprint(n.body["vnfPkgId"], n.body["changeType"]))
+	}
+	var want []string
+	for _, id := range ids {
+		want = append(want, fmt.Sprint(id, nil), fmt.Sprint(id, "OP_STATE_CHANGE"))
+	}
+	for path, order := range bySub {
+		if !slices.Equal(order, want) {
+			t.Fatalf("%s received %v, want %v", path, order, want)
+		}
+	}
 }
