@@ -4,11 +4,15 @@ package main_test
 // HTTP receiver on 127.0.0.1.
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
+	"io/fs"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -479,5 +483,135 @@ func TestTwoProcessesDeliverOnce(t *testing.T) {
 		if !slices.Equal(order, want) {
 			t.Fatalf("%s received %v, want %v", path, order, want)
 		}
+	}
+}
+
+// secretOnDisk reports whether any file under dir holds secret (the
+// database, its WAL, the blobs).
+func secretOnDisk(t *testing.T, dir, secret string) bool {
+	t.Helper()
+	found := false
+	filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
+		if err == nil && !d.IsDir() {
+			if b, rerr := os.ReadFile(path); rerr == nil && bytes.Contains(b, []byte(secret)) {
+				found = true
+			}
+		}
+		return nil
+	})
+	return found
+}
+
+// TestBasicAuthentication: the callback test and every notification carry
+// the subscription's Basic credentials; wrong ones fail the callback
+// test; the password is neither answered, logged nor stored in clear.
+func TestBasicAuthentication(t *testing.T) {
+	const user, password = "nfvo", "pw-basic-7d1e"
+	rc := newReceiver(t)
+	rc.check = func(r *http.Request) bool {
+		u, p, ok := r.BasicAuth()
+		return ok && u == user && p == password
+	}
+	dir := t.TempDir()
+	s := startServer(t, dir)
+	auth := func(pw string) string {
+		return `{"callbackUri":"` + rc.url("/cb") + `","authentication":{"authType":["BASIC"],"paramsBasic":{"userName":"` + user + `","password":"` + pw + `"}}}`
+	}
+	pd := expectProblem(t, s.subscribe(t, auth("wrong")), 422)
+	if !strings.Contains(fmt.Sprint(pd["detail"]), "401") {
+		t.Fatalf("detail %v", pd["detail"])
+	}
+	r := s.subscribe(t, auth(password))
+	expectStatus(t, r, 201)
+	if strings.Contains(string(r.body), password) {
+		t.Fatalf("the password is answered: %s", r.body)
+	}
+	s.onboardBytes(t, testPkg{vnfdID: newVnfdID(5501)}.build(t).zip, `{}`)
+	rc.await(1, 20*time.Second)
+	if strings.Contains(s.log.String(), password) || secretOnDisk(t, dir, password) {
+		t.Fatalf("the password is in the log or stored in clear")
+	}
+}
+
+// tokenServer is an OAuth 2.0 token endpoint (client credentials grant,
+// client_secret_basic) issuing tok-1, tok-2, ...
+type tokenServer struct {
+	srv          *httptest.Server
+	mu           sync.Mutex
+	issued       int
+	valid        map[string]bool
+	clientSecret string
+}
+
+func newTokenServer(t *testing.T, clientID, clientSecret string) *tokenServer {
+	ts := &tokenServer{valid: map[string]bool{}, clientSecret: clientSecret}
+	ts.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		id, secret, ok := r.BasicAuth()
+		if r.Method != http.MethodPost || r.ParseForm() != nil || r.PostForm.Get("grant_type") != "client_credentials" {
+			http.Error(w, `{"error":"invalid_request"}`, http.StatusBadRequest)
+			return
+		}
+		if !ok || id != clientID || secret != clientSecret {
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(http.StatusUnauthorized)
+			io.WriteString(w, `{"error":"invalid_client"}`)
+			return
+		}
+		ts.mu.Lock()
+		ts.issued++
+		tok := fmt.Sprintf("tok-%d", ts.issued)
+		ts.valid[tok] = true
+		ts.mu.Unlock()
+		w.Header().Set("Content-Type", "application/json")
+		fmt.Fprintf(w, `{"access_token":%q,"token_type":"Bearer","expires_in":3600}`, tok)
+	}))
+	t.Cleanup(ts.srv.Close)
+	return ts
+}
+
+func (ts *tokenServer) accepts(r *http.Request) bool {
+	ts.mu.Lock()
+	defer ts.mu.Unlock()
+	tok, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+	return ok && ts.valid[tok]
+}
+
+// TestOAuth2Authentication: notifications carry a bearer token from the
+// subscription's token endpoint, cached between notifications and
+// renewed when the receiver answers 401; a refusing token endpoint fails
+// the callback test; the client secret is never stored in clear.
+func TestOAuth2Authentication(t *testing.T) {
+	const clientID, secret = "vnfpkgm-notifier", "cs-9b2f0c"
+	ts := newTokenServer(t, clientID, secret)
+	rc := newReceiver(t)
+	rc.check = ts.accepts
+	dir := t.TempDir()
+	s := startServer(t, dir)
+	sub := func(cs string) string {
+		return `{"callbackUri":"` + rc.url("/cb") + `","authentication":{"authType":["OAUTH2_CLIENT_CREDENTIALS"],` +
+			`"paramsOauth2ClientCredentials":{"clientId":"` + clientID + `","clientPassword":"` + cs + `","tokenEndpoint":"` + ts.srv.URL + `/token"}}}`
+	}
+	pd := expectProblem(t, s.subscribe(t, sub("wrong")), 422)
+	if !strings.Contains(fmt.Sprint(pd["detail"]), "invalid_client") {
+		t.Fatalf("detail %v", pd["detail"])
+	}
+	s.mustSubscribe(t, sub(secret)) // the callback test fetches tok-1
+	id, _ := s.onboardBytes(t, testPkg{vnfdID: newVnfdID(5601)}.build(t).zip, `{}`)
+	got := rc.await(1, 20*time.Second) // tok-2, the subscription's own source
+	ts.mu.Lock()
+	revoked := strings.TrimPrefix(got[0].header.Get("Authorization"), "Bearer ")
+	delete(ts.valid, revoked)
+	ts.mu.Unlock()
+	s.patchState(t, id, "DISABLED") // 401 with tok-2, then tok-3
+	s.patchState(t, id, "ENABLED")  // tok-3 from the cache
+	got = rc.await(3, 20*time.Second)
+	ts.mu.Lock()
+	issued := ts.issued
+	ts.mu.Unlock()
+	if issued != 3 || got[1].header.Get("Authorization") != "Bearer tok-3" || got[2].header.Get("Authorization") != "Bearer tok-3" {
+		t.Fatalf("%d tokens issued; tokens used %q %q %q", issued, got[0].header.Get("Authorization"), got[1].header.Get("Authorization"), got[2].header.Get("Authorization"))
+	}
+	if strings.Contains(s.log.String(), secret) || secretOnDisk(t, dir, secret) {
+		t.Fatalf("the client secret is in the log or stored in clear")
 	}
 }
