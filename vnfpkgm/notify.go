@@ -142,7 +142,7 @@ func (s *Server) newNotifyClient() (*http.Client, error) {
 		return callbacks.Control(network, address, c)
 	}}
 	t.DialContext = d.DialContext
-	t.MaxIdleConnsPerHost = max(s.cfg.Notify.Workers, 2)
+	t.MaxIdleConnsPerHost = s.cfg.Notify.Workers * claimSubs
 	return &http.Client{
 		Transport:     t,
 		Timeout:       timeout,
@@ -259,12 +259,16 @@ func (s *Server) wakeDelivery() {
 // visible, and a claim made before the commit finds nothing.
 const fastPoll = 250 * time.Millisecond
 
+// claimSubs is how many subscriptions a worker claims at once; it
+// delivers to them concurrently.
+const claimSubs = 16
+
 // deliverLoop claims subscriptions with due notifications and delivers
 // them until ctx ends.
 func (s *Server) deliverLoop(ctx context.Context, owner string) {
 	var fastUntil time.Time
 	for ctx.Err() == nil {
-		sub, rows, err := s.db.ClaimSubscription(ctx, owner, s.cfg.Notify.lease(), claimBatch)
+		claims, err := s.db.ClaimSubscriptions(ctx, owner, s.cfg.Notify.lease(), claimSubs, claimBatch)
 		if err != nil {
 			if !errors.Is(err, storage.ErrNoJob) && ctx.Err() == nil {
 				s.log.Error("claiming notifications", "error", err)
@@ -284,33 +288,47 @@ func (s *Server) deliverLoop(ctx context.Context, owner string) {
 		// There may be more subscriptions to serve: let another idle
 		// worker look too.
 		s.wakeDelivery()
-		s.deliverClaimed(ctx, owner, sub, rows)
-		if err := s.db.ReleaseSubscription(context.WithoutCancel(ctx), sub.ID, owner); err != nil {
-			s.log.Warn("releasing a subscription", "subscription", sub.ID, "error", err)
+		outs := make([]storage.DeliveryOutcome, len(claims))
+		var wg sync.WaitGroup
+		for i := range claims {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				outs[i] = s.deliverClaimed(ctx, owner, &claims[i])
+			}()
+		}
+		wg.Wait()
+		// Recorded even when shutting down: what was delivered must not
+		// be sent again.
+		if err := s.db.FinishDeliveries(context.WithoutCancel(ctx), owner, outs); err != nil {
+			s.log.Error("recording deliveries (they will be sent again)", "error", err)
 		}
 	}
 }
 
 // deliverClaimed sends a claimed subscription's notifications in order,
 // stopping at the first that fails (those behind it wait for it).
-func (s *Server) deliverClaimed(ctx context.Context, owner string, sub *storage.Subscription, rows []storage.Notification) {
+func (s *Server) deliverClaimed(ctx context.Context, owner string, c *storage.Claim) storage.DeliveryOutcome {
+	sub := &c.Subscription
+	out := storage.DeliveryOutcome{SubscriptionID: sub.ID}
 	log := s.log.With("subscription", sub.ID)
 	d, derr := s.deliveryFor(sub)
 	renewed := time.Now()
-	for i := range rows {
-		n := &rows[i]
+	for i := range c.Notifications {
+		n := &c.Notifications[i]
 		now := time.Now()
-		if n.RunAfter.After(now) {
-			return
+		if n.RunAfter.After(now) || ctx.Err() != nil {
+			return out
 		}
 		if now.Sub(n.CreatedAt) > s.cfg.Notify.MaxAge {
-			s.dropNotification(ctx, log, owner, n, "older than notify-max-age")
+			s.logDropped(log, n, "older than notify-max-age")
+			out.Done = append(out.Done, n.Seq)
 			continue
 		}
 		if now.Sub(renewed) > time.Second {
 			if err := s.db.RenewSubscriptionLease(ctx, sub.ID, owner, s.cfg.Notify.lease()); err != nil {
 				log.Warn("subscription lease lost", "error", err)
-				return
+				return out
 			}
 			renewed = now
 		}
@@ -319,38 +337,28 @@ func (s *Server) deliverClaimed(ctx context.Context, owner string, sub *storage.
 			err = s.post(ctx, d, n.Body)
 		}
 		if ctx.Err() != nil {
-			return // shutting down: the row stays for the next claim
+			return out // shutting down: the row stays for the next claim
 		}
 		if err == nil {
-			if rerr := s.db.RemoveNotification(context.WithoutCancel(ctx), n, owner); rerr != nil {
-				log.Warn("recording a delivery", "notification", n.ID, "error", rerr)
-				return
-			}
+			out.Done = append(out.Done, n.Seq)
 			continue
 		}
 		attempts := n.Attempts + 1
 		if attempts >= s.cfg.Notify.MaxAttempts {
-			s.dropNotification(ctx, log, owner, n, fmt.Sprintf("%d attempts failed, the last: %v", attempts, err))
+			s.logDropped(log, n, fmt.Sprintf("%d attempts failed, the last: %v", attempts, err))
+			out.Done = append(out.Done, n.Seq)
 			continue
 		}
 		delay := s.cfg.Notify.backoff(attempts)
 		log.Warn("notification not delivered, to be retried", "notification", n.ID, "type", n.Type, "attempt", attempts, "retry_in", delay, "error", err)
-		if derr := s.db.DelayNotification(context.WithoutCancel(ctx), n, owner, err.Error(), time.Now().Add(delay)); derr != nil {
-			log.Warn("recording a failed delivery", "notification", n.ID, "error", derr)
-		}
-		return
+		out.Delayed, out.LastError, out.RetryAt = n, err.Error(), time.Now().Add(delay)
+		return out
 	}
+	return out
 }
 
-// dropNotification gives a notification up, with a log line and the
-// counter.
-func (s *Server) dropNotification(ctx context.Context, log interface {
-	Error(string, ...any)
-}, owner string, n *storage.Notification, why string) {
-	if err := s.db.RemoveNotification(context.WithoutCancel(ctx), n, owner); err != nil {
-		log.Error("dropping a notification", "notification", n.ID, "error", err)
-		return
-	}
+// logDropped counts and logs a notification given up.
+func (s *Server) logDropped(log interface{ Error(string, ...any) }, n *storage.Notification, why string) {
 	total := s.notificationsDropped.Add(1)
 	log.Error("notification dropped", "notification", n.ID, "type", n.Type, "reason", why, "dropped_total", total)
 }
