@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -16,6 +17,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -45,9 +47,19 @@ type receiver struct {
 	check      func(r *http.Request) bool // false: answer 401
 }
 
-func newReceiver(t *testing.T) *receiver {
+func newReceiver(t *testing.T) *receiver { return newReceiverAt(t, "127.0.0.1:0") }
+
+// newReceiverAt starts a receiver listening on addr.
+func newReceiverAt(t *testing.T, addr string) *receiver {
 	rc := &receiver{t: t, testStatus: http.StatusNoContent, postStatus: func(int) int { return http.StatusNoContent }}
-	rc.srv = httptest.NewServer(http.HandlerFunc(rc.serve))
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rc.srv = httptest.NewUnstartedServer(http.HandlerFunc(rc.serve))
+	rc.srv.Listener.Close()
+	rc.srv.Listener = ln
+	rc.srv.Start()
 	t.Cleanup(rc.srv.Close)
 	return rc
 }
@@ -261,7 +273,7 @@ func TestSubscriptionResources(t *testing.T) {
 	} {
 		expectProblem(t, s.subscribe(t, bad.body), bad.status)
 	}
-	if strings.Contains(s.log.String(), "s3cret") {
+	if strings.Contains(stoppedLog(s), "s3cret") {
 		t.Fatalf("the password is in the log")
 	}
 }
@@ -280,6 +292,17 @@ func TestCallbackTestFails(t *testing.T) {
 	s.do("GET", subs, nil).json(t, &list)
 	if len(list) != 0 {
 		t.Fatalf("a failed subscription was stored: %v", list)
+	}
+
+	// --callback-deny: the receiver's address is refused, without saying
+	// which address.
+	rc.mu.Lock()
+	rc.testStatus = http.StatusNoContent
+	rc.mu.Unlock()
+	s2 := startServer(t, "", "--callback-deny", "loopback")
+	pd = expectProblem(t, s2.subscribe(t, `{"callbackUri":"`+rc.url("/cb")+`"}`), 422)
+	if !strings.Contains(fmt.Sprint(pd["detail"]), "egress policy") || strings.Contains(fmt.Sprint(pd["detail"]), "denied by") {
+		t.Fatalf("detail %v", pd["detail"])
 	}
 }
 
@@ -385,7 +408,7 @@ func TestDeliveryRetriedInOrder(t *testing.T) {
 			t.Fatalf("notification %d out of order: %v", i, got[i].body)
 		}
 	}
-	if !strings.Contains(s.log.String(), "to be retried") {
+	if !strings.Contains(stoppedLog(s), "to be retried") {
 		t.Fatalf("the failures were not logged")
 	}
 
@@ -407,8 +430,45 @@ func TestDeliveryRetriedInOrder(t *testing.T) {
 	if got[0].body["changeType"] != "OP_STATE_CHANGE" {
 		t.Fatalf("after the dropped notification: %v", got[0].body)
 	}
-	if !strings.Contains(s2.log.String(), "notification dropped") || !strings.Contains(s2.log.String(), "dropped_total=1") {
+	if log := stoppedLog(s2); !strings.Contains(log, "notification dropped") || !strings.Contains(log, "dropped_total=1") {
 		t.Fatalf("no log line for the dropped notification:\n%s", s2.log)
+	}
+}
+
+// TestReceiverDownThenBack: while the receiver's address drops
+// connections the notifications wait; once it listens again it gets them
+// all, once each, in order.
+func TestReceiverDownThenBack(t *testing.T) {
+	rc := newReceiver(t)
+	addr := rc.srv.Listener.Addr().String()
+	s := startServer(t, "", "--notify-backoff-min", "100ms", "--notify-backoff-max", "400ms")
+	s.mustSubscribe(t, `{"callbackUri":"`+rc.url("/cb")+`"}`)
+	rc.srv.Close()
+	// Down: the address accepts connections and drops them at once.
+	down, err := net.Listen("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var attempts atomic.Int64
+	go func() {
+		for {
+			conn, err := down.Accept()
+			if err != nil {
+				return
+			}
+			attempts.Add(1)
+			conn.Close()
+		}
+	}()
+	id, _ := s.onboardBytes(t, testPkg{vnfdID: newVnfdID(5251)}.build(t).zip, `{}`)
+	s.patchState(t, id, "DISABLED")
+	s.patchState(t, id, "ENABLED")
+	waitFor(t, "failed attempts", func() bool { return attempts.Load() >= 3 })
+	down.Close()
+	back := newReceiverAt(t, addr)
+	got := back.await(3, 30*time.Second)
+	if got[0].body["notificationType"] != "VnfPackageOnboardingNotification" || got[1].body["operationalState"] != "DISABLED" || got[2].body["operationalState"] != "ENABLED" {
+		t.Fatalf("out of order: %v", got)
 	}
 }
 
@@ -486,6 +546,13 @@ func TestTwoProcessesDeliverOnce(t *testing.T) {
 	}
 }
 
+// stoppedLog stops the server and returns its whole log (read only once
+// the process and the copy of its output have ended).
+func stoppedLog(s *server) string {
+	s.stop()
+	return s.log.String()
+}
+
 // secretOnDisk reports whether any file under dir holds secret (the
 // database, its WAL, the blobs).
 func secretOnDisk(t *testing.T, dir, secret string) bool {
@@ -528,7 +595,7 @@ func TestBasicAuthentication(t *testing.T) {
 	}
 	s.onboardBytes(t, testPkg{vnfdID: newVnfdID(5501)}.build(t).zip, `{}`)
 	rc.await(1, 20*time.Second)
-	if strings.Contains(s.log.String(), password) || secretOnDisk(t, dir, password) {
+	if strings.Contains(stoppedLog(s), password) || secretOnDisk(t, dir, password) {
 		t.Fatalf("the password is in the log or stored in clear")
 	}
 }
@@ -611,7 +678,7 @@ func TestOAuth2Authentication(t *testing.T) {
 	if issued != 3 || got[1].header.Get("Authorization") != "Bearer tok-3" || got[2].header.Get("Authorization") != "Bearer tok-3" {
 		t.Fatalf("%d tokens issued; tokens used %q %q %q", issued, got[0].header.Get("Authorization"), got[1].header.Get("Authorization"), got[2].header.Get("Authorization"))
 	}
-	if strings.Contains(s.log.String(), secret) || secretOnDisk(t, dir, secret) {
+	if strings.Contains(stoppedLog(s), secret) || secretOnDisk(t, dir, secret) {
 		t.Fatalf("the client secret is in the log or stored in clear")
 	}
 }
