@@ -4,7 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
+	"slices"
 	"time"
 
 	"github.com/google/uuid"
@@ -36,7 +36,12 @@ type Subscription struct {
 	SealedSecret   []byte
 	LeaseOwner     string     `gorm:"size:200;not null"`
 	LeaseExpiresAt *time.Time `gorm:"index:ix_subscriptions_lease"`
-	CreatedAt      time.Time  `gorm:"not null;autoCreateTime:false"`
+	// NextRunAt is when the oldest undelivered notification is due (NULL:
+	// none), kept by EnqueueNotifications and FinishDeliveries, so that a
+	// claim reads an index of subscriptions instead of scanning the
+	// outbox (which grows while a receiver is down).
+	NextRunAt *time.Time `gorm:"index:ix_subscriptions_next_run_at"`
+	CreatedAt time.Time  `gorm:"not null;autoCreateTime:false"`
 }
 
 // TableName is the SQL table of Subscription.
@@ -149,7 +154,7 @@ func (e *DuplicateSubscriptionError) Is(target error) bool { return target == Er
 func (db *DB) CreateSubscription(ctx context.Context, s *Subscription, seal func(id string) ([]byte, error)) error {
 	s.ID = uuid.NewString()
 	s.CreatedAt = db.now()
-	s.LeaseOwner, s.LeaseExpiresAt = "", nil
+	s.LeaseOwner, s.LeaseExpiresAt, s.NextRunAt = "", nil, nil
 	if seal != nil {
 		sealed, err := seal(s.ID)
 		if err != nil {
@@ -265,7 +270,26 @@ func (db *DB) EnqueueNotifications(ctx context.Context, ns []Notification) error
 			ns[i].RunAfter = now
 		}
 	}
-	return dbErr("enqueue notifications", db.ctx(ctx).CreateInBatches(ns, 100).Error)
+	if err := db.ctx(ctx).CreateInBatches(ns, 100).Error; err != nil {
+		return dbErr("enqueue notifications", err)
+	}
+	// A subscription with notifications pending keeps its NextRunAt: the
+	// new ones wait behind them. Every row is written (COALESCE rather
+	// than a WHERE on NULL) so that the write locks it: a FinishDeliveries
+	// of the subscription running meanwhile either sees these rows or
+	// finishes first and is seen (PostgreSQL's read committed).
+	subs := make([]string, 0, len(ns))
+	for _, n := range ns {
+		subs = append(subs, n.SubscriptionID)
+	}
+	for chunk := range slices.Chunk(subs, 500) {
+		err := db.ctx(ctx).Model(&Subscription{}).Where("id IN ?", chunk).
+			Update("next_run_at", gorm.Expr("COALESCE(next_run_at, ?)", now)).Error
+		if err != nil {
+			return dbErr("enqueue notifications", err)
+		}
+	}
+	return nil
 }
 
 // leaseFree is the condition of a subscription nobody delivers to.
@@ -293,10 +317,8 @@ func (db *DB) ClaimSubscriptions(ctx context.Context, owner string, lease time.D
 	}
 	now := db.now()
 	var ids []string
-	err := db.ctx(ctx).Table("notifications AS n").Joins("JOIN subscriptions AS s ON s.id = n.subscription_id").
-		Where("n.seq = (SELECT MIN(m.seq) FROM notifications AS m WHERE m.subscription_id = n.subscription_id)").
-		Where("n.run_after <= ?", now).Where(strings.ReplaceAll(leaseFree, "lease_", "s.lease_"), now).
-		Order("n.seq").Limit(maxSubs).Pluck("n.subscription_id", &ids).Error
+	err := db.ctx(ctx).Model(&Subscription{}).Where("next_run_at <= ?", now).Where(leaseFree, now).
+		Order("next_run_at, seq").Limit(maxSubs).Pluck("id", &ids).Error
 	if err != nil {
 		return nil, dbErr("claim subscriptions", err)
 	}
@@ -360,14 +382,40 @@ func (db *DB) FinishDeliveries(ctx context.Context, owner string, outs []Deliver
 					return dbErr("delay notification", err)
 				}
 			}
-			err := tx.g.Model(&Subscription{}).Where("id = ? AND lease_owner = ?", o.SubscriptionID, owner).
-				Updates(map[string]any{"lease_owner": "", "lease_expires_at": nil}).Error
-			if err != nil {
+			// The release first: it locks the row, so the head read next
+			// sees the rows of any EnqueueNotifications that locked it
+			// before; then the new head decides when it is due again.
+			res := tx.g.Model(&Subscription{}).Where("id = ? AND lease_owner = ?", o.SubscriptionID, owner).
+				Updates(map[string]any{"lease_owner": "", "lease_expires_at": nil})
+			if res.Error != nil {
+				return dbErr("release subscription", res.Error)
+			}
+			if res.RowsAffected == 0 {
+				continue // not ours any more
+			}
+			var next *time.Time
+			var head []Notification
+			if err := tx.g.Where("subscription_id = ?", o.SubscriptionID).Order("seq").Limit(1).Find(&head).Error; err != nil {
+				return dbErr("release subscription", err)
+			}
+			if len(head) == 1 {
+				next = &head[0].RunAfter
+			}
+			if err := tx.g.Model(&Subscription{}).Where("id = ?", o.SubscriptionID).Update("next_run_at", next).Error; err != nil {
 				return dbErr("release subscription", err)
 			}
 		}
 		return nil
 	})
+}
+
+// RepairNextRunAt makes due every subscription that has notifications
+// but no NextRunAt (a database written before the column existed, or a
+// bug): a safety net run at start and now and then. It returns how many.
+func (db *DB) RepairNextRunAt(ctx context.Context) (int64, error) {
+	pending := db.ctx(ctx).Model(&Notification{}).Select("1").Where("notifications.subscription_id = subscriptions.id")
+	res := db.ctx(ctx).Model(&Subscription{}).Where("next_run_at IS NULL AND EXISTS (?)", pending).Update("next_run_at", db.now())
+	return res.RowsAffected, dbErr("repair subscriptions", res.Error)
 }
 
 // RenewSubscriptionLease extends owner's lease (ErrConflict if lost).

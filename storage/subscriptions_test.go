@@ -170,6 +170,22 @@ func TestClaimSubscriptionsExclusiveAndOrdered(t *testing.T) {
 			t.Fatalf("b's head after its delay: %+v", cl.Notifications[0])
 		}
 	}
+	// A subscription whose NextRunAt was lost is found again by the repair.
+	if err := db.FinishDeliveries(ctx, "w9", []DeliveryOutcome{{SubscriptionID: a.ID}, {SubscriptionID: b.ID}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.g.Model(&Subscription{}).Where("id = ?", a.ID).Update("next_run_at", nil).Error; err != nil {
+		t.Fatal(err)
+	}
+	if claims, err := db.ClaimSubscriptions(ctx, "w9", time.Minute, 16, 10); err != nil || len(claims) != 1 || claims[0].Subscription.ID != b.ID {
+		t.Fatalf("without its NextRunAt, a is not claimable: %+v %v", claims, err)
+	}
+	if n, err := db.RepairNextRunAt(ctx); n != 1 || err != nil {
+		t.Fatalf("repair: %d %v", n, err)
+	}
+	if claims, err := db.ClaimSubscriptions(ctx, "w9", time.Minute, 16, 10); err != nil || len(claims) != 1 || claims[0].Subscription.ID != a.ID {
+		t.Fatalf("after the repair: %+v %v", claims, err)
+	}
 	// Deleting a subscription deletes its rows.
 	if err := db.DeleteSubscription(ctx, b.ID); err != nil {
 		t.Fatal(err)

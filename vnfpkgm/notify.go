@@ -168,6 +168,11 @@ func (s *Server) startNotifier(ctx context.Context, wg *sync.WaitGroup, ln net.L
 		}
 		s.linkRoot.Store(&root)
 	}
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		s.repairOutboxEvery(ctx, time.Minute)
+	}()
 	for i := range s.cfg.Notify.Workers {
 		owner := fmt.Sprintf("%s/notify%d", s.owner, i)
 		wg.Add(1)
@@ -175,6 +180,24 @@ func (s *Server) startNotifier(ctx context.Context, wg *sync.WaitGroup, ln net.L
 			defer wg.Done()
 			s.deliverLoop(ctx, owner)
 		}()
+	}
+}
+
+// repairOutboxEvery runs storage.RepairNextRunAt now and every interval
+// until ctx ends.
+func (s *Server) repairOutboxEvery(ctx context.Context, interval time.Duration) {
+	for {
+		if n, err := s.db.RepairNextRunAt(ctx); err != nil && ctx.Err() == nil {
+			s.log.Warn("repairing the outbox", "error", err)
+		} else if n > 0 {
+			s.log.Warn("subscriptions with pending notifications made due again", "count", n)
+			s.wakeDelivery()
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(interval):
+		}
 	}
 }
 
