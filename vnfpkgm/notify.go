@@ -284,7 +284,7 @@ const fastPoll = 250 * time.Millisecond
 
 // claimSubs is how many subscriptions a worker claims at once; it
 // delivers to them concurrently.
-const claimSubs = 16
+const claimSubs = 32
 
 // deliverLoop claims subscriptions with due notifications and delivers
 // them until ctx ends.
