@@ -55,7 +55,7 @@ const claimBatch = 32
 
 // notifyState is the Server's part for subscriptions and notifications.
 type notifyState struct {
-	secrets      *secretBox
+	secrets      secretKeeper
 	notifyClient *http.Client
 	// tokenSources caches one OAuth 2.0 token source per subscription.
 	tokenSources sync.Map
@@ -96,15 +96,15 @@ func (s *Server) initNotify() error {
 	if keyFile == "" {
 		keyFile = filepath.Join(s.cfg.DataDir, "secrets.key")
 	}
-	box, err := openSecretBox(keyFile)
-	if err != nil {
+	s.secrets.path = keyFile
+	if err := s.secrets.load(); err != nil {
 		return err
 	}
 	client, err := s.newNotifyClient()
 	if err != nil {
 		return err
 	}
-	s.secrets, s.notifyClient = box, client
+	s.notifyClient = client
 	s.wakeNotify = make(chan struct{}, 1)
 	if s.cfg.PublicURL != "" {
 		root, _ := publicRoot(s.cfg.PublicURL) // checked by ParseConfig

@@ -9,6 +9,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"sync"
 )
 
 // secretBox seals the callback credentials (a Basic password, an OAuth 2.0
@@ -27,11 +28,62 @@ type secretBox struct {
 // keySize is the AES-256 key length.
 const keySize = 32
 
-// openSecretBox reads the key file, creating it (mode 0600, exclusively,
-// so that replicas starting together agree on one key) when it is missing.
-func openSecretBox(path string) (*secretBox, error) {
-	key, err := os.ReadFile(path)
+// secretKeeper opens the key file when it is first needed: a server whose
+// subscriptions hold no credentials never writes one.
+type secretKeeper struct {
+	path string
+	mu   sync.Mutex
+	box  *secretBox
+}
+
+// load opens the key file if it exists (a bad one fails the start rather
+// than the first delivery).
+func (k *secretKeeper) load() error {
+	_, err := k.get(false)
 	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	return err
+}
+
+// get returns the box, reading the key file, or creating it when create.
+// A secret is never opened with a key made up after it was sealed.
+func (k *secretKeeper) get(create bool) (*secretBox, error) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if k.box != nil {
+		return k.box, nil
+	}
+	box, err := openSecretBox(k.path, create)
+	if err != nil {
+		return nil, err
+	}
+	k.box = box
+	return box, nil
+}
+
+func (k *secretKeeper) seal(id string, secret []byte) ([]byte, error) {
+	box, err := k.get(true)
+	if err != nil {
+		return nil, err
+	}
+	return box.seal(id, secret)
+}
+
+func (k *secretKeeper) open(id string, sealed []byte) ([]byte, error) {
+	box, err := k.get(false)
+	if err != nil {
+		return nil, err
+	}
+	return box.open(id, sealed)
+}
+
+// openSecretBox reads the key file, creating it if create (mode 0600,
+// exclusively, so that replicas starting together agree on one key) when
+// it is missing.
+func openSecretBox(path string, create bool) (*secretBox, error) {
+	key, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) && create {
 		key, err = createKey(path)
 	}
 	if err != nil {
