@@ -184,9 +184,11 @@ func (s *Server) startNotifier(ctx context.Context, wg *sync.WaitGroup, ln net.L
 }
 
 // repairOutboxEvery runs storage.RepairNextRunAt now and every interval
-// until ctx ends.
+// until ctx ends, and forgets the token sources (client secrets) of
+// subscriptions deleted, here or through another replica.
 func (s *Server) repairOutboxEvery(ctx context.Context, interval time.Duration) {
 	for {
+		s.forgetDeletedTokenSources(ctx)
 		if n, err := s.db.RepairNextRunAt(ctx); err != nil && ctx.Err() == nil {
 			s.log.Warn("repairing the outbox", "error", err)
 		} else if n > 0 {
@@ -199,6 +201,16 @@ func (s *Server) repairOutboxEvery(ctx context.Context, interval time.Duration) 
 		case <-time.After(interval):
 		}
 	}
+}
+
+func (s *Server) forgetDeletedTokenSources(ctx context.Context) {
+	s.tokenSources.Range(func(k, _ any) bool {
+		_, err := s.db.GetSubscription(ctx, k.(string))
+		if errors.Is(err, storage.ErrNotFound) {
+			s.tokenSources.Delete(k)
+		}
+		return err == nil || errors.Is(err, storage.ErrNotFound) // the database is away: next time
+	})
 }
 
 // notificationOf says which notification a change is ("" for none) and
