@@ -4,6 +4,8 @@ package main
 // the server's /vnfpkgm/v1/subscriptions (SOL 005 clause 9.4.8).
 
 import (
+	"errors"
+	"fmt"
 	"net/http"
 	"net/url"
 	"os"
@@ -117,7 +119,7 @@ Passwords and client secrets are read from files and never printed.`)
 	}
 	if resp.Request != nil && resp.Request.Method == http.MethodGet {
 		// The POST was answered 303 and the client followed it.
-		env.stderr.Write([]byte(env.cmd + ": a subscription with this callback and filter exists already: shown below\n"))
+		fmt.Fprintf(env.stderr, "%s: a subscription with this callback and filter exists already: shown below\n", env.cmd)
 	}
 	return env.showSubscription(out, rec)
 }
@@ -227,22 +229,30 @@ func (env *cliEnv) subscriptionDelete(args []string) error {
 	if err != nil {
 		return err
 	}
-	failed := 0
+	failed, unreachable := 0, 0
 	for _, id := range pos {
 		resp, err := api.do(env.ctx, request{method: http.MethodDelete, url: api.url(subscriptionPath(id), nil)})
-		if err != nil {
-			if env.ctx.Err() != nil {
-				return env.ctx.Err()
-			}
-			failed++
-			env.stderr.Write([]byte(env.cmd + ": " + id + ": " + err.Error() + "\n"))
+		if err == nil {
+			resp.Body.Close()
 			continue
 		}
-		resp.Body.Close()
+		if env.ctx.Err() != nil {
+			return env.ctx.Err()
+		}
+		failed++
+		var ce *connError
+		if errors.As(err, &ce) {
+			unreachable++
+		}
+		fmt.Fprintf(env.stderr, "%s: %s: %v\n", env.cmd, id, err)
 	}
 	if failed > 0 {
-		return failf("failed to delete %d of %d subscription(s)", failed, len(pos))
+		fmt.Fprintf(env.stderr, "%s: failed to delete %d of %d subscription(s)\n", env.cmd, failed, len(pos))
+		if unreachable == failed {
+			return &exitCodeError{exitUnreachable}
+		}
+		return &exitCodeError{exitFailed}
 	}
-	env.stdout.Write([]byte("All specified subscription(s) deleted successfully\n"))
+	fmt.Fprintln(env.stdout, "All specified subscription(s) deleted successfully")
 	return nil
 }

@@ -70,6 +70,12 @@ func TestSubscriptionCommands(t *testing.T) {
 	if r := s.cli(t, "subscription", "show", id); r.code != 1 || !strings.Contains(r.stderr, "404") {
 		t.Fatalf("show after delete: %s", r)
 	}
+	if r := s.cli(t, "subscription", "delete", id); r.code != exitFailed || !strings.Contains(r.stderr, "failed to delete 1 of 1") {
+		t.Fatalf("delete of a deleted subscription: %s", r)
+	}
+	if r := cliAt(t, "http://127.0.0.1:1", "subscription", "delete", id); r.code != exitUnreachable {
+		t.Fatalf("delete without a server: %s", r)
+	}
 	for _, bad := range [][]string{
 		{"subscription", "create"},
 		{"subscription", "create", "--callback", rc.URL, "--vnf-product", "Router"},
