@@ -396,12 +396,13 @@ func (s *Server) testCallback(ctx context.Context, d *delivery) *sol013.ProblemD
 // describeCallbackError says why a callback could not be reached without
 // naming addresses the egress policy refused (those go to the log only).
 func describeCallbackError(err error) string {
-	if errors.Is(err, egress.ErrDenied) {
-		return "the callback address is not allowed by this server's egress policy"
-	}
 	var tokErr *tokenError
-	if errors.As(err, &tokErr) {
-		return tokErr.Error()
+	isToken := errors.As(err, &tokErr)
+	switch {
+	case isToken && errors.Is(err, egress.ErrDenied):
+		return "the token endpoint's address is not allowed by this server's egress policy"
+	case errors.Is(err, egress.ErrDenied):
+		return "the callback address is not allowed by this server's egress policy"
 	}
 	return err.Error()
 }
