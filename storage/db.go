@@ -30,6 +30,10 @@ type DB struct {
 	g *gorm.DB
 	// now is the clock (UTC); tests replace it.
 	now func() time.Time
+	// onChange runs inside the transaction of every change of a package's
+	// states and of every deletion (the notification outbox,
+	// subscriptions.go).
+	onChange PackageChangeHook
 }
 
 // FromGorm wraps an already opened gorm database of any dialect (the way in
@@ -81,7 +85,7 @@ func (db *DB) Tx(ctx context.Context, fn func(tx *DB) error) error {
 		return err
 	}
 	return noSpace(db.g.WithContext(context.WithoutCancel(ctx)).Transaction(func(t *gorm.DB) error {
-		return fn(&DB{g: t, now: db.now})
+		return fn(&DB{g: t, now: db.now, onChange: db.onChange})
 	}))
 }
 
@@ -95,7 +99,7 @@ func (db *DB) Tx(ctx context.Context, fn func(tx *DB) error) error {
 func (db *DB) ctx(ctx context.Context) *gorm.DB { return db.g.WithContext(context.WithoutCancel(ctx)) }
 
 func (db *DB) migrate(ctx context.Context) error {
-	if err := db.ctx(ctx).AutoMigrate(&Package{}, &Job{}, &sequence{}, &VIM{}, &VIMImage{}, &VIMCompute{}, &ContentDeletion{}, &OCILayer{}); err != nil {
+	if err := db.ctx(ctx).AutoMigrate(&Package{}, &Job{}, &sequence{}, &VIM{}, &VIMImage{}, &VIMCompute{}, &ContentDeletion{}, &OCILayer{}, &Subscription{}, &Notification{}); err != nil {
 		return fmt.Errorf("storage: migrate: %w", err)
 	}
 	err := db.ctx(ctx).Clauses(clause.OnConflict{DoNothing: true}).

@@ -203,6 +203,7 @@ func (db *DB) UpdatePackageIf(ctx context.Context, id string, expect Expect, mut
 			return nil, err
 		}
 		rev, seq, created, onboarded := p.Revision, p.Seq, p.CreatedAt, p.OnboardedVnfdID
+		before := *p
 		if mutate != nil {
 			if err := mutate(p); err != nil {
 				return nil, err
@@ -217,15 +218,14 @@ func (db *DB) UpdatePackageIf(ctx context.Context, id string, expect Expect, mut
 				return nil, err
 			}
 		}
-		res := db.ctx(ctx).Model(p).Where("revision = ?", rev).
-			Select("*").Omit("id", "seq", "created_at").Updates(p)
-		if res.Error != nil {
-			if errors.Is(res.Error, gorm.ErrDuplicatedKey) {
-				return nil, db.uniqueViolation(ctx, "update package", p, res.Error)
+		n, err := db.writeUpdate(ctx, &before, p, rev) // subscriptions.go
+		if err != nil {
+			if errors.Is(err, gorm.ErrDuplicatedKey) {
+				return nil, db.uniqueViolation(ctx, "update package", p, err)
 			}
-			return nil, dbErr("update package "+id, res.Error)
+			return nil, dbErr("update package "+id, err)
 		}
-		if res.RowsAffected == 1 {
+		if n == 1 {
 			return p, nil
 		}
 		// Changed or deleted meanwhile: look again.
@@ -261,7 +261,10 @@ func (db *DB) DeletePackage(ctx context.Context, id string, expect Expect) (*Pac
 			if err := tx.orphanPackageImages(ctx, id); err != nil {
 				return err
 			}
-			return tx.recordContentDeletion(ctx, p) // reconcile.go
+			if err := tx.recordContentDeletion(ctx, p); err != nil { // reconcile.go
+				return err
+			}
+			return tx.packageDeleted(ctx, p) // subscriptions.go
 		})
 		if err != nil {
 			return nil, dbErr("delete package "+id, err)

@@ -59,6 +59,9 @@ type Config struct {
 	MaxRanges       int    // ranges served in one request; more get the whole content
 	DBPool          storage.Pool
 	ListPageBytes   int64 // a list page ends before its JSON reaches this size (or at 100 packages)
+
+	// Notify configures subscriptions and notifications (config_subscriptions.go).
+	Notify NotifyConfig
 }
 
 // DefaultConfig is what `make run` starts with.
@@ -86,6 +89,7 @@ func DefaultConfig() Config {
 		SweepInterval:       30 * time.Second,
 		DBPool:              storage.DefaultPool,
 		ListPageBytes:       8 << 20,
+		Notify:              defaultNotifyConfig(),
 	}
 }
 
@@ -128,6 +132,8 @@ func ParseConfig(args []string, getenv func(string) string) (Config, error) {
 	fs.IntVar(&cfg.MaxRanges, "max-ranges", cfg.MaxRanges, "ranges served in one request (after merging); more get the whole content")
 	fs.Int64Var(&cfg.ListPageBytes, "list-page-bytes", cfg.ListPageBytes, "a list page ends before its JSON reaches this many bytes (it always holds one package)")
 
+	registerNotifyFlags(fs, &cfg.Notify)
+
 	// The environment first, so that flags parsed afterwards override it.
 	var envErr error
 	fs.VisitAll(func(f *flag.Flag) {
@@ -152,6 +158,9 @@ func ParseConfig(args []string, getenv func(string) string) (Config, error) {
 	}
 	if cfg.BlobDir == "" {
 		cfg.BlobDir = filepath.Join(cfg.DataDir, "blobs")
+	}
+	if err := cfg.Notify.validate(); err != nil {
+		return cfg, err
 	}
 	return cfg, cfg.validate()
 }

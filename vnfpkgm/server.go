@@ -47,6 +47,9 @@ type Server struct {
 	apiDoc, apiDocType []byte
 	// vims holds the open VIM drivers.
 	vims vimState
+
+	// notifyState: subscriptions and notifications (notify.go).
+	notifyState
 }
 
 // SetAPIDocument sets the OpenAPI document the server publishes.
@@ -101,6 +104,10 @@ func NewServer(ctx context.Context, cfg Config, log *slog.Logger) (*Server, erro
 		egress: policy,
 	}
 	s.fetchClient = s.newFetchClient()
+	if err := s.initNotify(); err != nil {
+		db.Close()
+		return nil, err
+	}
 	s.echo = s.routes()
 	return s, nil
 }
@@ -142,6 +149,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	// hold up the onboarding of uploaded packages.
 	pool(s.cfg.Workers, "", storage.JobKinds{Except: []string{JobFetch}}, s.wake)
 	pool(s.cfg.FetchWorkers, "fetch", storage.JobKinds{Only: []string{JobFetch}}, s.wakeFetch)
+	s.startNotifier(workCtx, &wg, ln)
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
@@ -282,6 +290,7 @@ func (s *Server) routes() *echo.Echo {
 	s.vimRoutes(e)
 	consoleRoutes(e)
 	s.registerOCIRoutes(e) // ocisource.go
+	s.registerSubscriptionRoutes(g)
 	return e
 }
 

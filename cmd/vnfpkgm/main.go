@@ -57,6 +57,15 @@ Server commands (SOL 005 VNF package management, as 'openstack vnf package'):
   Output of create, list, show and update: -f table|json|yaml|value (table
   by default), -c COLUMN (repeatable; a column's title or its attribute name).
 
+Subscription commands (SOL 005 notifications POSTed to a callback URL):
+  subscription create --callback URL [--filter-notification-type T ...]
+               [--vnfd-id ID ...] [--vnf-provider P [--vnf-product N]]
+               [--basic-user U --basic-password-file F]
+               [--oauth2-client-id ID --oauth2-client-secret-file F
+                --oauth2-token-endpoint URL]
+  subscription list [--filter F] | subscription show ID
+  subscription delete ID [ID ...]
+
 VIM commands (the server's /vim/v1: VIMs, their software images, compute):
   vim register --type TYPE --name NAME [--endpoint URL]
                [--credential K=V ...] [--option K=V ...] [--default]
@@ -151,6 +160,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	case "compute":
 		env.outputColumns = vimOutputColumns
 		return env.runGroup("compute", args[1:], computeCommands)
+	case "subscription":
+		return env.runSubscriptions(args[1:]) // subscriptions.go
 	case "-h", "--help", "help":
 		fmt.Fprint(stdout, usage)
 		return exitOK
