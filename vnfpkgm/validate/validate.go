@@ -39,7 +39,12 @@ type Report struct {
 	Flavours                        []ReportFlavour       `json:"flavours,omitempty"`
 	SoftwareImages                  []ReportSoftwareImage `json:"softwareImages,omitempty"`
 	AdditionalArtifacts             []ReportArtifact      `json:"additionalArtifacts,omitempty"`
-	Problems                        []csar.Problem        `json:"problems"`
+	// PackageSecurityOption is OPTION_1 (signed manifest) or OPTION_2
+	// (signed package); "" for an unsigned package.
+	PackageSecurityOption string `json:"packageSecurityOption,omitempty"`
+	// SigningCertificate is the PEM of the verified signer.
+	SigningCertificate string         `json:"signingCertificate,omitempty"`
+	Problems           []csar.Problem `json:"problems"`
 
 	// EntryDefinitions is the main service template; not part of the JSON
 	// contract of `vnfpkgm validate`.
@@ -47,6 +52,9 @@ type Report struct {
 	// DigestsKnown counts the digest checks answered by
 	// Options.Precomputed, DigestsRead those that read the file back.
 	DigestsKnown, DigestsRead int `json:"-"`
+
+	// pkg is what csar.Inspect found, for the steps after describe.
+	pkg *csar.Package
 }
 
 // ReportFlavour is one deployment flavour and its VDUs.
@@ -107,6 +115,8 @@ type Options struct {
 	// csar.Archive.Known) read nothing; the others read the file as
 	// usual. Nil: every digest is computed from r.
 	Precomputed *csar.Precomputed
+	// Signatures: the policy and trust store of signature checks.
+	Signatures Signatures
 }
 
 // Package checks a stored package (r, size bytes) completely: the
@@ -138,6 +148,7 @@ func Package(ctx context.Context, r io.ReaderAt, size int64, opts Options) (*Rep
 		}
 	}
 	rep.Problems = append(rep.Problems, digestProblems...)
+	rep.checkManifestSignature(a, rep.pkg, opts.Signatures)
 	csar.SortProblems(rep.Problems)
 	rep.Valid = !hasErrors(rep.Problems)
 	return rep, nil
@@ -172,6 +183,7 @@ func describe(ctx context.Context, r io.ReaderAt, size int64, opts Options) (*Re
 		return nil, nil, nil, err
 	}
 	pkg := csar.Inspect(a, opts.CSAR)
+	rep.pkg = pkg
 	rep.EntryDefinitions = pkg.EntryDefinitions
 	if m := pkg.Manifest; m != nil {
 		for _, v := range strings.Split(m.Metadata["compatible_specification_versions"].Value, ",") {

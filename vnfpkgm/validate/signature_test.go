@@ -1,0 +1,177 @@
+package validate_test
+
+import (
+	"archive/zip"
+	"bytes"
+	"context"
+	"io"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/vnfpkgm/vnfpkgm/csar"
+	"github.com/vnfpkgm/vnfpkgm/csar/sign"
+	"github.com/vnfpkgm/vnfpkgm/csar/sign/signtest"
+	"github.com/vnfpkgm/vnfpkgm/vnfpkgm/validate"
+)
+
+// rewriteZip copies a zip, passing each member through edit, then adds
+// the extra members.
+func rewriteZip(t *testing.T, in []byte, edit func(name string, data []byte) []byte, extra map[string][]byte) []byte {
+	t.Helper()
+	zr, err := zip.NewReader(bytes.NewReader(in), int64(len(in)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	zw := zip.NewWriter(&buf)
+	put := func(name string, data []byte) {
+		w, err := zw.Create(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		w.Write(data)
+	}
+	for _, f := range zr.File {
+		rc, err := f.Open()
+		if err != nil {
+			t.Fatal(err)
+		}
+		data, err := io.ReadAll(rc)
+		rc.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		put(f.Name, edit(f.Name, data))
+	}
+	for name, data := range extra {
+		put(name, data)
+	}
+	if err := zw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+// signedCompat is compatZip with its manifest signed by openssl as
+// signer; withCert also names signer's certificate and chain by
+// ETSI-Entry-Certificate. tamper edits the manifest after signing.
+func signedCompat(t *testing.T, p *signtest.PKI, signer string, o signtest.Options, withCert bool, tamper func([]byte) []byte) []byte {
+	t.Helper()
+	var extra map[string][]byte
+	if withCert {
+		cert, _ := os.ReadFile(p.Cert(signer))
+		chain, _ := os.ReadFile(p.Chain)
+		extra = map[string][]byte{"gateway.cert": append(cert, chain...)}
+	}
+	return rewriteZip(t, compatZip(t), func(name string, data []byte) []byte {
+		switch name {
+		case "gateway.mf":
+			cms := p.Sign(data, signer, o)
+			if tamper != nil {
+				data = tamper(data)
+			}
+			return append(append(data, '\n'), cms...)
+		case csar.MetaPath:
+			if withCert {
+				return append(data, "ETSI-Entry-Certificate: gateway.cert\n"...)
+			}
+		}
+		return data
+	}, extra)
+}
+
+func validateBytes(t *testing.T, b []byte, s validate.Signatures) *validate.Report {
+	t.Helper()
+	rep, err := validate.Package(context.Background(), bytes.NewReader(b), int64(len(b)), validate.Options{Signatures: s})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rep
+}
+
+func findProblem(rep *validate.Report, sev csar.Severity, code string) *csar.Problem {
+	for i, p := range rep.Problems {
+		if p.Severity == sev && p.Code == code {
+			return &rep.Problems[i]
+		}
+	}
+	return nil
+}
+
+// TestManifestSignature (security option 1): openssl-signed manifests
+// verify against the trust store, with the certificate in the CMS or in
+// the package; each failure is an error at the manifest's CMS line with
+// the code of its cause; the policy decides about unsigned packages.
+func TestManifestSignature(t *testing.T) {
+	p := signtest.New(t)
+	store, err := sign.LoadTrustStore(p.Root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	trusted := validate.Signatures{Trust: store}
+	rsaCert, _ := os.ReadFile(p.Cert(signtest.RSA))
+	oneByte := func(b []byte) []byte {
+		return bytes.Replace(b, []byte("Gateway"), []byte("Gatewax"), 1)
+	}
+
+	ok := []struct {
+		name string
+		pkg  []byte
+		cert []byte
+	}{
+		{"rsa, certificate in the cms", signedCompat(t, p, signtest.RSA, signtest.Options{}, false, nil), rsaCert},
+		{"ecdsa sha384", signedCompat(t, p, signtest.ECDSA, signtest.Options{MD: "sha384"}, false, nil), nil},
+		{"certificate from ETSI-Entry-Certificate", signedCompat(t, p, signtest.RSA, signtest.Options{NoCerts: true}, true, nil), rsaCert},
+	}
+	for _, c := range ok {
+		t.Run(c.name, func(t *testing.T) {
+			rep := validateBytes(t, c.pkg, trusted)
+			if !rep.Valid || rep.PackageSecurityOption != validate.SecurityOption1 || !strings.Contains(rep.SigningCertificate, "BEGIN CERTIFICATE") {
+				t.Fatalf("valid=%v option=%q cert=%q\n%s", rep.Valid, rep.PackageSecurityOption, rep.SigningCertificate, render(rep.Problems))
+			}
+			if c.cert != nil && rep.SigningCertificate != string(c.cert) {
+				t.Fatalf("signingCertificate is not the signer's:\n%s", rep.SigningCertificate)
+			}
+		})
+	}
+
+	bad := []struct {
+		name string
+		pkg  []byte
+		s    validate.Signatures
+		code string
+	}{
+		{"manifest changed by one byte", signedCompat(t, p, signtest.RSA, signtest.Options{}, false, oneByte), trusted, csar.CodeSignatureContentMismatch},
+		{"untrusted signer", signedCompat(t, p, signtest.Untrusted, signtest.Options{}, false, nil), trusted, csar.CodeSignatureUntrusted},
+		{"no trust store", signedCompat(t, p, signtest.RSA, signtest.Options{}, false, nil), validate.Signatures{}, csar.CodeSignatureUntrusted},
+		{"expired signer", signedCompat(t, p, signtest.Expired, signtest.Options{}, false, nil), trusted, csar.CodeSignatureExpired},
+		{"certificate missing", signedCompat(t, p, signtest.RSA, signtest.Options{NoCerts: true}, false, nil), trusted, csar.CodeSignatureCertificateMissing},
+		{"unsigned, signatures required", compatZip(t), validate.Signatures{Policy: sign.PolicyRequired, Trust: store}, csar.CodeSignatureMissing},
+	}
+	for _, c := range bad {
+		t.Run(c.name, func(t *testing.T) {
+			rep := validateBytes(t, c.pkg, c.s)
+			pr := findProblem(rep, csar.SeverityError, c.code)
+			if rep.Valid || pr == nil || pr.File != "gateway.mf" {
+				t.Fatalf("valid=%v, want an error %s in gateway.mf:\n%s", rep.Valid, c.code, render(rep.Problems))
+			}
+			if c.code != csar.CodeSignatureMissing && pr.Line == 0 {
+				t.Fatalf("the problem has no line: %v", pr)
+			}
+		})
+	}
+
+	t.Run("unsigned under verify: a warning", func(t *testing.T) {
+		rep := validateBytes(t, compatZip(t), trusted)
+		if !rep.Valid || findProblem(rep, csar.SeverityWarning, csar.CodeSignatureMissing) == nil || rep.PackageSecurityOption != "" {
+			t.Fatalf("valid=%v option=%q\n%s", rep.Valid, rep.PackageSecurityOption, render(rep.Problems))
+		}
+	})
+	t.Run("ignore: a bad signature is not checked", func(t *testing.T) {
+		rep := validateBytes(t, signedCompat(t, p, signtest.RSA, signtest.Options{}, false, oneByte), validate.Signatures{Policy: sign.PolicyIgnore})
+		if !rep.Valid || rep.PackageSecurityOption != validate.SecurityOption1 || rep.SigningCertificate != "" {
+			t.Fatalf("valid=%v option=%q\n%s", rep.Valid, rep.PackageSecurityOption, render(rep.Problems))
+		}
+	})
+}
