@@ -59,6 +59,7 @@ type Config struct {
 	MaxRanges       int    // ranges served in one request; more get the whole content
 	DBPool          storage.Pool
 	ListPageBytes   int64 // a list page ends before its JSON reaches this size (or at 100 packages)
+	Sign            SignConfig
 }
 
 // DefaultConfig is what `make run` starts with.
@@ -86,6 +87,7 @@ func DefaultConfig() Config {
 		SweepInterval:       30 * time.Second,
 		DBPool:              storage.DefaultPool,
 		ListPageBytes:       8 << 20,
+		Sign:                defaultSignConfig(),
 	}
 }
 
@@ -127,6 +129,7 @@ func ParseConfig(args []string, getenv func(string) string) (Config, error) {
 	fs.Int64Var(&cfg.MaxUserDataSize, "max-user-data-size", cfg.MaxUserDataSize, "largest userDefinedData of a package, in bytes of JSON")
 	fs.IntVar(&cfg.MaxRanges, "max-ranges", cfg.MaxRanges, "ranges served in one request (after merging); more get the whole content")
 	fs.Int64Var(&cfg.ListPageBytes, "list-page-bytes", cfg.ListPageBytes, "a list page ends before its JSON reaches this many bytes (it always holds one package)")
+	registerSignFlags(fs, &cfg.Sign)
 
 	// The environment first, so that flags parsed afterwards override it.
 	var envErr error
@@ -152,6 +155,9 @@ func ParseConfig(args []string, getenv func(string) string) (Config, error) {
 	}
 	if cfg.BlobDir == "" {
 		cfg.BlobDir = filepath.Join(cfg.DataDir, "blobs")
+	}
+	if err := cfg.Sign.load(); err != nil {
+		return cfg, err
 	}
 	return cfg, cfg.validate()
 }

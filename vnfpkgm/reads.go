@@ -2,7 +2,6 @@ package vnfpkgm
 
 import (
 	"archive/zip"
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -397,13 +396,8 @@ func (s *Server) getManifest(c echo.Context, p *storage.Package) error {
 		return err
 	}
 	if !withSignatures {
-		if i := bytes.Index(data, []byte("-----BEGIN CMS-----")); i >= 0 {
-			eol := []byte("\n")
-			if bytes.Contains(data[:i], []byte("\r\n")) {
-				eol = []byte("\r\n")
-			}
-			data = append(bytes.TrimRight(data[:i], "\r\n"), eol...)
-		}
+		// Exactly the bytes the manifest's signature covers.
+		data, _, _ = csar.ManifestSignedContent(data)
 	}
 	// With include_signatures and a separate certificate the manifest is
 	// two files. As for the VNFD: one file goes as text/plain when that is

@@ -1,10 +1,8 @@
 package validate_test
 
 import (
-	"archive/zip"
 	"bytes"
 	"context"
-	"io"
 	"os"
 	"strings"
 	"testing"
@@ -15,70 +13,23 @@ import (
 	"github.com/vnfpkgm/vnfpkgm/vnfpkgm/validate"
 )
 
-// rewriteZip copies a zip, passing each member through edit, then adds
-// the extra members.
-func rewriteZip(t *testing.T, in []byte, edit func(name string, data []byte) []byte, extra map[string][]byte) []byte {
-	t.Helper()
-	zr, err := zip.NewReader(bytes.NewReader(in), int64(len(in)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var buf bytes.Buffer
-	zw := zip.NewWriter(&buf)
-	put := func(name string, data []byte) {
-		w, err := zw.Create(name)
-		if err != nil {
-			t.Fatal(err)
-		}
-		w.Write(data)
-	}
-	for _, f := range zr.File {
-		rc, err := f.Open()
-		if err != nil {
-			t.Fatal(err)
-		}
-		data, err := io.ReadAll(rc)
-		rc.Close()
-		if err != nil {
-			t.Fatal(err)
-		}
-		put(f.Name, edit(f.Name, data))
-	}
-	for name, data := range extra {
-		put(name, data)
-	}
-	if err := zw.Close(); err != nil {
-		t.Fatal(err)
-	}
-	return buf.Bytes()
-}
-
 // signedCompat is compatZip with its manifest signed by openssl as
 // signer; withCert also names signer's certificate and chain by
 // ETSI-Entry-Certificate. tamper edits the manifest after signing.
 func signedCompat(t *testing.T, p *signtest.PKI, signer string, o signtest.Options, withCert bool, tamper func([]byte) []byte) []byte {
 	t.Helper()
-	var extra map[string][]byte
-	if withCert {
-		cert, _ := os.ReadFile(p.Cert(signer))
-		chain, _ := os.ReadFile(p.Chain)
-		extra = map[string][]byte{"gateway.cert": append(cert, chain...)}
+	pkg := p.SignManifest(compatZip(t), "gateway.mf", signer, o, tamper)
+	if !withCert {
+		return pkg
 	}
-	return rewriteZip(t, compatZip(t), func(name string, data []byte) []byte {
-		switch name {
-		case "gateway.mf":
-			cms := p.Sign(data, signer, o)
-			if tamper != nil {
-				data = tamper(data)
-			}
-			return append(append(data, '\n'), cms...)
-		case csar.MetaPath:
-			if withCert {
-				return append(data, "ETSI-Entry-Certificate: gateway.cert\n"...)
-			}
+	cert, _ := os.ReadFile(p.Cert(signer))
+	chain, _ := os.ReadFile(p.Chain)
+	return signtest.RewriteZip(t, pkg, func(name string, data []byte) []byte {
+		if name == csar.MetaPath {
+			return append(data, "ETSI-Entry-Certificate: gateway.cert\n"...)
 		}
 		return data
-	}, extra)
+	}, "gateway.cert", append(cert, chain...))
 }
 
 func validateBytes(t *testing.T, b []byte, s validate.Signatures) *validate.Report {

@@ -1,0 +1,71 @@
+package main_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/vnfpkgm/vnfpkgm/csar"
+	"github.com/vnfpkgm/vnfpkgm/csar/sign/signtest"
+)
+
+// TestSignedPackageOnboarding: with --trust-store, a manifest signed by
+// openssl onboards with packageSecurityOption OPTION_1 and the signer's
+// certificate; a manifest changed after signing ends in ERROR with the
+// signature problem; under --signatures required an unsigned package is
+// refused.
+func TestSignedPackageOnboarding(t *testing.T) {
+	p := signtest.New(t)
+	s := startServer(t, "", "--trust-store", p.Root, "--crl-file", p.CRL)
+	plain := testPkg{vnfdID: newVnfdID(60), files: []pkgFile{{name: "Scripts/run.sh", data: []byte("#!/bin/sh\n")}}}.build(t)
+	signed := p.SignManifest(plain.zip, "manifest.mf", signtest.ECDSA, signtest.Options{}, nil)
+
+	_, info := s.onboardBytes(t, signed, `{}`)
+	cert, _ := os.ReadFile(p.Cert(signtest.ECDSA))
+	if info["packageSecurityOption"] != "OPTION_1" || info["signingCertificate"] != string(cert) {
+		t.Fatalf("packageSecurityOption %v, signingCertificate %v", info["packageSecurityOption"], info["signingCertificate"])
+	}
+
+	for _, c := range []struct {
+		name, code string
+		pkg        []byte
+	}{
+		{"changed after signing", csar.CodeSignatureContentMismatch, p.SignManifest(testPkg{vnfdID: newVnfdID(61)}.build(t).zip, "manifest.mf", signtest.RSA, signtest.Options{},
+			func(b []byte) []byte { return bytes.Replace(b, []byte("Test VNF"), []byte("Test VNG"), 1) })},
+		{"revoked signer", csar.CodeSignatureRevoked, p.SignManifest(testPkg{vnfdID: newVnfdID(62)}.build(t).zip, "manifest.mf", signtest.Revoked, signtest.Options{}, nil)},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			id := s.createWith(t, `{}`)
+			s.uploadBytes(t, id, c.pkg, "application/zip")
+			info := s.waitState(t, id)
+			details, _ := info["onboardingFailureDetails"].(map[string]any)
+			if info["onboardingState"] != "ERROR" || !strings.Contains(jsonText(t, details), `"code":"`+c.code+`"`) {
+				t.Fatalf("state %v, failure %v", info["onboardingState"], details)
+			}
+		})
+	}
+
+	strict := startServer(t, "", "--signatures", "required", "--trust-store", p.Root)
+	id := strict.createWith(t, `{}`)
+	strict.uploadBytes(t, id, testPkg{vnfdID: newVnfdID(63)}.build(t).zip, "application/zip")
+	if info := strict.waitState(t, id); info["onboardingState"] != "ERROR" || !strings.Contains(jsonText(t, info["onboardingFailureDetails"]), csar.CodeSignatureMissing) {
+		t.Fatalf("unsigned under required: %v %v", info["onboardingState"], info["onboardingFailureDetails"])
+	}
+	if code, _, stderr := runBinary(t, "--signatures", "maybe"); code == 0 || !strings.Contains(stderr, "required, verify or ignore") {
+		t.Fatalf("--signatures maybe: exit %d, %s", code, stderr)
+	}
+	if code, _, stderr := runBinary(t, "--trust-store", t.TempDir()); code == 0 || !strings.Contains(stderr, "no certificate") {
+		t.Fatalf("empty trust store: exit %d, %s", code, stderr)
+	}
+}
+
+func jsonText(t *testing.T, v any) string {
+	t.Helper()
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
