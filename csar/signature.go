@@ -50,6 +50,9 @@ const (
 	// A signed package (option 2) holds members other than the CSAR, its
 	// .cms and .cert, or several candidate CSARs.
 	CodeSignedPackageLayout = "signed-package-layout"
+	// The CSAR inside a signed package is compressed (it must be stored,
+	// to be read in place).
+	CodeSignedPackageCompressed = "signed-package-csar-compressed"
 )
 
 // ManifestSignedContent splits a manifest into the content its CMS

@@ -40,7 +40,8 @@ func (s *Server) openArchive(ctx context.Context, p *storage.Package) (*csar.Arc
 	if err != nil {
 		return nil, nil, err
 	}
-	a, err := csar.Open(ctx, obj, obj.Size(), s.cfg.Limits)
+	// The CSAR itself, or the one inside a signed package (option 2).
+	a, err := validate.OpenCSAR(ctx, obj, obj.Size(), s.cfg.Limits)
 	if err != nil {
 		obj.Close()
 		return nil, nil, fmt.Errorf("reopening the content of %s: %w", p.ID, err)

@@ -28,6 +28,23 @@ func TestSignedPackageOnboarding(t *testing.T) {
 		t.Fatalf("packageSecurityOption %v, signingCertificate %v", info["packageSecurityOption"], info["signingCertificate"])
 	}
 
+	// Option 2: the signed zip onboards as its CSAR; package_content is
+	// the signed zip as uploaded, the manifest that of the CSAR inside.
+	inner := testPkg{vnfdID: newVnfdID(64)}.build(t)
+	rsaCert, _ := os.ReadFile(p.Cert(signtest.RSA))
+	chain, _ := os.ReadFile(p.Chain)
+	outer := signtest.SignedPackage(t, "vnf", inner.zip, p.Sign(inner.zip, signtest.RSA, signtest.Options{NoCerts: true}), append(append([]byte{}, rsaCert...), chain...), false)
+	id2, info2 := s.onboardBytes(t, outer, `{}`)
+	if info2["packageSecurityOption"] != "OPTION_2" || info2["vnfdId"] != newVnfdID(64) || info2["signingCertificate"] != string(rsaCert) {
+		t.Fatalf("option 2: %v %v", info2["packageSecurityOption"], info2["vnfdId"])
+	}
+	if r := s.do("GET", pkgs+"/"+id2+"/package_content", nil); r.status != 200 || !bytes.Equal(r.body, outer) {
+		t.Fatalf("package_content: %d, %d bytes, want the %d bytes uploaded", r.status, len(r.body), len(outer))
+	}
+	if r := s.do("GET", pkgs+"/"+id2+"/manifest", nil, "Accept", "text/plain"); r.status != 200 || !bytes.Equal(r.body, inner.manifest) {
+		t.Fatalf("manifest of the inner CSAR: %d %s", r.status, r.body)
+	}
+
 	for _, c := range []struct {
 		name, code string
 		pkg        []byte

@@ -27,6 +27,10 @@ type Signatures struct {
 	// Now is when certificates must be valid; zero means the time of the
 	// check (onboarding time).
 	Now time.Time
+
+	// inner is set for the CSAR inside a signed package: the package's
+	// signature covers it, so an unsigned manifest is no finding.
+	inner bool
 }
 
 func (s Signatures) policy() sign.Policy {
@@ -61,7 +65,9 @@ func (rep *Report) checkManifestSignature(fsys fs.FS, pkg *csar.Package, opts Si
 	}
 	content, cms, signed := csar.ManifestSignedContent(data)
 	if !signed {
-		rep.unsigned(pkg.ManifestPath, policy)
+		if !opts.inner {
+			rep.unsigned(pkg.ManifestPath, policy)
+		}
 		return
 	}
 	rep.PackageSecurityOption = SecurityOption1
@@ -102,7 +108,7 @@ func (rep *Report) unsigned(file string, policy sign.Policy) {
 
 // packageCertificates reads a certificate file of the package.
 func (rep *Report) packageCertificates(fsys fs.FS, name string) ([]*x509.Certificate, bool) {
-	data, err := fs.ReadFile(fsys, name)
+	data, err := readSmall(fsys, name)
 	if err != nil {
 		rep.problem(csar.SeverityError, csar.CodeReadError, name, 0, "the certificate file cannot be read: %v", err)
 		return nil, false

@@ -126,6 +126,9 @@ type Options struct {
 // (hostile or broken) archive is an invalid package, not an error; the
 // error is for I/O failures and cancellation only.
 func Package(ctx context.Context, r io.ReaderAt, size int64, opts Options) (*Report, error) {
+	if rep, signed, err := signedPackage(ctx, r, size, opts, Package, true); signed {
+		return rep, err
+	}
 	rep, a, checks, err := describe(ctx, r, size, opts)
 	if err != nil || a == nil {
 		return rep, err
@@ -159,6 +162,9 @@ func Package(ctx context.Context, r io.ReaderAt, size int64, opts Options) (*Rep
 // packages already validated at onboarding. Its Valid says only that those
 // steps found no error.
 func Describe(ctx context.Context, r io.ReaderAt, size int64, opts Options) (*Report, error) {
+	if rep, signed, err := signedPackage(ctx, r, size, opts, Describe, false); signed {
+		return rep, err
+	}
 	rep, _, _, err := describe(ctx, r, size, opts)
 	if err != nil {
 		return nil, err

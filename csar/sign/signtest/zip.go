@@ -69,3 +69,36 @@ func (p *PKI) SignManifest(in []byte, manifest, signer string, o Options, tamper
 		return append(append(data, '\n'), cms...)
 	})
 }
+
+// SignedPackage builds a security option 2 package: a zip holding
+// BASE.csar (stored unless deflate), and BASE.cms and BASE.cert where
+// not nil.
+func SignedPackage(t testing.TB, base string, csarBytes, cms, cert []byte, deflate bool) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	zw := zip.NewWriter(&buf)
+	put := func(name string, data []byte, method uint16) {
+		w, err := zw.CreateHeader(&zip.FileHeader{Name: name, Method: method})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := w.Write(data); err != nil {
+			t.Fatal(err)
+		}
+	}
+	method := zip.Store
+	if deflate {
+		method = zip.Deflate
+	}
+	put(base+".csar", csarBytes, method)
+	if cms != nil {
+		put(base+".cms", cms, zip.Deflate)
+	}
+	if cert != nil {
+		put(base+".cert", cert, zip.Deflate)
+	}
+	if err := zw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}
