@@ -389,3 +389,6 @@ func checkUsage(cert *x509.Certificate) error {
 	}
 	return fail(csar.CodeSignatureKeyUsage, "the certificate %s may not sign packages: its extended key usage has neither codeSigning nor documentSigning", cert.Subject)
 }
+
+// HashName is the SOL 004 name of the digest algorithm ("SHA-256").
+func (s *Signature) HashName() string { return hashName(s.hash) }

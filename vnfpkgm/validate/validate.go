@@ -152,6 +152,7 @@ func Package(ctx context.Context, r io.ReaderAt, size int64, opts Options) (*Rep
 	}
 	rep.Problems = append(rep.Problems, digestProblems...)
 	rep.checkManifestSignature(a, rep.pkg, opts.Signatures)
+	rep.checkArtifactSignatures(a, rep.pkg, outcomes, opts.Signatures)
 	csar.SortProblems(rep.Problems)
 	rep.Valid = !hasErrors(rep.Problems)
 	return rep, nil
