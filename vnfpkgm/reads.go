@@ -88,6 +88,12 @@ func (s *Server) getArtifact(c echo.Context, p *storage.Package) error {
 	if !ok || e.IsDir() {
 		return sol013.Problemf(http.StatusNotFound, "VNF package %s has no artifact %s", p.ID, name)
 	}
+	if with, err := includeSignatures(c); err != nil || with {
+		if err != nil {
+			return err
+		}
+		return s.artifactWithSignatures(c, a, name)
+	}
 	content, err := seekableMember(a, name, e.Size)
 	if err != nil {
 		return err
@@ -482,6 +488,9 @@ func (s *Server) getArtifacts(c echo.Context, p *storage.Package) error {
 		default:
 			names = append(names, n)
 		}
+	}
+	if _, ok := q["include_signatures"]; ok {
+		names = append(names, signatureFiles(pkg, names)...)
 	}
 	return streamZip(c, a, names, nil)
 }

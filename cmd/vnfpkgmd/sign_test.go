@@ -2,12 +2,14 @@ package main_test
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"os"
 	"strings"
 	"testing"
 
 	"github.com/vnfpkgm/vnfpkgm/csar"
+	"github.com/vnfpkgm/vnfpkgm/csar/sign"
 	"github.com/vnfpkgm/vnfpkgm/csar/sign/signtest"
 )
 
@@ -43,6 +45,39 @@ func TestSignedPackageOnboarding(t *testing.T) {
 	}
 	if r := s.do("GET", pkgs+"/"+id2+"/manifest", nil, "Accept", "text/plain"); r.status != 200 || !bytes.Equal(r.body, inner.manifest) {
 		t.Fatalf("manifest of the inner CSAR: %d %s", r.status, r.body)
+	}
+
+	// Signed with the signing library (as vnfpkgm sign does): manifest and
+	// artifact signatures; include_signatures returns them.
+	signer, err := sign.LoadSigner(p.Key(signtest.RSA), p.Cert(signtest.RSA), p.Chain)
+	if err != nil {
+		t.Fatal(err)
+	}
+	script := []byte("#!/bin/sh\necho signed\n")
+	unsigned := testPkg{vnfdID: newVnfdID(65), files: []pkgFile{{name: "Scripts/run.sh", data: script}}}.build(t)
+	var withArtifacts bytes.Buffer
+	if err := signer.SignOption1(context.Background(), bytes.NewReader(unsigned.zip), int64(len(unsigned.zip)), &withArtifacts, sign.PackageSigning{Artifacts: true}); err != nil {
+		t.Fatal(err)
+	}
+	id3, _ := s.onboardBytes(t, withArtifacts.Bytes(), `{}`)
+	art := pkgs + "/" + id3 + "/artifacts"
+	if r := s.do("GET", art+"/Scripts/run.sh", nil); r.status != 200 || !bytes.Equal(r.body, script) {
+		t.Fatalf("artifact: %d %q", r.status, r.body)
+	}
+	r := s.do("GET", art+"/Scripts/run.sh?include_signatures", nil)
+	expectStatus(t, r, 200)
+	if got := zipEntries(t, r.body); len(got) != 2 || !bytes.Equal(got["Scripts/run.sh"], script) || !bytes.Contains(got["Scripts/run.sh.cms"], []byte("-----BEGIN CMS-----")) {
+		t.Fatalf("artifact with signatures: %v", entryNames(got))
+	}
+	r = s.do("GET", art+"?include_signatures", nil)
+	expectStatus(t, r, 200)
+	if got := zipEntries(t, r.body); got["Scripts/run.sh.cms"] == nil {
+		t.Fatalf("artifacts with signatures: %v", entryNames(got))
+	}
+	r = s.do("GET", art, nil)
+	expectStatus(t, r, 200)
+	if got := zipEntries(t, r.body); got["Scripts/run.sh.cms"] != nil {
+		t.Fatalf("artifacts without signatures: %v", entryNames(got))
 	}
 
 	for _, c := range []struct {
