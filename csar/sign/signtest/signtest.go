@@ -167,6 +167,13 @@ func (p *PKI) Sign(content []byte, signer string, o Options) []byte {
 	if err := os.WriteFile(in, content, 0o600); err != nil {
 		p.t.Fatal(err)
 	}
+	return p.SignFile(in, signer, o)
+}
+
+// SignFile is Sign of a file's content: openssl streams it, so it may be
+// large.
+func (p *PKI) SignFile(in, signer string, o Options) []byte {
+	p.t.Helper()
 	md := o.MD
 	if md == "" {
 		md = "sha256"
