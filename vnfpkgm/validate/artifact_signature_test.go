@@ -5,9 +5,7 @@ import (
 	"testing"
 
 	"github.com/vnfpkgm/vnfpkgm/csar"
-	"github.com/vnfpkgm/vnfpkgm/csar/sign"
 	"github.com/vnfpkgm/vnfpkgm/csar/sign/signtest"
-	"github.com/vnfpkgm/vnfpkgm/vnfpkgm/validate"
 )
 
 // withArtifactSignature adds "Signature: sigName" to the manifest block
@@ -37,12 +35,7 @@ func withArtifactSignature(t *testing.T, pkg []byte, sigName string, sig []byte,
 // its own when they do not; a changed artifact, a missing signature file
 // and an untrusted signer each have their code at the manifest entry.
 func TestArtifactSignatures(t *testing.T) {
-	p := signtest.New(t)
-	store, err := sign.LoadTrustStore(p.Root)
-	if err != nil {
-		t.Fatal(err)
-	}
-	trusted := validate.Signatures{Trust: store}
+	p, _, trusted := trustedPKI(t)
 	script := []byte(compatFiles["Scripts/health.sh"])
 	base := compatZip(t)
 

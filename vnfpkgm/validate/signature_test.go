@@ -32,6 +32,17 @@ func signedCompat(t *testing.T, p *signtest.PKI, signer string, o signtest.Optio
 	}, "gateway.cert", append(cert, chain...))
 }
 
+// trustedPKI makes a test PKI (openssl) and the trust store of its root.
+func trustedPKI(t *testing.T) (*signtest.PKI, *sign.TrustStore, validate.Signatures) {
+	t.Helper()
+	p := signtest.New(t)
+	store, err := sign.LoadTrustStore(p.Root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p, store, validate.Signatures{Trust: store}
+}
+
 func validateBytes(t *testing.T, b []byte, s validate.Signatures) *validate.Report {
 	t.Helper()
 	rep, err := validate.Package(context.Background(), bytes.NewReader(b), int64(len(b)), validate.Options{Signatures: s})
@@ -55,12 +66,7 @@ func findProblem(rep *validate.Report, sev csar.Severity, code string) *csar.Pro
 // the package; each failure is an error at the manifest's CMS line with
 // the code of its cause; the policy decides about unsigned packages.
 func TestManifestSignature(t *testing.T) {
-	p := signtest.New(t)
-	store, err := sign.LoadTrustStore(p.Root)
-	if err != nil {
-		t.Fatal(err)
-	}
-	trusted := validate.Signatures{Trust: store}
+	p, store, trusted := trustedPKI(t)
 	rsaCert, _ := os.ReadFile(p.Cert(signtest.RSA))
 	oneByte := func(b []byte) []byte {
 		return bytes.Replace(b, []byte("Gateway"), []byte("Gatewax"), 1)

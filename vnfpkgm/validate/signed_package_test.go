@@ -18,12 +18,7 @@ import (
 // verified, and the CSAR inside checked as usual; each broken layout or
 // signature has its own code.
 func TestSignedPackage(t *testing.T) {
-	p := signtest.New(t)
-	store, err := sign.LoadTrustStore(p.Root)
-	if err != nil {
-		t.Fatal(err)
-	}
-	trusted := validate.Signatures{Trust: store}
+	p, store, trusted := trustedPKI(t)
 	inner := compatZip(t)
 	cert, _ := os.ReadFile(p.Cert(signtest.RSA))
 	chain, _ := os.ReadFile(p.Chain)
