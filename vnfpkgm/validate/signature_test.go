@@ -4,12 +4,14 @@ import (
 	"bytes"
 	"context"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/vnfpkgm/vnfpkgm/csar"
 	"github.com/vnfpkgm/vnfpkgm/csar/sign"
 	"github.com/vnfpkgm/vnfpkgm/csar/sign/signtest"
+	"github.com/vnfpkgm/vnfpkgm/internal/testenv"
 	"github.com/vnfpkgm/vnfpkgm/vnfpkgm/validate"
 )
 
@@ -131,4 +133,25 @@ func TestManifestSignature(t *testing.T) {
 			t.Fatalf("valid=%v option=%q\n%s", rep.Valid, rep.PackageSecurityOption, render(rep.Problems))
 		}
 	})
+}
+
+// TestRootCertificate: in a package without TOSCA-Metadata the signer's
+// certificate may be the root .cert sharing the manifest's base name.
+func TestRootCertificate(t *testing.T) {
+	p, _, trusted := trustedPKI(t)
+	data, err := os.ReadFile(filepath.Join(testenv.Corpus(t), "single-file-no-meta.zip"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	signed := p.SignManifest(data, "vnfd_helloworld_single.mf", signtest.ECDSA, signtest.Options{NoCerts: true}, nil)
+	if rep := validateBytes(t, signed, trusted); findProblem(rep, csar.SeverityError, csar.CodeSignatureCertificateMissing) == nil {
+		t.Fatalf("without the .cert the certificate must be missing:\n%s", render(rep.Problems))
+	}
+	cert, _ := os.ReadFile(p.Cert(signtest.ECDSA))
+	chain, _ := os.ReadFile(p.Chain)
+	withCert := signtest.RewriteZip(t, signed, nil, "vnfd_helloworld_single.cert", append(cert, chain...))
+	rep := validateBytes(t, withCert, trusted)
+	if !rep.Valid || rep.PackageSecurityOption != validate.SecurityOption1 || rep.SigningCertificate != string(cert) {
+		t.Fatalf("valid=%v option=%q\n%s", rep.Valid, rep.PackageSecurityOption, render(rep.Problems))
+	}
 }
