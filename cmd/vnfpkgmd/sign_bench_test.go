@@ -111,31 +111,8 @@ func writeOption1(b *testing.B, pki *signtest.PKI, in, out, dir string) {
 // writeOption2 wraps the package, stored, in a signed zip.
 func writeOption2(b *testing.B, pki *signtest.PKI, in, out string) {
 	b.Helper()
-	cms := pki.SignFile(in, signtest.RSA, signtest.Options{})
 	cert, _ := os.ReadFile(pki.Cert(signtest.RSA))
-	src, err := os.Open(in)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer src.Close()
-	dst, err := os.Create(out)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer dst.Close()
-	zw := zip.NewWriter(dst)
-	w, err := zw.CreateHeader(&zip.FileHeader{Name: "vnf.csar", Method: zip.Store})
-	if err != nil {
-		b.Fatal(err)
-	}
-	if _, err := io.Copy(w, src); err != nil {
-		b.Fatal(err)
-	}
-	write(b, zw, "vnf.cms", cms)
-	write(b, zw, "vnf.cert", cert)
-	if err := zw.Close(); err != nil {
-		b.Fatal(err)
-	}
+	writeSignedZip(b, in, out, pki.SignFile(in, signtest.RSA, signtest.Options{}), cert)
 }
 
 func write(b *testing.B, zw *zip.Writer, name string, data []byte) {

@@ -1,16 +1,21 @@
 package main_test
 
 import (
+	"archive/zip"
 	"bytes"
 	"context"
 	"encoding/json"
+	"io"
 	"os"
+	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/vnfpkgm/vnfpkgm/csar"
 	"github.com/vnfpkgm/vnfpkgm/csar/sign"
 	"github.com/vnfpkgm/vnfpkgm/csar/sign/signtest"
+	"github.com/vnfpkgm/vnfpkgm/internal/testenv"
 )
 
 // TestSignedPackageOnboarding: with --trust-store, a manifest signed by
@@ -120,4 +125,61 @@ func jsonText(t *testing.T, v any) string {
 		t.Fatal(err)
 	}
 	return string(b)
+}
+
+// TestSignedPackageMemory: `vnfpkgm validate --trust-store` checks a
+// signed package (option 2) holding a 128 MiB image, whose signature
+// covers all of it, in bounded memory: the CSAR is hashed while it is
+// read in place, never held.
+func TestSignedPackageMemory(t *testing.T) {
+	p := signtest.New(t)
+	cli := cliBinary(t)
+	dir := t.TempDir()
+	inner := filepath.Join(dir, "vnf.csar")
+	writeRandomPackageLaid(t, inner, 128<<20, 7, "0c4b2b4e-5161-4000-8000-000000000001", true)
+	cms := p.SignFile(inner, signtest.RSA, signtest.Options{MD: "sha512"})
+	cert, _ := os.ReadFile(p.Cert(signtest.RSA))
+	outer := filepath.Join(dir, "signed.zip")
+	writeSignedZip(t, inner, outer, cms, cert)
+	peak, code, out := testenv.RunMeasured(t, exec.Command(cli, "validate", "--trust-store", p.Root, outer))
+	if code != 0 || !strings.Contains(string(out), "OPTION_2") {
+		t.Fatalf("validate exits %d: %s", code, out)
+	}
+	t.Logf("validate of a 128 MiB signed package: peak RSS %.1f MiB", float64(peak)/(1<<20))
+	if peak >= memoryCeiling {
+		t.Errorf("validate peak RSS %.1f MiB, want < %d MiB", float64(peak)/(1<<20), memoryCeiling>>20)
+	}
+}
+
+// writeSignedZip writes the option 2 zip of the CSAR file in (stored),
+// streaming it.
+func writeSignedZip(tb testing.TB, in, out string, cms, cert []byte) {
+	tb.Helper()
+	src, err := os.Open(in)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer src.Close()
+	dst, err := os.Create(out)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer dst.Close()
+	zw := zip.NewWriter(dst)
+	for _, m := range []struct {
+		name   string
+		method uint16
+		r      io.Reader
+	}{{"vnf.csar", zip.Store, src}, {"vnf.cms", zip.Deflate, bytes.NewReader(cms)}, {"vnf.cert", zip.Deflate, bytes.NewReader(cert)}} {
+		w, err := zw.CreateHeader(&zip.FileHeader{Name: m.name, Method: m.method})
+		if err != nil {
+			tb.Fatal(err)
+		}
+		if _, err := io.Copy(w, m.r); err != nil {
+			tb.Fatal(err)
+		}
+	}
+	if err := zw.Close(); err != nil {
+		tb.Fatal(err)
+	}
 }
