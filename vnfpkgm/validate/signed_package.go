@@ -1,7 +1,6 @@
 package validate
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -15,35 +14,24 @@ import (
 // package.
 type validator func(ctx context.Context, r io.ReaderAt, size int64, opts Options) (*Report, error)
 
-// openSignedPackage opens r as a security option 2 package: a zip whose
-// content (csar.DetectSignedPackage) is a CSAR with its .cms and .cert.
-// It returns nil for anything else (a CSAR, a refused archive: the CSAR
-// checks report those).
-func openSignedPackage(ctx context.Context, r io.ReaderAt, size int64, opts Options) (*csar.Archive, *csar.SignedPackage) {
-	if opts.Signatures.inner {
-		return nil, nil // a signed package inside a signed package is a CSAR to check as such
+// detectSignedPackage tells whether the opened archive (nil when it
+// could not be opened: the CSAR checks report why) is a security option 2
+// package: a zip whose content (csar.DetectSignedPackage) is a CSAR with
+// its .cms and .cert.
+func detectSignedPackage(a *csar.Archive, opts Options) *csar.SignedPackage {
+	if a == nil || a.Format != csar.FormatZip || opts.Signatures.inner {
+		// A signed package inside a signed package is a CSAR to check as such.
+		return nil
 	}
-	head := make([]byte, 4)
-	if n, _ := r.ReadAt(head, 0); n < 4 || !bytes.Equal(head, []byte("PK\x03\x04")) {
-		return nil, nil
-	}
-	a, err := csar.Open(ctx, r, size, opts.Limits)
-	if err != nil {
-		return nil, nil
-	}
-	sp := csar.DetectSignedPackage(a)
-	if sp == nil {
-		return nil, nil
-	}
-	return a, sp
+	return csar.DetectSignedPackage(a)
 }
 
 // signedPackage checks a security option 2 package: its layout, the CMS
 // signature over the CSAR's bytes (hashed in one streaming read of the
 // CSAR, in place inside the package), then the CSAR itself with check.
-// done is false when r is no signed package.
-func signedPackage(ctx context.Context, r io.ReaderAt, size int64, opts Options, check validator, verify bool) (rep *Report, done bool, err error) {
-	a, sp := openSignedPackage(ctx, r, size, opts)
+// done is false when a is no signed package.
+func signedPackage(ctx context.Context, a *csar.Archive, opts Options, check validator, verify bool) (rep *Report, done bool, err error) {
+	sp := detectSignedPackage(a, opts)
 	if sp == nil {
 		return nil, false, nil
 	}
@@ -135,9 +123,13 @@ func readSmall(fsys fs.FS, name string) ([]byte, error) {
 // OpenCSAR opens stored package content as the CSAR to read: the content
 // itself, or the CSAR inside a signed package (security option 2).
 func OpenCSAR(ctx context.Context, r io.ReaderAt, size int64, lim csar.Limits) (*csar.Archive, error) {
-	a, sp := openSignedPackage(ctx, r, size, Options{Limits: lim})
+	a, err := csar.Open(ctx, r, size, lim)
+	if err != nil {
+		return nil, err
+	}
+	sp := detectSignedPackage(a, Options{})
 	if sp == nil {
-		return csar.Open(ctx, r, size, lim)
+		return a, nil
 	}
 	member, ok := a.Member(sp.CSAR)
 	if !ok {

@@ -126,10 +126,13 @@ type Options struct {
 // (hostile or broken) archive is an invalid package, not an error; the
 // error is for I/O failures and cancellation only.
 func Package(ctx context.Context, r io.ReaderAt, size int64, opts Options) (*Report, error) {
-	if rep, signed, err := signedPackage(ctx, r, size, opts, Package, true); signed {
+	// One index of the archive serves the signed-package detection and
+	// the checks (a hostile central directory is not indexed twice).
+	a, openErr := csar.Open(ctx, r, size, opts.Limits)
+	if rep, signed, err := signedPackage(ctx, a, opts, Package, true); signed {
 		return rep, err
 	}
-	rep, a, checks, err := describe(ctx, r, size, opts)
+	rep, a, checks, err := describe(a, openErr, opts)
 	if err != nil || a == nil {
 		return rep, err
 	}
@@ -163,10 +166,11 @@ func Package(ctx context.Context, r io.ReaderAt, size int64, opts Options) (*Rep
 // packages already validated at onboarding. Its Valid says only that those
 // steps found no error.
 func Describe(ctx context.Context, r io.ReaderAt, size int64, opts Options) (*Report, error) {
-	if rep, signed, err := signedPackage(ctx, r, size, opts, Describe, false); signed {
+	a, openErr := csar.Open(ctx, r, size, opts.Limits)
+	if rep, signed, err := signedPackage(ctx, a, opts, Describe, false); signed {
 		return rep, err
 	}
-	rep, _, _, err := describe(ctx, r, size, opts)
+	rep, _, _, err := describe(a, openErr, opts)
 	if err != nil {
 		return nil, err
 	}
@@ -175,12 +179,11 @@ func Describe(ctx context.Context, r io.ReaderAt, size int64, opts Options) (*Re
 	return rep, nil
 }
 
-// describe opens the archive, inspects it and processes its VNFD, and
-// returns the digest checks still to run. A refused archive gives a report
-// and a nil archive.
-func describe(ctx context.Context, r io.ReaderAt, size int64, opts Options) (*Report, *csar.Archive, []csar.DigestCheck, error) {
+// describe inspects the opened archive (a, or the error of opening it)
+// and processes its VNFD, and returns the digest checks still to run. A
+// refused archive gives a report and a nil archive.
+func describe(a *csar.Archive, err error, opts Options) (*Report, *csar.Archive, []csar.DigestCheck, error) {
 	rep := &Report{Problems: []csar.Problem{}}
-	a, err := csar.Open(ctx, r, size, opts.Limits)
 	if err != nil {
 		var refused *csar.RefusedError
 		if errors.As(err, &refused) {
