@@ -1,6 +1,7 @@
 package validate
 
 import (
+	"context"
 	"encoding/hex"
 	"io/fs"
 	"path"
@@ -18,7 +19,7 @@ import (
 // from the digest pass (outcomes: the manifest's own hash of the artifact,
 // computed while the package streamed in or in the one read of the file)
 // when the algorithms agree; only otherwise is the artifact read again.
-func (rep *Report) checkArtifactSignatures(fsys fs.FS, pkg *csar.Package, outcomes []csar.DigestOutcome, opts Signatures) {
+func (rep *Report) checkArtifactSignatures(ctx context.Context, fsys fs.FS, pkg *csar.Package, outcomes []csar.DigestOutcome, opts Signatures) {
 	m := pkg.Manifest
 	if m == nil || opts.policy() == sign.PolicyIgnore {
 		return
@@ -31,11 +32,11 @@ func (rep *Report) checkArtifactSignatures(fsys fs.FS, pkg *csar.Package, outcom
 		if !ok {
 			continue // reported by the manifest checks
 		}
-		rep.checkArtifactSignature(fsys, pkg, e, src, outcomes, opts)
+		rep.checkArtifactSignature(ctx, fsys, pkg, e, src, outcomes, opts)
 	}
 }
 
-func (rep *Report) checkArtifactSignature(fsys fs.FS, pkg *csar.Package, e csar.ManifestEntry, src string, outcomes []csar.DigestOutcome, opts Signatures) {
+func (rep *Report) checkArtifactSignature(ctx context.Context, fsys fs.FS, pkg *csar.Package, e csar.ManifestEntry, src string, outcomes []csar.DigestOutcome, opts Signatures) {
 	what := "the signature of " + src
 	sigPath, ok := localPath(fsys, e.Signature)
 	if !ok {
@@ -67,7 +68,7 @@ func (rep *Report) checkArtifactSignature(fsys fs.FS, pkg *csar.Package, e csar.
 		if d, known := digestOf(outcomes, src, sig.HashName()); known {
 			_, err = sig.VerifyDigest(d, v)
 		} else {
-			err = verifyFile(fsys, src, sig, v)
+			err = verifyFile(ctx, fsys, src, sig, v)
 		}
 	}
 	if err != nil {
@@ -75,13 +76,13 @@ func (rep *Report) checkArtifactSignature(fsys fs.FS, pkg *csar.Package, e csar.
 	}
 }
 
-func verifyFile(fsys fs.FS, name string, sig *sign.Signature, v sign.Verification) error {
+func verifyFile(ctx context.Context, fsys fs.FS, name string, sig *sign.Signature, v sign.Verification) error {
 	f, err := fsys.Open(name)
 	if err != nil {
 		return err
 	}
 	defer f.Close()
-	_, err = sig.VerifyContent(f, v)
+	_, err = verifyStream(ctx, f, sig, v)
 	return err
 }
 

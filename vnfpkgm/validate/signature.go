@@ -123,7 +123,9 @@ func (rep *Report) packageCertificates(fsys fs.FS, name string) ([]*x509.Certifi
 
 // signatureFailure records a failed check with the code of its cause.
 func (rep *Report) signatureFailure(err error, file string, line int, what string) {
-	code := csar.CodeSignatureInvalid
+	// A check that could not read what it verifies is no verdict on the
+	// signature.
+	code := csar.CodeReadError
 	var f *sign.Failure
 	if errors.As(err, &f) {
 		code = f.Code

@@ -2,11 +2,14 @@ package validate
 
 import (
 	"context"
+	"crypto/x509"
+	"encoding/hex"
 	"fmt"
 	"io"
 	"io/fs"
 
 	"github.com/vnfpkgm/vnfpkgm/csar"
+	"github.com/vnfpkgm/vnfpkgm/csar/digest"
 	"github.com/vnfpkgm/vnfpkgm/csar/sign"
 )
 
@@ -49,7 +52,10 @@ func signedPackage(ctx context.Context, a *csar.Archive, opts Options, check val
 		return outer, true, nil
 	}
 	if verify && sp.CMS != "" && sp.Cert != "" && opts.Signatures.policy() != sign.PolicyIgnore {
-		outer.checkPackageSignature(a, sp, member, opts.Signatures)
+		outer.checkPackageSignature(ctx, a, sp, member, opts.Signatures)
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, true, err
 	}
 	innerOpts := opts
 	innerOpts.Precomputed = nil // digests of the upload describe the outer zip's members
@@ -79,7 +85,7 @@ func structural(ps []csar.Problem) bool {
 
 // checkPackageSignature verifies the .cms over the CSAR's bytes, with
 // the signer's certificate from the .cert (or the CMS).
-func (rep *Report) checkPackageSignature(a *csar.Archive, sp *csar.SignedPackage, member *io.SectionReader, opts Signatures) {
+func (rep *Report) checkPackageSignature(ctx context.Context, a *csar.Archive, sp *csar.SignedPackage, member *io.SectionReader, opts Signatures) {
 	v := opts.verification()
 	certs, ok := rep.packageCertificates(a, sp.Cert)
 	if !ok {
@@ -93,7 +99,7 @@ func (rep *Report) checkPackageSignature(a *csar.Archive, sp *csar.SignedPackage
 	}
 	sig, err := sign.ParseCMS(cms)
 	if err == nil {
-		cert, verr := sig.VerifyContent(io.NewSectionReader(member, 0, member.Size()), v)
+		cert, verr := verifyStream(ctx, io.NewSectionReader(member, 0, member.Size()), sig, v)
 		if verr == nil {
 			rep.SigningCertificate = sign.CertificatePEM(cert)
 			return
@@ -136,4 +142,18 @@ func OpenCSAR(ctx context.Context, r io.ReaderAt, size int64, lim csar.Limits) (
 		return nil, fmt.Errorf("the CSAR %s inside the signed package cannot be read in place", sp.CSAR)
 	}
 	return csar.Open(ctx, member, member.Size(), lim)
+}
+
+// verifyStream hashes r with the signature's digest algorithm (through
+// csar/digest, which stops when ctx ends) and verifies the signature.
+func verifyStream(ctx context.Context, r io.Reader, sig *sign.Signature, v sign.Verification) (*x509.Certificate, error) {
+	res, _, err := digest.Sum(ctx, r, []digest.Want{{Algorithm: sig.HashName()}})
+	if err != nil {
+		return nil, err
+	}
+	d, err := hex.DecodeString(res[0].Hex)
+	if err != nil {
+		return nil, err
+	}
+	return sig.VerifyDigest(d, v)
 }

@@ -155,7 +155,10 @@ func Package(ctx context.Context, r io.ReaderAt, size int64, opts Options) (*Rep
 	}
 	rep.Problems = append(rep.Problems, digestProblems...)
 	rep.checkManifestSignature(a, rep.pkg, opts.Signatures)
-	rep.checkArtifactSignatures(a, rep.pkg, outcomes, opts.Signatures)
+	rep.checkArtifactSignatures(ctx, a, rep.pkg, outcomes, opts.Signatures)
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
 	csar.SortProblems(rep.Problems)
 	rep.Valid = !hasErrors(rep.Problems)
 	return rep, nil
