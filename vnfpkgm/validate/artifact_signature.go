@@ -68,6 +68,7 @@ func (rep *Report) checkArtifactSignature(ctx context.Context, fsys fs.FS, pkg *
 		if d, known := digestOf(outcomes, src, sig.HashName()); known {
 			_, err = sig.VerifyDigest(d, v)
 		} else {
+			rep.SignatureReads++
 			err = verifyFile(ctx, fsys, src, sig, v)
 		}
 	}

@@ -2,6 +2,7 @@ package validate_test
 
 import (
 	"bytes"
+	"strings"
 	"testing"
 
 	"github.com/vnfpkgm/vnfpkgm/csar"
@@ -57,6 +58,11 @@ func TestArtifactSignatures(t *testing.T) {
 			if c.code == "" {
 				if !rep.Valid {
 					t.Fatalf("invalid:\n%s", render(rep.Problems))
+				}
+				// The manifest hashes with SHA-256: a SHA-256 signature
+				// takes that digest, a SHA-512 one reads the artifact.
+				if want := map[bool]int{true: 0, false: 1}[strings.HasPrefix(c.name, "sha256")]; rep.SignatureReads != want {
+					t.Fatalf("%d artifact reads for signatures, want %d", rep.SignatureReads, want)
 				}
 				return
 			}

@@ -52,6 +52,9 @@ type Report struct {
 	// DigestsKnown counts the digest checks answered by
 	// Options.Precomputed, DigestsRead those that read the file back.
 	DigestsKnown, DigestsRead int `json:"-"`
+	// SignatureReads counts the artifacts read again for their signature
+	// (their digest pass had no digest of the signature's algorithm).
+	SignatureReads int `json:"-"`
 
 	// pkg is what csar.Inspect found, for the steps after describe.
 	pkg *csar.Package
