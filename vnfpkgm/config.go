@@ -62,6 +62,7 @@ type Config struct {
 
 	// Notify configures subscriptions and notifications (config_subscriptions.go).
 	Notify NotifyConfig
+	Sign   SignConfig
 }
 
 // DefaultConfig is what `make run` starts with.
@@ -90,6 +91,7 @@ func DefaultConfig() Config {
 		DBPool:              storage.DefaultPool,
 		ListPageBytes:       8 << 20,
 		Notify:              defaultNotifyConfig(),
+		Sign:                defaultSignConfig(),
 	}
 }
 
@@ -131,6 +133,7 @@ func ParseConfig(args []string, getenv func(string) string) (Config, error) {
 	fs.Int64Var(&cfg.MaxUserDataSize, "max-user-data-size", cfg.MaxUserDataSize, "largest userDefinedData of a package, in bytes of JSON")
 	fs.IntVar(&cfg.MaxRanges, "max-ranges", cfg.MaxRanges, "ranges served in one request (after merging); more get the whole content")
 	fs.Int64Var(&cfg.ListPageBytes, "list-page-bytes", cfg.ListPageBytes, "a list page ends before its JSON reaches this many bytes (it always holds one package)")
+	registerSignFlags(fs, &cfg.Sign)
 
 	registerNotifyFlags(fs, &cfg.Notify)
 
@@ -160,6 +163,9 @@ func ParseConfig(args []string, getenv func(string) string) (Config, error) {
 		cfg.BlobDir = filepath.Join(cfg.DataDir, "blobs")
 	}
 	if err := cfg.Notify.validate(); err != nil {
+		return cfg, err
+	}
+	if err := cfg.Sign.load(); err != nil {
 		return cfg, err
 	}
 	return cfg, cfg.validate()

@@ -146,7 +146,11 @@ func (s *Server) onboard(ctx context.Context, id string) error {
 		return fmt.Errorf("opening the content: %w", err)
 	}
 	defer obj.Close()
-	rep, err := validate.Package(ctx, obj, obj.Size(), validate.Options{Limits: s.cfg.Limits, Precomputed: storedUploadDigests(p)})
+	sigOpts, err := s.cfg.Sign.options()
+	if err != nil {
+		return err
+	}
+	rep, err := validate.Package(ctx, obj, obj.Size(), validate.Options{Limits: s.cfg.Limits, Precomputed: storedUploadDigests(p), Signatures: sigOpts})
 	if err != nil {
 		return err
 	}
@@ -185,6 +189,7 @@ func (s *Server) onboard(ctx context.Context, id string) error {
 func applyReport(p *storage.Package, rep *validate.Report) {
 	p.VnfdID, p.VnfProvider, p.VnfProductName = rep.VnfdID, rep.VnfProvider, rep.VnfProductName
 	p.VnfSoftwareVersion, p.VnfdVersion = rep.VnfSoftwareVersion, rep.VnfdVersion
+	p.PackageSecurityOption, p.SigningCertificate = rep.PackageSecurityOption, rep.SigningCertificate
 	p.VnfmInfo, p.CompatibleSpecificationVersions = nil, nil
 	if len(rep.VnfmInfo) > 0 {
 		p.VnfmInfo = storage.MustJSON(rep.VnfmInfo)

@@ -2,7 +2,6 @@ package vnfpkgm
 
 import (
 	"archive/zip"
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -41,7 +40,8 @@ func (s *Server) openArchive(ctx context.Context, p *storage.Package) (*csar.Arc
 	if err != nil {
 		return nil, nil, err
 	}
-	a, err := csar.Open(ctx, obj, obj.Size(), s.cfg.Limits)
+	// The CSAR itself, or the one inside a signed package (option 2).
+	a, err := validate.OpenCSAR(ctx, obj, obj.Size(), s.cfg.Limits)
 	if err != nil {
 		obj.Close()
 		return nil, nil, fmt.Errorf("reopening the content of %s: %w", p.ID, err)
@@ -87,6 +87,12 @@ func (s *Server) getArtifact(c echo.Context, p *storage.Package) error {
 	e, ok := a.Lookup(name)
 	if !ok || e.IsDir() {
 		return sol013.Problemf(http.StatusNotFound, "VNF package %s has no artifact %s", p.ID, name)
+	}
+	if with, err := includeSignatures(c); err != nil || with {
+		if err != nil {
+			return err
+		}
+		return s.artifactWithSignatures(c, a, name)
 	}
 	content, err := seekableMember(a, name, e.Size)
 	if err != nil {
@@ -402,13 +408,8 @@ func (s *Server) getManifest(c echo.Context, p *storage.Package) error {
 		return err
 	}
 	if !withSignatures {
-		if i := bytes.Index(data, []byte("-----BEGIN CMS-----")); i >= 0 {
-			eol := []byte("\n")
-			if bytes.Contains(data[:i], []byte("\r\n")) {
-				eol = []byte("\r\n")
-			}
-			data = append(bytes.TrimRight(data[:i], "\r\n"), eol...)
-		}
+		// Exactly the bytes the manifest's signature covers.
+		data, _, _ = csar.ManifestSignedContent(data)
 	}
 	// With include_signatures and a separate certificate the manifest is
 	// two files. As for the VNFD: one file goes as text/plain when that is
@@ -492,6 +493,9 @@ func (s *Server) getArtifacts(c echo.Context, p *storage.Package) error {
 		default:
 			names = append(names, n)
 		}
+	}
+	if _, ok := q["include_signatures"]; ok {
+		names = append(names, signatureFiles(pkg, names)...)
 	}
 	return streamZip(c, a, names, nil)
 }

@@ -38,6 +38,8 @@ const usage = `usage: vnfpkgm [--endpoint URL] COMMAND [ARGS]
 
 Local commands:
   validate PATH [-o json|text] [limits]        verify a VNF package (CSAR) file
+           [--trust-store F] [--crl-file F] [--signatures required|verify|ignore]
+  sign --key K --cert C [--chain F] [--option 1|2] -o OUT PACKAGE   sign a package (SOL 004)
 
 Server commands (SOL 005 VNF package management, as 'openstack vnf package'):
   package create [--user-data K=V ...]         create a VNF package resource
@@ -149,6 +151,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	case "validate":
 		beforeValidate()
 		return runValidate(ctx, args[1:], stdout, stderr)
+	case "sign":
+		return runSign(ctx, args[1:], stdout, stderr)
 	case "package":
 		env.outputColumns = knownColumns
 		return env.runGroup("package", args[1:], packageCommands)

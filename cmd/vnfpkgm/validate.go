@@ -40,8 +40,9 @@ func runValidate(ctx context.Context, args []string, stdout, stderr io.Writer) i
 	fs.Int64Var(&lim.MaxEntrySize, "max-entry-size", lim.MaxEntrySize, "refuse entries larger than this many bytes")
 	fs.Float64Var(&lim.MaxRatio, "max-ratio", lim.MaxRatio, "refuse entries compressed beyond this ratio")
 	fs.Float64Var(&lim.MaxArchiveRatio, "max-archive-ratio", lim.MaxArchiveRatio, "refuse zip archives whose members expand in all beyond this ratio of the archive size")
+	signatures := signatureFlags(fs)
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: vnfpkgm validate PATH [-o json|text] [limits]\n\nVerifies a VNF package: archive, TOSCA.meta, manifest and every digest.\nExit codes: 0 valid, 1 invalid, 2 usage or I/O error.\n\nOptions:")
+		fmt.Fprintln(stderr, "usage: vnfpkgm validate PATH [-o json|text] [limits] [--trust-store F]\n\nVerifies a VNF package: archive, TOSCA.meta, manifest, every digest and its signatures.\nExit codes: 0 valid, 1 invalid, 2 usage or I/O error.\n\nOptions:")
 		fs.PrintDefaults()
 	}
 	pos, err := parseInterspersed(fs, args)
@@ -61,6 +62,11 @@ func runValidate(ctx context.Context, args []string, stdout, stderr io.Writer) i
 		return exitUsage
 	}
 
+	sigOpts, err := signatures()
+	if err != nil {
+		fmt.Fprintf(stderr, "vnfpkgm validate: %v\n", err)
+		return exitUsage
+	}
 	f, err := os.Open(pos[0])
 	if err != nil {
 		fmt.Fprintf(stderr, "vnfpkgm validate: %v\n", err)
@@ -76,7 +82,7 @@ func runValidate(ctx context.Context, args []string, stdout, stderr io.Writer) i
 		fmt.Fprintf(stderr, "vnfpkgm validate: %s is not a regular file\n", pos[0])
 		return exitUsage
 	}
-	rep, err := validate.Package(ctx, f, st.Size(), validate.Options{Limits: lim})
+	rep, err := validate.Package(ctx, f, st.Size(), validate.Options{Limits: lim, Signatures: sigOpts})
 	if err != nil {
 		fmt.Fprintf(stderr, "vnfpkgm validate: %s: %v\n", pos[0], err)
 		return exitUsage
@@ -123,6 +129,7 @@ func printReport(w io.Writer, name string, rep *validate.Report) {
 	field("vnfProductName", rep.VnfProductName)
 	field("vnfSoftwareVersion", rep.VnfSoftwareVersion)
 	field("vnfdVersion", rep.VnfdVersion)
+	field("security option", rep.PackageSecurityOption)
 	for _, fl := range rep.Flavours {
 		var vdus []string
 		for _, v := range fl.VDUs {

@@ -1014,7 +1014,9 @@ func TestLinkKeepsFilterAndSelectors(t *testing.T) {
 // The manifest resource.
 
 func TestManifestResource(t *testing.T) {
-	s := startServer(t, "")
+	// testCMS is no real signature: the manifest resource is tested here,
+	// signature verification in vnfpkgm/validate.
+	s := startServer(t, "", "--signatures", "ignore")
 	signed := testPkg{vnfdID: newVnfdID(30), signed: true, files: []pkgFile{{name: "Scripts/run.sh", data: []byte("#!/bin/sh\n")}}}.build(t)
 	plain := testPkg{vnfdID: newVnfdID(31)}.build(t)
 	bare := testPkg{vnfdID: newVnfdID(32), noManifest: true, files: []pkgFile{{name: "Scripts/run.sh", data: []byte("#!/bin/sh\n")}}}.build(t)

@@ -39,7 +39,12 @@ type Report struct {
 	Flavours                        []ReportFlavour       `json:"flavours,omitempty"`
 	SoftwareImages                  []ReportSoftwareImage `json:"softwareImages,omitempty"`
 	AdditionalArtifacts             []ReportArtifact      `json:"additionalArtifacts,omitempty"`
-	Problems                        []csar.Problem        `json:"problems"`
+	// PackageSecurityOption is OPTION_1 (signed manifest) or OPTION_2
+	// (signed package); "" for an unsigned package.
+	PackageSecurityOption string `json:"packageSecurityOption,omitempty"`
+	// SigningCertificate is the PEM of the verified signer.
+	SigningCertificate string         `json:"signingCertificate,omitempty"`
+	Problems           []csar.Problem `json:"problems"`
 
 	// EntryDefinitions is the main service template; not part of the JSON
 	// contract of `vnfpkgm validate`.
@@ -47,6 +52,12 @@ type Report struct {
 	// DigestsKnown counts the digest checks answered by
 	// Options.Precomputed, DigestsRead those that read the file back.
 	DigestsKnown, DigestsRead int `json:"-"`
+	// SignatureReads counts the artifacts read again for their signature
+	// (their digest pass had no digest of the signature's algorithm).
+	SignatureReads int `json:"-"`
+
+	// pkg is what csar.Inspect found, for the steps after describe.
+	pkg *csar.Package
 }
 
 // ReportFlavour is one deployment flavour and its VDUs.
@@ -107,6 +118,8 @@ type Options struct {
 	// csar.Archive.Known) read nothing; the others read the file as
 	// usual. Nil: every digest is computed from r.
 	Precomputed *csar.Precomputed
+	// Signatures: the policy and trust store of signature checks.
+	Signatures Signatures
 }
 
 // Package checks a stored package (r, size bytes) completely: the
@@ -116,7 +129,13 @@ type Options struct {
 // (hostile or broken) archive is an invalid package, not an error; the
 // error is for I/O failures and cancellation only.
 func Package(ctx context.Context, r io.ReaderAt, size int64, opts Options) (*Report, error) {
-	rep, a, checks, err := describe(ctx, r, size, opts)
+	// One index of the archive serves the signed-package detection and
+	// the checks (a hostile central directory is not indexed twice).
+	a, openErr := csar.Open(ctx, r, size, opts.Limits)
+	if rep, signed, err := signedPackage(ctx, a, opts, Package, true); signed {
+		return rep, err
+	}
+	rep, a, checks, err := describe(a, openErr, opts)
 	if err != nil || a == nil {
 		return rep, err
 	}
@@ -138,6 +157,11 @@ func Package(ctx context.Context, r io.ReaderAt, size int64, opts Options) (*Rep
 		}
 	}
 	rep.Problems = append(rep.Problems, digestProblems...)
+	rep.checkManifestSignature(a, rep.pkg, opts.Signatures)
+	rep.checkArtifactSignatures(ctx, a, rep.pkg, outcomes, opts.Signatures)
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
 	csar.SortProblems(rep.Problems)
 	rep.Valid = !hasErrors(rep.Problems)
 	return rep, nil
@@ -148,7 +172,11 @@ func Package(ctx context.Context, r io.ReaderAt, size int64, opts Options) (*Rep
 // packages already validated at onboarding. Its Valid says only that those
 // steps found no error.
 func Describe(ctx context.Context, r io.ReaderAt, size int64, opts Options) (*Report, error) {
-	rep, _, _, err := describe(ctx, r, size, opts)
+	a, openErr := csar.Open(ctx, r, size, opts.Limits)
+	if rep, signed, err := signedPackage(ctx, a, opts, Describe, false); signed {
+		return rep, err
+	}
+	rep, _, _, err := describe(a, openErr, opts)
 	if err != nil {
 		return nil, err
 	}
@@ -157,12 +185,11 @@ func Describe(ctx context.Context, r io.ReaderAt, size int64, opts Options) (*Re
 	return rep, nil
 }
 
-// describe opens the archive, inspects it and processes its VNFD, and
-// returns the digest checks still to run. A refused archive gives a report
-// and a nil archive.
-func describe(ctx context.Context, r io.ReaderAt, size int64, opts Options) (*Report, *csar.Archive, []csar.DigestCheck, error) {
+// describe inspects the opened archive (a, or the error of opening it)
+// and processes its VNFD, and returns the digest checks still to run. A
+// refused archive gives a report and a nil archive.
+func describe(a *csar.Archive, err error, opts Options) (*Report, *csar.Archive, []csar.DigestCheck, error) {
 	rep := &Report{Problems: []csar.Problem{}}
-	a, err := csar.Open(ctx, r, size, opts.Limits)
 	if err != nil {
 		var refused *csar.RefusedError
 		if errors.As(err, &refused) {
@@ -172,6 +199,7 @@ func describe(ctx context.Context, r io.ReaderAt, size int64, opts Options) (*Re
 		return nil, nil, nil, err
 	}
 	pkg := csar.Inspect(a, opts.CSAR)
+	rep.pkg = pkg
 	rep.EntryDefinitions = pkg.EntryDefinitions
 	if m := pkg.Manifest; m != nil {
 		for _, v := range strings.Split(m.Metadata["compatible_specification_versions"].Value, ",") {

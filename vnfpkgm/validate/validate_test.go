@@ -68,6 +68,17 @@ var wantProblem = map[string]struct{ code, file string }{
 // expected.json: the verdict, a located problem for each invalid one, and
 // the VNFD facts of each valid one.
 func TestCorpusVerdictsAndFacts(t *testing.T) {
+	dir, expected := corpusExpectations(t)
+	for name, want := range expected {
+		t.Run(name, func(t *testing.T) {
+			checkCorpusReport(t, name, validateFile(t, filepath.Join(dir, name)), want)
+		})
+	}
+}
+
+// corpusExpectations reads ../shared/corpus/expected.json.
+func corpusExpectations(t *testing.T) (string, map[string]expectation) {
+	t.Helper()
 	dir := testenv.Corpus(t)
 	raw, err := os.ReadFile(filepath.Join(dir, "expected.json"))
 	if err != nil {
@@ -77,30 +88,33 @@ func TestCorpusVerdictsAndFacts(t *testing.T) {
 	if err := json.Unmarshal(raw, &expected); err != nil {
 		t.Fatal(err)
 	}
-	for name, want := range expected {
-		t.Run(name, func(t *testing.T) {
-			rep := validateFile(t, filepath.Join(dir, name))
-			if rep.Valid != want.Valid {
-				t.Fatalf("valid = %v, want %v (%s); problems:\n%s", rep.Valid, want.Valid, want.Why, render(rep.Problems))
-			}
-			if !want.Valid {
-				wp, ok := wantProblem[name]
-				if !ok {
-					t.Fatalf("no expectation written for invalid package %s", name)
-				}
-				for _, p := range rep.Problems {
-					if p.Severity == csar.SeverityError && p.File == wp.file && (wp.code == "" || p.Code == wp.code) && (p.Line > 0 || !strings.HasSuffix(p.File, ".yaml")) {
-						return
-					}
-				}
-				t.Fatalf("no error %q located in %s; problems:\n%s", wp.code, wp.file, render(rep.Problems))
-			}
-			if want.Lenient && !hasWarning(rep.Problems) {
-				t.Fatalf("a lenient package must be accepted with warnings, got none")
-			}
-			checkFacts(t, rep, want)
-		})
+	return dir, expected
+}
+
+// checkCorpusReport checks the report on corpus package name against its
+// expectation: the verdict, the located problem of an invalid package,
+// the facts of a valid one.
+func checkCorpusReport(t *testing.T, name string, rep *validate.Report, want expectation) {
+	t.Helper()
+	if rep.Valid != want.Valid {
+		t.Fatalf("valid = %v, want %v (%s); problems:\n%s", rep.Valid, want.Valid, want.Why, render(rep.Problems))
 	}
+	if !want.Valid {
+		wp, ok := wantProblem[name]
+		if !ok {
+			t.Fatalf("no expectation written for invalid package %s", name)
+		}
+		for _, p := range rep.Problems {
+			if p.Severity == csar.SeverityError && p.File == wp.file && (wp.code == "" || p.Code == wp.code) && (p.Line > 0 || !strings.HasSuffix(p.File, ".yaml")) {
+				return
+			}
+		}
+		t.Fatalf("no error %q located in %s; problems:\n%s", wp.code, wp.file, render(rep.Problems))
+	}
+	if want.Lenient && !hasWarning(rep.Problems) {
+		t.Fatalf("a lenient package must be accepted with warnings, got none")
+	}
+	checkFacts(t, rep, want)
 }
 
 func checkFacts(t *testing.T, rep *validate.Report, want expectation) {
