@@ -59,6 +59,8 @@ type Config struct {
 	MaxRanges       int    // ranges served in one request; more get the whole content
 	DBPool          storage.Pool
 	ListPageBytes   int64 // a list page ends before its JSON reaches this size (or at 100 packages)
+
+	Auth AuthConfig // config_auth.go
 }
 
 // DefaultConfig is what `make run` starts with.
@@ -86,6 +88,7 @@ func DefaultConfig() Config {
 		SweepInterval:       30 * time.Second,
 		DBPool:              storage.DefaultPool,
 		ListPageBytes:       8 << 20,
+		Auth:                defaultAuthConfig(),
 	}
 }
 
@@ -127,6 +130,7 @@ func ParseConfig(args []string, getenv func(string) string) (Config, error) {
 	fs.Int64Var(&cfg.MaxUserDataSize, "max-user-data-size", cfg.MaxUserDataSize, "largest userDefinedData of a package, in bytes of JSON")
 	fs.IntVar(&cfg.MaxRanges, "max-ranges", cfg.MaxRanges, "ranges served in one request (after merging); more get the whole content")
 	fs.Int64Var(&cfg.ListPageBytes, "list-page-bytes", cfg.ListPageBytes, "a list page ends before its JSON reaches this many bytes (it always holds one package)")
+	cfg.Auth.register(fs)
 
 	// The environment first, so that flags parsed afterwards override it.
 	var envErr error
@@ -172,6 +176,9 @@ func (c Config) validate() error {
 		return fmt.Errorf("list-page-bytes must be positive")
 	case c.LogFormat != "text" && c.LogFormat != "json":
 		return fmt.Errorf("log-format must be text or json, not %q", c.LogFormat)
+	}
+	if err := c.validateAuth(); err != nil {
+		return err
 	}
 	if err := c.validateEdge(); err != nil {
 		return err

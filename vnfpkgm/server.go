@@ -47,6 +47,7 @@ type Server struct {
 	apiDoc, apiDocType []byte
 	// vims holds the open VIM drivers.
 	vims vimState
+	auth authState // serverauth.go
 }
 
 // SetAPIDocument sets the OpenAPI document the server publishes.
@@ -101,6 +102,10 @@ func NewServer(ctx context.Context, cfg Config, log *slog.Logger) (*Server, erro
 		egress: policy,
 	}
 	s.fetchClient = s.newFetchClient()
+	if err := s.setupAuth(ctx); err != nil {
+		db.Close()
+		return nil, err
+	}
 	s.echo = s.routes()
 	return s, nil
 }
@@ -232,6 +237,7 @@ func (s *Server) routes() *echo.Echo {
 	e.Use(s.requestLog)
 	e.Use(sol013.Version(APIVersion))
 	e.Use(s.setAPIRoot())
+	e.Use(s.authenticate())
 
 	// RFC 9110: a resource that answers GET answers HEAD (the same
 	// headers, no body; net/http drops what a handler writes for HEAD).
