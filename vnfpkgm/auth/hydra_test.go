@@ -30,7 +30,9 @@ func TestJWTFromHydra(t *testing.T) {
 		t.Fatal(err)
 	}
 	keys := &RemoteKeys{Issuer: doc.Issuer, Client: authClientForTest(), TTL: time.Hour}
-	v := &Validator{Issuer: doc.Issuer, Audience: "vnfpkgm", Keys: keys}
+	// fresh is a validator with an empty cache of verified tokens.
+	fresh := func() *Validator { return &Validator{Issuer: doc.Issuer, Audience: "vnfpkgm", Keys: keys} }
+	v := fresh()
 	ctx := context.Background()
 
 	token := h.Token(t, id, secret, []string{"vnfpkgm:read"}, "vnfpkgm")
@@ -47,13 +49,13 @@ func TestJWTFromHydra(t *testing.T) {
 		refusedWith(t, err, 401, "another audience")
 	})
 	t.Run("wrong issuer", func(t *testing.T) {
-		w := *v
+		w := fresh()
 		w.Issuer = "https://idp.example.com"
 		_, err := w.Validate(ctx, token)
 		refusedWith(t, err, 401, "another issuer")
 	})
 	t.Run("expired", func(t *testing.T) {
-		w := *v
+		w := fresh()
 		w.Now = func() time.Time { return time.Now().Add(2 * time.Hour) }
 		_, err := w.Validate(ctx, token)
 		refusedWith(t, err, 401, "expired")
@@ -61,7 +63,7 @@ func TestJWTFromHydra(t *testing.T) {
 	t.Run("clock skew", func(t *testing.T) {
 		// Seen from a clock 30 s behind the issuer's, the token is not
 		// valid yet, unless that much skew is tolerated.
-		w := *v
+		w := fresh()
 		w.Now = func() time.Time { return time.Now().Add(-30 * time.Second) }
 		if _, err := w.Validate(ctx, token); err == nil {
 			t.Fatal("a token from the future was accepted without tolerated skew")

@@ -2,7 +2,6 @@ package auth
 
 import (
 	"context"
-	"crypto/sha256"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -30,23 +29,18 @@ type Introspector struct {
 	NegativeTTL      time.Duration
 	Now              func() time.Time
 
+	initOnce sync.Once
+	cache    *answerCache
 	mu       sync.Mutex
-	cache    map[[32]byte]introspected
-	inflight map[[32]byte]*introspection
+	inflight map[tokenKey]*introspection
 	calls    int
-}
-
-type introspected struct {
-	principal *Principal
-	refusal   *Error
-	until     time.Time
 }
 
 // introspection is a request in flight, which concurrent requests with
 // the same token wait for instead of asking again.
 type introspection struct {
 	done   chan struct{}
-	result introspected
+	result verdict
 	err    error
 }
 
@@ -66,11 +60,19 @@ func (in *Introspector) now() time.Time {
 
 // Validate returns the principal of an active token.
 func (in *Introspector) Validate(ctx context.Context, token string) (*Principal, error) {
-	key := sha256.Sum256([]byte(token))
+	in.initOnce.Do(func() {
+		in.cache = newAnswerCache(in.MaxEntries)
+		in.inflight = map[tokenKey]*introspection{}
+	})
+	key := keyOf(token)
+	if v, ok := in.cache.get(key, in.now()); ok {
+		return v.answer()
+	}
 	in.mu.Lock()
-	if e, ok := in.cache[key]; ok && in.now().Before(e.until) {
+	if v, ok := in.cache.get(key, in.now()); ok {
+		// Answered between the look-up above and the lock.
 		in.mu.Unlock()
-		return e.answer()
+		return v.answer()
 	}
 	if call, ok := in.inflight[key]; ok {
 		in.mu.Unlock()
@@ -84,10 +86,6 @@ func (in *Introspector) Validate(ctx context.Context, token string) (*Principal,
 		}
 		return call.result.answer()
 	}
-	if in.inflight == nil {
-		in.inflight = map[[32]byte]*introspection{}
-		in.cache = map[[32]byte]introspected{}
-	}
 	call := &introspection{done: make(chan struct{})}
 	in.inflight[key] = call
 	in.calls++
@@ -96,48 +94,17 @@ func (in *Introspector) Validate(ctx context.Context, token string) (*Principal,
 	// The request is the token's, not the caller's: a client that goes
 	// away must not fail the others waiting for the same answer.
 	call.result, call.err = in.introspect(context.WithoutCancel(ctx), token)
+	if call.err == nil {
+		in.cache.put(key, call.result, in.now())
+	}
 	in.mu.Lock()
 	delete(in.inflight, key)
-	if call.err == nil && call.result.until.After(in.now()) {
-		in.store(key, call.result)
-	}
 	in.mu.Unlock()
 	close(call.done)
 	if call.err != nil {
 		return nil, call.err
 	}
 	return call.result.answer()
-}
-
-func (e introspected) answer() (*Principal, error) {
-	if e.refusal != nil {
-		return nil, e.refusal
-	}
-	return e.principal, nil
-}
-
-// store keeps an answer, first dropping expired ones when the cache is
-// full, then an arbitrary one (Go's map order) if it is still full.
-func (in *Introspector) store(key [32]byte, e introspected) {
-	max := in.MaxEntries
-	if max <= 0 {
-		max = 10000
-	}
-	if len(in.cache) >= max {
-		now := in.now()
-		for k, old := range in.cache {
-			if !now.Before(old.until) {
-				delete(in.cache, k)
-			}
-		}
-	}
-	for k := range in.cache {
-		if len(in.cache) < max {
-			break
-		}
-		delete(in.cache, k)
-	}
-	in.cache[key] = e
 }
 
 // introspectionAnswer is RFC 7662 §2.2; aud may be a string or an array.
@@ -164,11 +131,11 @@ func (a introspectionAnswer) audiences() []string {
 	return nil
 }
 
-func (in *Introspector) introspect(ctx context.Context, token string) (introspected, error) {
+func (in *Introspector) introspect(ctx context.Context, token string) (verdict, error) {
 	form := url.Values{"token": {token}, "token_type_hint": {"access_token"}}
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, in.URL, strings.NewReader(form.Encode()))
 	if err != nil {
-		return introspected{}, err
+		return verdict{}, err
 	}
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	req.Header.Set("Accept", "application/json")
@@ -177,25 +144,25 @@ func (in *Introspector) introspect(ctx context.Context, token string) (introspec
 	}
 	resp, err := in.Client.Do(req)
 	if err != nil {
-		return introspected{}, unavailable("the introspection endpoint cannot be reached")
+		return verdict{}, unavailable("the introspection endpoint cannot be reached")
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
-		return introspected{}, unavailable(fmt.Sprintf("the introspection endpoint answered %s", resp.Status))
+		return verdict{}, unavailable(fmt.Sprintf("the introspection endpoint answered %s", resp.Status))
 	}
 	var a introspectionAnswer
 	if err := json.NewDecoder(io.LimitReader(resp.Body, maxDocument)).Decode(&a); err != nil {
-		return introspected{}, unavailable("the introspection endpoint's answer is not JSON")
+		return verdict{}, unavailable("the introspection endpoint's answer is not JSON")
 	}
 	return in.judge(a), nil
 }
 
 // judge turns an introspection answer into a principal or a refusal, and
 // says how long that holds.
-func (in *Introspector) judge(a introspectionAnswer) introspected {
+func (in *Introspector) judge(a introspectionAnswer) verdict {
 	now := in.now()
-	refuse := func(e *Error) introspected {
-		return introspected{refusal: e, until: now.Add(in.NegativeTTL)}
+	refuse := func(e *Error) verdict {
+		return verdict{refusal: e, until: now.Add(in.NegativeTTL)}
 	}
 	exp := time.Unix(a.Exp, 0)
 	switch {
@@ -205,7 +172,7 @@ func (in *Introspector) judge(a introspectionAnswer) introspected {
 		return refuse(invalidToken("the token has expired"))
 	case a.Nbf != 0 && now.Before(time.Unix(a.Nbf, 0)):
 		// Not cached for long: it becomes valid soon.
-		return introspected{refusal: invalidToken("the token is not valid yet"), until: now}
+		return verdict{refusal: invalidToken("the token is not valid yet"), until: now}
 	case in.Issuer != "" && a.Issuer != "" && a.Issuer != in.Issuer:
 		return refuse(invalidToken("the token was issued by another issuer"))
 	case in.Audience != "" && !slices.Contains(a.audiences(), in.Audience):
@@ -214,10 +181,10 @@ func (in *Introspector) judge(a introspectionAnswer) introspected {
 	p := &Principal{Subject: a.Subject, ClientID: a.ClientID, Scopes: ScopeSet(a.Scope)}
 	if a.Exp == 0 {
 		// No lifetime given: nothing says how long the answer holds.
-		return introspected{principal: p, until: now}
+		return verdict{principal: p, until: now}
 	}
 	p.Expiry = exp
-	return introspected{principal: p, until: exp}
+	return verdict{principal: p, until: exp}
 }
 
 func unavailable(detail string) *Error {
