@@ -29,6 +29,10 @@ type AuthConfig struct {
 	IntrospectionCacheSize        int
 	// ClientsFile turns the built-in authorization server on.
 	ClientsFile string
+	// The built-in server's token lifetime, signing-key rotation and the
+	// file whose key seals the signing keys in the database.
+	TokenTTL, KeyRotation time.Duration
+	SealFile              string
 	// InsecureNoAuth lets the server listen beyond loopback without
 	// authentication.
 	InsecureNoAuth  bool
@@ -43,6 +47,8 @@ func defaultAuthConfig() AuthConfig {
 		JWKSTTL:                time.Hour,
 		JWKSMinRefresh:         10 * time.Second,
 		IntrospectionCacheSize: 10000,
+		TokenTTL:               15 * time.Minute,
+		KeyRotation:            24 * time.Hour,
 	}
 }
 
@@ -61,6 +67,9 @@ func (a *AuthConfig) register(fs *flag.FlagSet) {
 	fs.DurationVar(&a.JWKSMinRefresh, "auth-jwks-min-refresh", a.JWKSMinRefresh, "a token signed by an unknown key refetches the keys at most this often")
 	fs.IntVar(&a.IntrospectionCacheSize, "auth-introspection-cache-size", a.IntrospectionCacheSize, "introspection answers kept at most (each until its token expires)")
 	fs.StringVar(&a.ClientsFile, "clients-file", a.ClientsFile, "clients of the built-in authorization server (turns it on; see `vnfpkgmd client add`)")
+	fs.DurationVar(&a.TokenTTL, "auth-token-ttl", a.TokenTTL, "built-in authorization server: lifetime of the access tokens it issues")
+	fs.DurationVar(&a.KeyRotation, "auth-key-rotation", a.KeyRotation, "built-in authorization server: a signing key signs this long, then the next one is made")
+	fs.StringVar(&a.SealFile, "auth-seal-file", a.SealFile, "built-in authorization server: 32-byte key sealing the signing keys in the database, the same for every replica (default DATA_DIR/auth-seal.key, made when absent)")
 	fs.BoolVar(&a.InsecureNoAuth, "insecure-no-auth", a.InsecureNoAuth, "serve without authentication on an address beyond loopback")
 	fs.StringVar(&a.TLSCert, "tls-cert", a.TLSCert, "serve HTTPS with this certificate chain (PEM; reloaded on SIGHUP)")
 	fs.StringVar(&a.TLSKey, "tls-key", a.TLSKey, "private key of --tls-cert (PEM)")
@@ -97,8 +106,8 @@ func (c Config) validateAuth() error {
 		return errors.New("auth-scope-read, auth-scope-write and auth-scope-admin must not be empty")
 	case a.ClockSkew < 0 || a.JWKSMinRefresh < 0:
 		return errors.New("auth-clock-skew and auth-jwks-min-refresh must not be negative")
-	case a.JWKSTTL <= 0:
-		return errors.New("auth-jwks-ttl must be positive")
+	case a.JWKSTTL <= 0 || a.TokenTTL <= 0 || a.KeyRotation <= 0:
+		return errors.New("auth-jwks-ttl, auth-token-ttl and auth-key-rotation must be positive")
 	case a.IntrospectionCacheSize < 1:
 		return errors.New("auth-introspection-cache-size must be at least 1")
 	case (a.TLSCert == "") != (a.TLSKey == ""):

@@ -286,6 +286,7 @@ func (s *Server) routes() *echo.Echo {
 		get("/artifacts/*", s.getArtifact)
 	}
 	s.vimRoutes(e)
+	s.authRoutes(e) // serverauth.go
 	return e
 }
 

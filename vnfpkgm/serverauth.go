@@ -3,20 +3,26 @@ package vnfpkgm
 import (
 	"context"
 	"fmt"
+	"net"
 	"net/http"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
 
 	"github.com/vnfpkgm/vnfpkgm/vnfpkgm/auth"
+	"github.com/vnfpkgm/vnfpkgm/vnfpkgm/authserver"
 )
 
 // authState is what the server needs to authenticate requests: the guard
 // (nil when authentication is off).
 type authState struct {
 	guard *auth.Guard
+	// server is the built-in authorization server (nil without
+	// --clients-file).
+	server *authserver.Server
 }
 
 // authClient fetches the issuer's keys and introspects tokens: addresses
@@ -34,6 +40,14 @@ func (s *Server) setupAuth(ctx context.Context) error {
 		return nil
 	}
 	v := &auth.Validator{Issuer: a.Issuer, Audience: a.Audience, Skew: a.ClockSkew}
+	if a.ClientsFile != "" {
+		srv, err := s.builtInAuthServer()
+		if err != nil {
+			return err
+		}
+		s.auth.server = srv
+		v.Issuer, v.Audience, v.Keys = srv.Issuer, srv.Audience, srv.Keys
+	}
 	if a.Issuer != "" {
 		v.Keys = &auth.RemoteKeys{Issuer: a.Issuer, JWKSURL: a.JWKSURL, Client: authClient(), TTL: a.JWKSTTL, MinRefresh: a.JWKSMinRefresh}
 	}
@@ -45,9 +59,66 @@ func (s *Server) setupAuth(ctx context.Context) error {
 		v.Introspector = in
 	}
 	s.auth.guard = &auth.Guard{Validator: v, Policy: auth.DefaultPolicy(a.Scopes), Realm: "vnfpkgm"}
-	s.log.Info("authentication is on", "issuer", a.Issuer, "audience", a.Audience,
+	if a.TLSClientCA != "" {
+		s.auth.guard.CertPrincipal = s.auth.server.CertificatePrincipal
+	}
+	s.log.Info("authentication is on", "issuer", v.Issuer, "audience", v.Audience, "built_in_server", a.ClientsFile != "",
 		"introspection", a.IntrospectionURL != "", "scopes", strings.Join([]string{a.Scopes.Read, a.Scopes.Write, a.Scopes.Admin}, " "))
 	return nil
+}
+
+// builtInAudience is the aud of the built-in server's tokens unless
+// --auth-audience says otherwise.
+const builtInAudience = "vnfpkgm"
+
+// builtInAuthServer opens the clients file and the signing keys.
+func (s *Server) builtInAuthServer() (*authserver.Server, error) {
+	a := s.cfg.Auth
+	issuer, err := s.builtInIssuer()
+	if err != nil {
+		return nil, err
+	}
+	clients, err := authserver.OpenClients(a.ClientsFile)
+	if err != nil {
+		return nil, err
+	}
+	seal := a.SealFile
+	if seal == "" {
+		seal = filepath.Join(s.cfg.DataDir, "auth-seal.key")
+	}
+	ring, err := authserver.NewKeyRing(s.db, seal, a.KeyRotation, a.TokenTTL)
+	if err != nil {
+		return nil, err
+	}
+	audience := a.Audience
+	if audience == "" {
+		audience = builtInAudience
+	}
+	return &authserver.Server{Issuer: issuer, Audience: audience, TokenTTL: a.TokenTTL, Clients: clients, Keys: ring, Log: s.log}, nil
+}
+
+// builtInIssuer is the URL clients reach the server at: --public-url, or
+// the listen address.
+func (s *Server) builtInIssuer() (string, error) {
+	if s.cfg.PublicURL != "" {
+		return publicRoot(s.cfg.PublicURL)
+	}
+	host, _, _ := net.SplitHostPort(s.cfg.Listen)
+	if unspecifiedHost(host) {
+		return "", fmt.Errorf("the built-in authorization server needs --public-url when listening on every address (%s): it names its issuer with it", s.cfg.Listen)
+	}
+	scheme := "http"
+	if s.cfg.Auth.TLSCert != "" {
+		scheme = "https"
+	}
+	return scheme + "://" + s.cfg.Listen, nil
+}
+
+// authRoutes registers the built-in authorization server's endpoints.
+func (s *Server) authRoutes(e *echo.Echo) {
+	if s.auth.server != nil {
+		s.auth.server.Register(e)
+	}
 }
 
 func (s *Server) introspector() (*auth.Introspector, error) {
