@@ -129,6 +129,10 @@ func (s *Server) Handler() http.Handler { return s.echo }
 // workers give their jobs back so another process (or the next start)
 // resumes them.
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
+	ln, err := s.secureListener(ctx, ln) // tls.go
+	if err != nil {
+		return err
+	}
 	workCtx, stopWork := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
 	var owners []string
@@ -157,7 +161,6 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	go func() { errc <- srv.Serve(ln) }()
 	s.log.Info("serving", "address", ln.Addr().String(), "api", BasePath, "workers", s.cfg.Workers, "fetch_workers", s.cfg.FetchWorkers)
 
-	var err error
 	select {
 	case err = <-errc:
 	case <-ctx.Done():

@@ -107,11 +107,7 @@ func (s *Server) builtInIssuer() (string, error) {
 	if unspecifiedHost(host) {
 		return "", fmt.Errorf("the built-in authorization server needs --public-url when listening on every address (%s): it names its issuer with it", s.cfg.Listen)
 	}
-	scheme := "http"
-	if s.cfg.Auth.TLSCert != "" {
-		scheme = "https"
-	}
-	return scheme + "://" + s.cfg.Listen, nil
+	return s.cfg.Auth.scheme() + "://" + s.cfg.Listen, nil
 }
 
 // authRoutes registers the built-in authorization server's endpoints.
