@@ -2,16 +2,9 @@ package main_test
 
 import (
 	"bytes"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
-	"crypto/x509"
 	"crypto/x509/pkix"
-	"encoding/pem"
 	"io"
-	"math/big"
-	"net"
 	"net/http"
 	"net/http/httptrace"
 	"os"
@@ -21,51 +14,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/vnfpkgm/vnfpkgm/internal/testpki"
 	"github.com/vnfpkgm/vnfpkgm/vnfpkgm/authserver"
 )
-
-// testCA issues certificates for the TLS tests.
-type testCA struct {
-	cert *x509.Certificate
-	key  *ecdsa.PrivateKey
-	pool *x509.CertPool
-	pem  []byte
-}
-
-func newTestCA(t *testing.T) *testCA {
-	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "vnfpkgm test CA"},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
-		IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cert, _ := x509.ParseCertificate(der)
-	pool := x509.NewCertPool()
-	pool.AddCert(cert)
-	return &testCA{cert: cert, key: key, pool: pool, pem: pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})}
-}
-
-// issue returns a certificate and key (PEM) for subject: a server
-// certificate for 127.0.0.1, or a client certificate.
-func (ca *testCA) issue(t *testing.T, subject pkix.Name, serial int64, server bool) (certPEM, keyPEM []byte) {
-	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	tmpl := &x509.Certificate{SerialNumber: big.NewInt(serial), Subject: subject,
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour), KeyUsage: x509.KeyUsageDigitalSignature}
-	if server {
-		tmpl.IPAddresses = []net.IP{net.ParseIP("127.0.0.1")}
-		tmpl.ExtKeyUsage = []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}
-	} else {
-		tmpl.ExtKeyUsage = []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca.cert, &key.PublicKey, ca.key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	kder, _ := x509.MarshalPKCS8PrivateKey(key)
-	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: kder})
-}
 
 func writeFile(t *testing.T, path string, b []byte) {
 	if err := os.WriteFile(path, b, 0o600); err != nil {
@@ -75,7 +26,7 @@ func writeFile(t *testing.T, path string, b []byte) {
 
 // startTLSServer starts vnfpkgmd serving HTTPS and waits until a client
 // trusting ca gets its health.
-func startTLSServer(t *testing.T, ca *testCA, extra ...string) *server {
+func startTLSServer(t *testing.T, ca *testpki.CA, extra ...string) *server {
 	t.Helper()
 	addr := freePort(t)
 	s := &server{t: t, base: "https://" + addr, dir: t.TempDir(), log: &bytes.Buffer{}}
@@ -85,7 +36,7 @@ func startTLSServer(t *testing.T, ca *testCA, extra ...string) *server {
 		t.Fatal(err)
 	}
 	t.Cleanup(s.stop)
-	client := httpsClient(ca, nil)
+	client := ca.Client(nil)
 	deadline := time.Now().Add(15 * time.Second)
 	for {
 		resp, err := client.Get(s.base + "/healthz")
@@ -100,14 +51,6 @@ func startTLSServer(t *testing.T, ca *testCA, extra ...string) *server {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-}
-
-func httpsClient(ca *testCA, cert *tls.Certificate) *http.Client {
-	cfg := &tls.Config{RootCAs: ca.pool}
-	if cert != nil {
-		cfg.Certificates = []tls.Certificate{*cert}
-	}
-	return &http.Client{Transport: &http.Transport{TLSClientConfig: cfg}, Timeout: 10 * time.Second}
 }
 
 func get(t *testing.T, c *http.Client, url string, want int) {
@@ -130,25 +73,23 @@ func TestTLSAndMutualTLS(t *testing.T) {
 	if os.Getenv(suiteAuthEnv) != "" {
 		t.Skip("has its own clients file")
 	}
-	ca := newTestCA(t)
+	ca := testpki.NewCA(t)
 	dir := t.TempDir()
 	certFile, keyFile, caFile := filepath.Join(dir, "tls.crt"), filepath.Join(dir, "tls.key"), filepath.Join(dir, "ca.crt")
-	c, k := ca.issue(t, pkix.Name{CommonName: "vnfpkgm first"}, 10, true)
-	writeFile(t, certFile, c)
-	writeFile(t, keyFile, k)
-	writeFile(t, caFile, ca.pem)
+	ca.IssueFiles(t, pkix.Name{CommonName: "vnfpkgm first"}, true, certFile, keyFile)
+	writeFile(t, caFile, ca.PEM)
 	clients := filepath.Join(dir, "clients.yaml")
 	if err := authserver.AddClient(clients, authserver.Client{ID: "vnfm", Subject: "CN=vnfm,O=Example", Scopes: []string{"vnfpkgm:read"}}); err != nil {
 		t.Fatal(err)
 	}
 	s := startTLSServer(t, ca, "--tls-cert", certFile, "--tls-key", keyFile, "--tls-client-ca", caFile, "--clients-file", clients)
 
-	mapped := clientCert(t, ca, pkix.Name{CommonName: "vnfm", Organization: []string{"Example"}}, 20)
-	unmapped := clientCert(t, ca, pkix.Name{CommonName: "stranger"}, 21)
-	withCert := httpsClient(ca, &mapped)
+	mapped := ca.ClientCert(t, pkix.Name{CommonName: "vnfm", Organization: []string{"Example"}})
+	unmapped := ca.ClientCert(t, pkix.Name{CommonName: "stranger"})
+	withCert := ca.Client(&mapped)
 	get(t, withCert, s.base+pkgs, 200)
-	get(t, httpsClient(ca, nil), s.base+pkgs, 401)
-	get(t, httpsClient(ca, &unmapped), s.base+pkgs, 401)
+	get(t, ca.Client(nil), s.base+pkgs, 401)
+	get(t, ca.Client(&unmapped), s.base+pkgs, 401)
 	get(t, withCert, s.base+"/vim/v1/vims", 403)
 	// Plain HTTP on the TLS port is refused.
 	if resp, err := http.Get("http://" + s.base[len("https://"):] + pkgs); err == nil {
@@ -158,15 +99,13 @@ func TestTLSAndMutualTLS(t *testing.T) {
 		}
 	}
 	// TLS 1.1 is refused.
-	old := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: ca.pool, MaxVersion: tls.VersionTLS11}}}
+	old := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: ca.Pool, MaxVersion: tls.VersionTLS11}}}
 	if _, err := old.Get(s.base + "/healthz"); err == nil {
 		t.Fatal("a TLS 1.1 handshake succeeded")
 	}
 
 	// SIGHUP: new connections get the new certificate, the open one stays.
-	c2, k2 := ca.issue(t, pkix.Name{CommonName: "vnfpkgm second"}, 11, true)
-	writeFile(t, certFile, c2)
-	writeFile(t, keyFile, k2)
+	ca.IssueFiles(t, pkix.Name{CommonName: "vnfpkgm second"}, true, certFile, keyFile)
 	if err := s.cmd.Process.Signal(syscall.SIGHUP); err != nil {
 		t.Fatal(err)
 	}
@@ -190,18 +129,9 @@ func TestTLSAndMutualTLS(t *testing.T) {
 	}
 }
 
-func clientCert(t *testing.T, ca *testCA, subject pkix.Name, serial int64) tls.Certificate {
-	c, k := ca.issue(t, subject, serial, false)
-	cert, err := tls.X509KeyPair(c, k)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return cert
-}
-
 // servedCN is the common name of the certificate a new connection gets.
-func servedCN(t *testing.T, base string, ca *testCA) string {
-	conn, err := tls.Dial("tcp", base[len("https://"):], &tls.Config{RootCAs: ca.pool})
+func servedCN(t *testing.T, base string, ca *testpki.CA) string {
+	conn, err := tls.Dial("tcp", base[len("https://"):], &tls.Config{RootCAs: ca.Pool})
 	if err != nil {
 		t.Fatal(err)
 	}
