@@ -49,14 +49,13 @@ func (v *Validator) Validate(ctx context.Context, token string) (*Principal, err
 	if hit, ok := v.verified.get(key, v.now()); ok {
 		return hit.answer()
 	}
-	if hdr, ok := jwtHeader(token); ok {
-		if v.Keys == nil {
-			return nil, invalidToken("this server accepts no JWT access tokens")
-		}
+	if hdr, ok := jwtHeader(token); ok && v.Keys != nil {
 		return v.verifyAndKeep(ctx, key, token, hdr)
 	}
+	// An opaque token, or a JWT where only introspection is configured
+	// (Keycloak and others answer for their JWTs there too).
 	if v.Introspector == nil {
-		return nil, invalidToken("the token is not a JWT and no introspection endpoint is configured")
+		return nil, invalidToken("the token is not a JWT signed by the configured issuer, and no introspection endpoint is configured")
 	}
 	return v.Introspector.Validate(ctx, token)
 }
