@@ -57,6 +57,7 @@ func TestPolicy(t *testing.T) {
 		{"GET", "/vnfpkgm/v1/vnf_packages", "r", true},
 		{"HEAD", "/vnfpkgm/v1/vnf_packages/x/package_content", "r", true},
 		{"POST", "/vnfpkgm/v1/vnf_packages", "w", true},
+		{"OPTIONS", "/vnfpkgm/v1/vnf_packages", "r", true},
 		{"PUT", "/vnfpkgm/v1/vnf_packages/x/package_content", "w", true},
 		{"PATCH", "/vnfpkgm/v1/vnf_packages/x", "w", true},
 		{"DELETE", "/vnfpkgm/v1/vnf_packages/x", "w", true},

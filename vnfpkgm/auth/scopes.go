@@ -73,9 +73,10 @@ func hasPathPrefix(path, prefix string) bool {
 }
 
 // Policy maps requests to the scope they need: the first matching rule
-// decides; a request no rule matches needs Default for reads (GET, HEAD)
-// and DefaultWrite otherwise, so that routes added later (subscriptions,
-// new resources) are protected without an edit here.
+// decides; a request no rule matches needs DefaultRead for reads (GET,
+// HEAD, and OPTIONS, which only describes a resource) and DefaultWrite
+// otherwise, so that routes added later (subscriptions, new resources) are
+// protected without an edit here.
 type Policy struct {
 	Rules                     []Rule
 	DefaultRead, DefaultWrite string
@@ -110,7 +111,7 @@ func (p Policy) Required(method, path string) (scope string, protected bool) {
 			return r.Scope, true
 		}
 	}
-	if method == http.MethodGet || method == http.MethodHead {
+	if method == http.MethodGet || method == http.MethodHead || method == http.MethodOptions {
 		return p.DefaultRead, true
 	}
 	return p.DefaultWrite, true
