@@ -99,7 +99,7 @@ func (db *DB) Tx(ctx context.Context, fn func(tx *DB) error) error {
 func (db *DB) ctx(ctx context.Context) *gorm.DB { return db.g.WithContext(context.WithoutCancel(ctx)) }
 
 func (db *DB) migrate(ctx context.Context) error {
-	if err := db.ctx(ctx).AutoMigrate(&Package{}, &Job{}, &sequence{}, &VIM{}, &VIMImage{}, &VIMCompute{}, &ContentDeletion{}, &OCILayer{}, &Subscription{}, &Notification{}); err != nil {
+	if err := db.ctx(ctx).AutoMigrate(&Package{}, &Job{}, &sequence{}, &VIM{}, &VIMImage{}, &VIMCompute{}, &ContentDeletion{}, &OCILayer{}, &Subscription{}, &Notification{}, &SigningKey{}); err != nil {
 		return fmt.Errorf("storage: migrate: %w", err)
 	}
 	err := db.ctx(ctx).Clauses(clause.OnConflict{DoNothing: true}).

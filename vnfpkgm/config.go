@@ -63,6 +63,7 @@ type Config struct {
 	// Notify configures subscriptions and notifications (config_subscriptions.go).
 	Notify NotifyConfig
 	Sign   SignConfig
+	Auth   AuthConfig // config_auth.go
 }
 
 // DefaultConfig is what `make run` starts with.
@@ -92,6 +93,7 @@ func DefaultConfig() Config {
 		ListPageBytes:       8 << 20,
 		Notify:              defaultNotifyConfig(),
 		Sign:                defaultSignConfig(),
+		Auth:                defaultAuthConfig(),
 	}
 }
 
@@ -136,6 +138,7 @@ func ParseConfig(args []string, getenv func(string) string) (Config, error) {
 	registerSignFlags(fs, &cfg.Sign)
 
 	registerNotifyFlags(fs, &cfg.Notify)
+	cfg.Auth.register(fs)
 
 	// The environment first, so that flags parsed afterwards override it.
 	var envErr error
@@ -187,6 +190,9 @@ func (c Config) validate() error {
 		return fmt.Errorf("list-page-bytes must be positive")
 	case c.LogFormat != "text" && c.LogFormat != "json":
 		return fmt.Errorf("log-format must be text or json, not %q", c.LogFormat)
+	}
+	if err := c.validateAuth(); err != nil {
+		return err
 	}
 	if err := c.validateEdge(); err != nil {
 		return err

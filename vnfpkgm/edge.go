@@ -60,7 +60,7 @@ func (s *Server) setAPIRoot() echo.MiddlewareFunc {
 	if s.cfg.PublicURL != "" {
 		fixed, _ = publicRoot(s.cfg.PublicURL) // checked by ParseConfig
 	} else if host, port, err := net.SplitHostPort(s.cfg.Listen); err == nil && port != "0" && !unspecifiedHost(host) {
-		fixed = "http://" + s.cfg.Listen
+		fixed = s.cfg.Auth.scheme() + "://" + s.cfg.Listen
 	}
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
@@ -87,10 +87,14 @@ func unspecifiedHost(host string) bool {
 // localRoot is http:// and the local address of the connection the
 // request came on: the listening address when it is a wildcard or port 0.
 func localRoot(r *http.Request, listen string) string {
-	if a, ok := r.Context().Value(http.LocalAddrContextKey).(net.Addr); ok {
-		return "http://" + a.String()
+	scheme := "http"
+	if r.TLS != nil {
+		scheme = "https"
 	}
-	return "http://" + listen
+	if a, ok := r.Context().Value(http.LocalAddrContextKey).(net.Addr); ok {
+		return scheme + "://" + a.String()
+	}
+	return scheme + "://" + listen
 }
 
 // apiRoot is the scheme, authority and prefix of the API's links, as

@@ -50,6 +50,7 @@ type Server struct {
 
 	// notifyState: subscriptions and notifications (notify.go).
 	notifyState
+	auth authState // serverauth.go
 }
 
 // SetAPIDocument sets the OpenAPI document the server publishes.
@@ -108,6 +109,10 @@ func NewServer(ctx context.Context, cfg Config, log *slog.Logger) (*Server, erro
 		db.Close()
 		return nil, err
 	}
+	if err := s.setupAuth(ctx); err != nil {
+		db.Close()
+		return nil, err
+	}
 	s.echo = s.routes()
 	return s, nil
 }
@@ -131,6 +136,10 @@ func (s *Server) Handler() http.Handler { return s.echo }
 // workers give their jobs back so another process (or the next start)
 // resumes them.
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
+	ln, err := s.secureListener(ctx, ln) // tls.go
+	if err != nil {
+		return err
+	}
 	workCtx, stopWork := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
 	var owners []string
@@ -160,7 +169,6 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	go func() { errc <- srv.Serve(ln) }()
 	s.log.Info("serving", "address", ln.Addr().String(), "api", BasePath, "workers", s.cfg.Workers, "fetch_workers", s.cfg.FetchWorkers)
 
-	var err error
 	select {
 	case err = <-errc:
 	case <-ctx.Done():
@@ -240,6 +248,7 @@ func (s *Server) routes() *echo.Echo {
 	e.Use(s.requestLog)
 	e.Use(sol013.Version(APIVersion))
 	e.Use(s.setAPIRoot())
+	e.Use(s.authenticate())
 
 	// RFC 9110: a resource that answers GET answers HEAD (the same
 	// headers, no body; net/http drops what a handler writes for HEAD).
@@ -291,6 +300,7 @@ func (s *Server) routes() *echo.Echo {
 	consoleRoutes(e)
 	s.registerOCIRoutes(e) // ocisource.go
 	s.registerSubscriptionRoutes(g)
+	s.authRoutes(e) // serverauth.go
 	return e
 }
 

@@ -21,6 +21,8 @@ type cliEnv struct {
 	// group's commands; parseOutput checks -c against them before any
 	// request is sent.
 	outputColumns func() []column
+
+	auth authOptions // auth.go
 }
 
 // Errors of the server commands, by exit code.
@@ -111,7 +113,11 @@ func (env *cliEnv) client() (*apiClient, error) {
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return nil, usagef("--endpoint %q is not an http:// or https:// URL", ep)
 	}
-	env.api = newAPIClient(u)
+	api := newAPIClient(u)
+	if err := env.auth.apply(api, u, env.stderr); err != nil {
+		return nil, err
+	}
+	env.api = api
 	return env.api, nil
 }
 
@@ -129,6 +135,7 @@ func (env *cliEnv) newFlags(synopsis, description string) *flag.FlagSet {
 		env.endpoint = v
 		return nil
 	})
+	env.auth.register(fs)
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "usage: %s %s\n\n%s\n\nOptions:\n", env.cmd, synopsis, description)
 		printOptions(fs.Output(), fs)

@@ -96,6 +96,13 @@ Global options (also accepted after the command, except by 'vim register',
 where --endpoint is the VIM's own):
   --endpoint URL   the server (default $VNFPKGM_URL, else ` + defaultEndpoint + `)
   --version        print the version and commit of this build, and exit
+  --token T | --client-id ID --client-secret-file F [--token-url URL] [--scopes S]
+                   authenticate (OAuth 2.0); the token is cached per endpoint
+                   under the user's cache directory (mode 0600)
+  --cacert F, --cert F --key F, --insecure
+                   TLS: trusted CAs, client certificate (mutual TLS), no
+                   verification (warned); each also as VNFPKGM_TOKEN,
+                   VNFPKGM_CLIENT_ID, ... VNFPKGM_INSECURE
 
 Exit codes:
   0    success (validate: the package is valid)
@@ -121,6 +128,7 @@ func main() {
 // returns the exit code.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	env := &cliEnv{ctx: ctx, stdout: stdout, stderr: stderr, endpoint: os.Getenv("VNFPKGM_URL")}
+	env.auth.fromEnv(os.Getenv)
 	// Global options before the command.
 	for len(args) > 0 && strings.HasPrefix(args[0], "-") {
 		name, value, hasValue := strings.Cut(strings.TrimLeft(args[0], "-"), "=")
@@ -138,6 +146,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		case name == "endpoint":
 			fmt.Fprintf(stderr, "vnfpkgm: --endpoint needs a URL\n")
 			return exitUsage
+		case isAuthOption(name): // auth.go
+			var err error
+			if args, err = env.auth.takeGlobal(args); err != nil {
+				fmt.Fprintf(stderr, "vnfpkgm: %v\n", err)
+				return exitUsage
+			}
 		default:
 			fmt.Fprintf(stderr, "vnfpkgm: unknown global option %s\n\n%s", args[0], usage)
 			return exitUsage

@@ -38,6 +38,9 @@ func main() {
 const versionUsage = "  -version\n    \tprint the version and the commit of this build, and exit\n"
 
 func run(args []string) int {
+	if isClientCommand(args) {
+		return runClient(args[1:], os.Getenv, os.Stdout, os.Stderr) // client.go
+	}
 	if wantsVersion(args) {
 		fmt.Fprint(os.Stdout, version.Read().String("vnfpkgmd"))
 		return 0

@@ -1,0 +1,89 @@
+package auth
+
+import (
+	"net/http"
+	"testing"
+)
+
+func TestBearerToken(t *testing.T) {
+	for _, c := range []struct {
+		name      string
+		header    http.Header
+		token     string
+		malformed bool
+	}{
+		{"none", http.Header{}, "", false},
+		{"bearer", http.Header{"Authorization": {"Bearer abc.def-_~+/=="}}, "abc.def-_~+/==", false},
+		{"scheme case-insensitive", http.Header{"Authorization": {"bearer abc"}}, "abc", false},
+		{"x-auth-token", http.Header{"X-Auth-Token": {"gAAAA-xyz"}}, "gAAAA-xyz", false},
+		{"authorization wins", http.Header{"Authorization": {"Bearer a"}, "X-Auth-Token": {"b"}}, "a", false},
+		{"other scheme (ETSI's malformed case)", http.Header{"Authorization": {"Bear sometoken"}}, "", true},
+		{"basic", http.Header{"Authorization": {"Basic dXNlcjpwdw=="}}, "", true},
+		{"no token", http.Header{"Authorization": {"Bearer"}}, "", true},
+		{"empty token", http.Header{"Authorization": {"Bearer "}}, "", true},
+		{"two spaces", http.Header{"Authorization": {"Bearer  abc"}}, "", true},
+		{"bad character", http.Header{"Authorization": {"Bearer a\"b"}}, "", true},
+		{"only padding", http.Header{"Authorization": {"Bearer =="}}, "", true},
+		{"two headers", http.Header{"Authorization": {"Bearer a", "Bearer b"}}, "", true},
+		{"bad x-auth-token", http.Header{"X-Auth-Token": {"a b"}}, "", true},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			tok, err := BearerToken(c.header)
+			if c.malformed {
+				if e, ok := err.(*Error); !ok || e.Status != 400 || e.Code != CodeInvalidRequest {
+					t.Fatalf("got %q, %v; want a 400 invalid_request", tok, err)
+				}
+				return
+			}
+			if err != nil || tok != c.token {
+				t.Fatalf("got %q, %v; want %q", tok, err, c.token)
+			}
+		})
+	}
+}
+
+func TestPolicy(t *testing.T) {
+	p := DefaultPolicy(Scopes{Read: "r", Write: "w", Admin: "a"})
+	for _, c := range []struct {
+		method, path string
+		scope        string
+		protected    bool
+	}{
+		{"GET", "/healthz", "", false},
+		{"GET", "/api-ref/openapi.yaml", "", false},
+		{"GET", "/console/app.js", "", false},
+		{"GET", "/console", "", false},
+		{"POST", "/oauth2/token", "", false},
+		{"GET", "/.well-known/openid-configuration", "", false},
+		{"GET", "/healthzx", "r", true},
+		{"GET", "/vnfpkgm/v1/vnf_packages", "r", true},
+		{"HEAD", "/vnfpkgm/v1/vnf_packages/x/package_content", "r", true},
+		{"POST", "/vnfpkgm/v1/vnf_packages", "w", true},
+		{"OPTIONS", "/vnfpkgm/v1/vnf_packages", "r", true},
+		{"PUT", "/vnfpkgm/v1/vnf_packages/x/package_content", "w", true},
+		{"PATCH", "/vnfpkgm/v1/vnf_packages/x", "w", true},
+		{"DELETE", "/vnfpkgm/v1/vnf_packages/x", "w", true},
+		{"POST", "/vnfpkgm/v1/subscriptions", "w", true},
+		{"GET", "/vnfpkgm/v1/subscriptions", "r", true},
+		{"GET", "/vim/v1/vims", "a", true},
+		{"POST", "/vim/v1/vims/x/compute", "a", true},
+		{"GET", "/vnfpkgm/api_versions", "r", true},
+		{"GET", "/unknown", "r", true},
+	} {
+		scope, protected := p.Required(c.method, c.path)
+		if scope != c.scope || protected != c.protected {
+			t.Errorf("%s %s: scope %q protected %v, want %q %v", c.method, c.path, scope, protected, c.scope, c.protected)
+		}
+	}
+}
+
+func TestChallenge(t *testing.T) {
+	e := &Error{Status: 403, Code: CodeInsufficientScope, Description: `needs "x"` + "\n", Scope: "x"}
+	want := `Bearer realm="vnfpkgm", error="insufficient_scope", error_description="needs  x  ", scope="x"`
+	if got := e.Challenge("vnfpkgm"); got != want {
+		t.Fatalf("got  %s\nwant %s", got, want)
+	}
+	if got := (&Error{Status: 401}).Challenge("r"); got != `Bearer realm="r"` {
+		t.Fatalf("a request without credentials gets no error code (RFC 6750 §3.1): %s", got)
+	}
+}
