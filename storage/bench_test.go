@@ -23,7 +23,7 @@ var (
 )
 
 func TestMain(m *testing.M) {
-	code := m.Run()
+	code := runOnEngines(m)
 	if benchDB != nil {
 		benchDB.Close()
 	}

@@ -55,7 +55,13 @@ func gormConfig() *gorm.Config {
 	}
 }
 
-func utcNow() time.Time { return time.Now().UTC() }
+// utcNow is the repository's clock: UTC, to the microsecond, which is
+// what every engine stores (PostgreSQL's timestamps have microseconds), so
+// that a time a method returns equals the one read back.
+func utcNow() time.Time { return time.Now().UTC().Truncate(time.Microsecond) }
+
+// storedTime is t as the database keeps it (see utcNow).
+func storedTime(t time.Time) time.Time { return t.UTC().Truncate(time.Microsecond) }
 
 // Close closes the database. It must not be called on a DB inside Tx.
 func (db *DB) Close() error {

@@ -251,6 +251,7 @@ func TestScanConcurrentInserts(t *testing.T) {
 // equality, walked in scan order (no sort), and the selective index when
 // there is a choice. (This test is SQLite-specific; the queries are not.)
 func TestScanUsesIndexes(t *testing.T) {
+	sqliteOnly(t) // EXPLAIN QUERY PLAN
 	db := openTest(t)
 	fill(t, db, 5000)
 	if err := db.Optimize(context.Background()); err != nil {

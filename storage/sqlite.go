@@ -63,7 +63,12 @@ func (p Pool) validate() error {
 // OpenWith is Open with a connection pool bound. The database file and its
 // -wal and -shm companions are readable by the owner only (0600): they
 // hold every package's facts.
+//
+// A postgres:// DSN opens PostgreSQL instead (OpenPostgres).
 func OpenWith(dsn string, pool Pool) (*DB, error) {
+	if IsPostgresDSN(dsn) {
+		return OpenPostgres(dsn, pool)
+	}
 	if err := pool.validate(); err != nil {
 		return nil, err
 	}
@@ -216,7 +221,7 @@ func (db *DB) Optimize(ctx context.Context) error {
 	return nil
 }
 
-// noSpace makes SQLite's "database or disk is full" (SQLITE_FULL, whatever
+// noSpace makes SQLite's (and PostgreSQL's, see pgNoSpace) "database or disk is full" (SQLITE_FULL, whatever
 // the file: database, WAL, temp) an error that is syscall.ENOSPC, so that
 // callers tell a full disk from other failures with errors.Is, as for the
 // blob store's files. Other errors are returned as they are.
@@ -225,7 +230,7 @@ func noSpace(err error) error {
 	if errors.As(err, &se) && se.Code == sqlite3.ErrFull {
 		return fmt.Errorf("%w (%w)", err, syscall.ENOSPC)
 	}
-	return err
+	return pgNoSpace(err)
 }
 
 // sqliteIndexes serve the list filters a Where evaluates inside JSON
