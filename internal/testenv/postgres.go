@@ -244,3 +244,20 @@ func PostgresMissing(err error) int {
 	fmt.Fprintf(os.Stderr, "SKIP: the PostgreSQL tests: %s\n", msg)
 	return 0
 }
+
+// Postgres starts a throwaway PostgreSQL cluster (StartPostgres) for one
+// test, stopped at its end; the test is skipped (failed under CI) when
+// PostgreSQL is missing. Test binaries with many PostgreSQL tests start
+// one cluster in TestMain instead.
+func Postgres(t testing.TB) *PGCluster {
+	t.Helper()
+	c, err := StartPostgres()
+	if errors.Is(err, ErrNoPostgres) {
+		Missing(t, "PostgreSQL", PostgresHint)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(c.Stop)
+	return c
+}
