@@ -43,11 +43,11 @@ func OpenPostgres(dsn string, pool Pool) (*DB, error) {
 	}
 	g, err := gorm.Open(postgres.Open(dsn), gormConfig())
 	if err != nil {
-		return nil, fmt.Errorf("storage: open %s: %w", redactDSN(dsn), redactErr(err, dsn))
+		return nil, fmt.Errorf("storage: open %s: %w", RedactDSN(dsn), redactErr(err, dsn))
 	}
 	sqlDB, err := g.DB()
 	if err != nil {
-		return nil, fmt.Errorf("storage: open %s: %w", redactDSN(dsn), err)
+		return nil, fmt.Errorf("storage: open %s: %w", RedactDSN(dsn), err)
 	}
 	sqlDB.SetMaxOpenConns(pool.MaxOpen)
 	sqlDB.SetMaxIdleConns(pool.MaxIdle)
@@ -60,8 +60,8 @@ func OpenPostgres(dsn string, pool Pool) (*DB, error) {
 	return db, nil
 }
 
-// redactDSN is dsn without its password, for messages.
-func redactDSN(dsn string) string {
+// RedactDSN is a PostgreSQL dsn without its password, for messages.
+func RedactDSN(dsn string) string {
 	u, err := url.Parse(dsn)
 	if err != nil {
 		return "(PostgreSQL DSN)"

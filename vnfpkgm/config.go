@@ -21,7 +21,7 @@ import (
 type Config struct {
 	Listen         string        // host:port
 	DataDir        string        // SQLite file and blobs live here unless set apart
-	Database       string        // SQLite file path; default DataDir/vnfpkgm.db
+	Database       string        // SQLite file path or postgres:// URL; default DataDir/vnfpkgm.db
 	BlobDir        string        // default DataDir/blobs
 	LogLevel       string        // debug, info, warn, error
 	LogFormat      string        // text or json
@@ -59,6 +59,7 @@ type Config struct {
 	MaxRanges       int    // ranges served in one request; more get the whole content
 	DBPool          storage.Pool
 	ListPageBytes   int64 // a list page ends before its JSON reaches this size (or at 100 packages)
+	StorageConfig         // blob store choice (config_storage.go)
 }
 
 // DefaultConfig is what `make run` starts with.
@@ -86,6 +87,7 @@ func DefaultConfig() Config {
 		SweepInterval:       30 * time.Second,
 		DBPool:              storage.DefaultPool,
 		ListPageBytes:       8 << 20,
+		StorageConfig:       defaultStorageConfig(),
 	}
 }
 
@@ -97,7 +99,8 @@ func ParseConfig(args []string, getenv func(string) string) (Config, error) {
 	fs.SetOutput(os.Stderr)
 	fs.StringVar(&cfg.Listen, "listen", cfg.Listen, "address to serve on (host:port)")
 	fs.StringVar(&cfg.DataDir, "data-dir", cfg.DataDir, "directory for the database and the package blobs")
-	fs.StringVar(&cfg.Database, "database", cfg.Database, "SQLite database file (default DATA_DIR/vnfpkgm.db)")
+	fs.StringVar(&cfg.Database, "database", cfg.Database, "SQLite database file (default DATA_DIR/vnfpkgm.db), or postgres://user:password@host:port/database for PostgreSQL")
+	cfg.StorageConfig.registerFlags(fs)
 	fs.StringVar(&cfg.BlobDir, "blob-dir", cfg.BlobDir, "directory of the package blobs (default DATA_DIR/blobs)")
 	fs.StringVar(&cfg.LogLevel, "log-level", cfg.LogLevel, "debug, info, warn or error")
 	fs.StringVar(&cfg.LogFormat, "log-format", cfg.LogFormat, "text or json")
@@ -172,6 +175,9 @@ func (c Config) validate() error {
 		return fmt.Errorf("list-page-bytes must be positive")
 	case c.LogFormat != "text" && c.LogFormat != "json":
 		return fmt.Errorf("log-format must be text or json, not %q", c.LogFormat)
+	}
+	if err := c.StorageConfig.validate(); err != nil {
+		return err
 	}
 	if err := c.validateEdge(); err != nil {
 		return err
