@@ -104,10 +104,6 @@ func OpenWith(dsn string, pool Pool) (*DB, error) {
 		sqlDB.Close()
 		return nil, err
 	}
-	if err := db.createSQLiteIndexes(context.Background()); err != nil {
-		sqlDB.Close()
-		return nil, err
-	}
 	if err := db.Optimize(context.Background()); err != nil {
 		sqlDB.Close()
 		return nil, err
@@ -239,16 +235,7 @@ func noSpace(err error) error {
 // to seq in an index, the first step of such a scan (see scanQuery) reads
 // that index alone, in seq order, instead of whole rows (their images,
 // artifacts and checksums are most of their size): BenchmarkFilterFirstPage100k
-// measures both.
+// measures both. Migration 1 creates it.
 var sqliteIndexes = []string{
 	"CREATE INDEX IF NOT EXISTS ix_vnf_packages_seq_user_defined_data ON vnf_packages (seq, user_defined_data)",
-}
-
-func (db *DB) createSQLiteIndexes(ctx context.Context) error {
-	for _, stmt := range sqliteIndexes {
-		if err := db.ctx(ctx).Exec(stmt).Error; err != nil {
-			return fmt.Errorf("storage: migrate: %s: %w", stmt, err)
-		}
-	}
-	return nil
 }
