@@ -25,6 +25,7 @@ func runOnEngines(m *testing.M) int {
 	if code := m.Run(); code != 0 {
 		return code
 	}
+	closeBenchDBs()
 	pg, err := testenv.StartPostgres()
 	if err != nil {
 		return testenv.PostgresMissing(err)

@@ -194,10 +194,18 @@ func isTrue(v string) bool {
 // low-selectivity index in scan order rather than seek a selective one).
 // Open runs it; a long-running server should run it now and then (say
 // daily, or after a bulk import). Its cost is bounded whatever the table
-// size (ANALYZE samples at most 1000 rows per index). On databases that
-// keep statistics themselves it does nothing.
+// size (ANALYZE samples at most 1000 rows per index). On PostgreSQL,
+// which keeps statistics itself (autovacuum), it runs ANALYZE now (which
+// samples a bounded number of rows too).
 func (db *DB) Optimize(ctx context.Context) error {
-	if db.g.Dialector.Name() != "sqlite" {
+	switch db.g.Dialector.Name() {
+	case "postgres":
+		if err := db.ctx(ctx).Exec("ANALYZE").Error; err != nil {
+			return fmt.Errorf("storage: optimize: %w", err)
+		}
+		return nil
+	case "sqlite":
+	default:
 		return nil
 	}
 	sqlDB, err := db.g.DB()
