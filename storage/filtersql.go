@@ -235,11 +235,19 @@ func (c *Cond) compilePositive(d jsonDialect, op FilterOp) (*compiled, error) {
 		// the values cannot match, whatever its shape, and is not parsed.
 		pre = compiled{sql: " WHEN " + d.lacksText(col, len(c.Values)) + " THEN FALSE", args: anys(c.Values)}
 	}
-	return &compiled{
+	x := &compiled{
 		sql: "CASE WHEN " + col + " IS NULL THEN FALSE" + pre.sql + " WHEN " + d.noArray(col) + " THEN " + direct.sql +
 			" ELSE " + search.sql + " END",
 		args: slices.Concat(pre.args, direct.args, search.args),
-	}, nil
+	}
+	if pre.sql != "" {
+		if f := d.textPrefilter(col, c.Values); f != nil {
+			// The same necessary condition, outside the CASE where an
+			// index can serve it.
+			x = and(*f, *x)
+		}
+	}
+	return x, nil
 }
 
 // leafTest is the test of one leaf (value, with JSON type typ as the
@@ -389,6 +397,10 @@ type jsonDialect interface {
 	// lacksText is a cheap test that document col has no escape sequence
 	// and contains none of n strings (bound parameters), as text.
 	lacksText(col string, n int) string
+	// textPrefilter is the complement of lacksText written for an index
+	// (a document with an escape or holding one of the values, as text),
+	// or nil if the dialect has no index for it.
+	textPrefilter(col string, values []string) *compiled
 	// direct tests the one leaf at keys, for a document without arrays.
 	direct(col string, keys []string, leaf func(value, typ string) compiled) compiled
 	// search tests every leaf at keys, searching arrays at any depth.
@@ -430,6 +442,9 @@ func (sqliteJSON) pathKey(k string) (string, bool) {
 	}
 	return "." + k, true
 }
+
+// textPrefilter: SQLite has no index that finds substrings.
+func (sqliteJSON) textPrefilter(string, []string) *compiled { return nil }
 
 func (sqliteJSON) contains(x, y string) string { return "instr(" + x + ", " + y + ") > 0" }
 

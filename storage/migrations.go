@@ -41,6 +41,7 @@ type migration struct {
 // that has shipped: add the next.
 var migrations = []migration{
 	{1, "the schema before versioned migrations", migrateV1},
+	{2, "PostgreSQL: trigram indexes for the list filters", postgresOnly(createIndexes(postgresIndexes))},
 }
 
 // v1Models are the tables of migration 1.
@@ -62,6 +63,15 @@ func migrateV1(tx *gorm.DB) error {
 		return createIndexes(sqliteIndexes)(tx)
 	}
 	return nil
+}
+
+func postgresOnly(up func(tx *gorm.DB) error) func(tx *gorm.DB) error {
+	return func(tx *gorm.DB) error {
+		if tx.Dialector.Name() != "postgres" {
+			return nil
+		}
+		return up(tx)
+	}
 }
 
 // createIndexes runs CREATE INDEX IF NOT EXISTS statements.
