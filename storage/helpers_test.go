@@ -3,7 +3,9 @@ package storage
 import (
 	"context"
 	"fmt"
+	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -20,10 +22,19 @@ var testPG *testenv.PGCluster
 // test is written for one engine only unless it says so (sqliteOnly).
 // Without PostgreSQL the second pass is skipped with a message, and fails
 // under CI.
+//
+// VNFPKGM_TEST_ENGINES=postgres (or sqlite) runs one pass only, e.g. for
+// a long benchmark on one engine.
 func runOnEngines(m *testing.M) int {
-	fmt.Println("=== storage tests on SQLite")
-	if code := m.Run(); code != 0 {
-		return code
+	engines := os.Getenv("VNFPKGM_TEST_ENGINES")
+	if engines == "" || strings.Contains(engines, "sqlite") {
+		fmt.Println("=== storage tests on SQLite")
+		if code := m.Run(); code != 0 {
+			return code
+		}
+	}
+	if engines != "" && !strings.Contains(engines, "postgres") {
+		return 0
 	}
 	closeBenchDBs()
 	pg, err := testenv.StartPostgres()
