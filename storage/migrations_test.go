@@ -190,3 +190,20 @@ func TestMigrationNewModelAndField(t *testing.T) {
 		t.Fatalf("%+v %v", w, err)
 	}
 }
+
+// TestOpenPostgresKeepsPasswordOut: a failed PostgreSQL open says which
+// server, without the DSN's password.
+func TestOpenPostgresKeepsPasswordOut(t *testing.T) {
+	if testPG == nil {
+		t.Skip("PostgreSQL-specific; runs in the PostgreSQL pass")
+	}
+	dsn := testPG.Database(t)
+	bad := strings.Replace(strings.Replace(dsn, "postgres@", "postgres:hunter2@", 1), "/t", "/nosuchdb", 1)
+	if !strings.Contains(bad, "hunter2") || !strings.Contains(bad, "nosuchdb") {
+		t.Fatalf("test DSN %q", bad)
+	}
+	_, err := OpenPostgres(bad, DefaultPostgresPool)
+	if err == nil || strings.Contains(err.Error(), "hunter2") || !strings.Contains(err.Error(), "nosuchdb") {
+		t.Fatalf("open: %v", err)
+	}
+}
