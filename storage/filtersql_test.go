@@ -126,3 +126,40 @@ func TestPackagesBySeq(t *testing.T) {
 		t.Fatalf("got %v, want %v", got, want)
 	}
 }
+
+// TestWhereOrdersBytewise: gt/lt compare strings byte by byte, as the
+// reference evaluator does, whatever the database's collation: on
+// PostgreSQL, a database created with an ICU locale (where "B" sorts
+// after "a") answers as one in the C locale.
+func TestWhereOrdersBytewise(t *testing.T) {
+	db := openTest(t)
+	if testPG != nil {
+		dsn, drop, err := testPG.NewDatabaseWith(context.Background(), "TEMPLATE template0 LOCALE_PROVIDER icu ICU_LOCALE 'en-US' LOCALE 'C'")
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { drop() })
+		if db, err = OpenPostgres(dsn, DefaultPostgresPool); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { db.Close() })
+	}
+	for _, v := range []string{"B", "b"} {
+		mustCreate(t, db, &Package{VnfProvider: v, UserDefinedData: JSON(`{"k":"` + v + `"}`)})
+	}
+	for _, c := range []Cond{
+		{Column: ColVnfProvider, Op: OpGt, Values: []string{"a"}},
+		{Column: ColUserDefinedData, Path: []string{"k"}, Op: OpGt, Values: []string{"a"}},
+	} {
+		var got []string
+		if _, err := db.ScanPackages(context.Background(), Cursor{}, 0, Where{c}, func(p *Package) (bool, error) {
+			got = append(got, p.VnfProvider)
+			return true, nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+		if strings.Join(got, ",") != "b" {
+			t.Errorf("%s, %s gt a: %v, want [b]", engineName(), c.Column, got)
+		}
+	}
+}

@@ -150,8 +150,14 @@ func (c *PGCluster) Stop() {
 // NewDatabase creates an empty database and returns its URL; Drop removes
 // it. Names are unique within the cluster's life.
 func (c *PGCluster) NewDatabase(ctx context.Context) (dsn string, drop func() error, err error) {
+	return c.NewDatabaseWith(ctx, "")
+}
+
+// NewDatabaseWith is NewDatabase with options of CREATE DATABASE (e.g. a
+// locale: "TEMPLATE template0 LOCALE_PROVIDER icu ICU_LOCALE 'en-US'").
+func (c *PGCluster) NewDatabaseWith(ctx context.Context, options string) (dsn string, drop func() error, err error) {
 	name := fmt.Sprintf("t%d_%d", os.Getpid(), c.seq.Add(1))
-	if _, err := c.admin.ExecContext(ctx, "CREATE DATABASE "+name); err != nil {
+	if _, err := c.admin.ExecContext(ctx, "CREATE DATABASE "+name+" "+options); err != nil {
 		return "", nil, fmt.Errorf("create database %s: %w", name, err)
 	}
 	u := *c.base
