@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"gorm.io/gorm"
-	"gorm.io/gorm/clause"
 	"gorm.io/gorm/logger"
 )
 
@@ -59,7 +58,13 @@ func gormConfig() *gorm.Config {
 	}
 }
 
-func utcNow() time.Time { return time.Now().UTC() }
+// utcNow is the repository's clock: UTC, to the microsecond, which is
+// what every engine stores (PostgreSQL's timestamps have microseconds), so
+// that a time a method returns equals the one read back.
+func utcNow() time.Time { return time.Now().UTC().Truncate(time.Microsecond) }
+
+// storedTime is t as the database keeps it (see utcNow).
+func storedTime(t time.Time) time.Time { return t.UTC().Truncate(time.Microsecond) }
 
 // Close closes the database. It must not be called on a DB inside Tx.
 func (db *DB) Close() error {
@@ -98,16 +103,12 @@ func (db *DB) Tx(ctx context.Context, fn func(tx *DB) error) error {
 // work, ScanPackages, checks ctx between its batches.
 func (db *DB) ctx(ctx context.Context) *gorm.DB { return db.g.WithContext(context.WithoutCancel(ctx)) }
 
+// migrate applies the versioned migrations (migrations.go), then creates
+// the tables of the models below that have none. A new model's table is
+// created by adding the model to this list; a new field of a listed model
+// needs a numbered step (see the package documentation, Migrations).
 func (db *DB) migrate(ctx context.Context) error {
-	if err := db.ctx(ctx).AutoMigrate(&Package{}, &Job{}, &sequence{}, &VIM{}, &VIMImage{}, &VIMCompute{}, &ContentDeletion{}, &OCILayer{}, &Subscription{}, &Notification{}, &SigningKey{}); err != nil {
-		return fmt.Errorf("storage: migrate: %w", err)
-	}
-	err := db.ctx(ctx).Clauses(clause.OnConflict{DoNothing: true}).
-		Create(&sequence{Name: Package{}.TableName(), Value: 0}).Error
-	if err != nil {
-		return fmt.Errorf("storage: migrate: %w", err)
-	}
-	return nil
+	return db.applyMigrations(ctx, []any{&Package{}, &Job{}, &sequence{}, &VIM{}, &VIMImage{}, &VIMCompute{}, &ContentDeletion{}, &OCILayer{}, &Subscription{}, &Notification{}, &SigningKey{}})
 }
 
 // nextSeq reserves n consecutive values of the named sequence and returns

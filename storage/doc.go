@@ -31,6 +31,45 @@
 //
 // sequences: name, value. The counter behind vnf_packages.seq.
 //
+// schema_migrations: name ("<version>" of a numbered step, or
+// "table:<table>" of a model's table), applied_at. See Migrations.
+//
+// # Engines
+//
+// SQLite (the default, a file) or PostgreSQL (a postgres:// DSN, see
+// OpenPostgres), the same schema and statements on both. The JSON columns
+// are text on both (documents are kept as written); PostgreSQL's filter
+// conditions read them as jsonb (filtersql_postgres.go). Times are kept
+// to the microsecond, PostgreSQL's resolution. The tests run on both
+// (runOnEngines in the tests).
+//
+// # Migrations
+//
+// The schema is changed only by versioned, forward-only steps
+// (migrations.go), applied at Open in one transaction under a lock (a
+// PostgreSQL advisory lock; SQLite's write lock), so replicas starting
+// together migrate once, and recorded in schema_migrations. Step 1 is the
+// schema of the releases before steps existed: on a database of one of
+// those (tables, no schema_migrations) it does what they did at every
+// start (gorm AutoMigrate of the same models) and records the baseline.
+//
+// To change the schema:
+//
+//   - A new table: add its model to the list in DB.migrate (db.go). A
+//     database without the table gets it, created from the model, and the
+//     record "table:<name>"; nothing else is needed.
+//   - A new field of a listed model (a column): append a step to
+//     migrations, e.g. {3, "packages: signature", AddColumns(&Package{},
+//     "Signature")}. A database created afterwards already has the column
+//     (tables are created from the models), which AddColumns skips. Open
+//     refuses to start, naming the column, when a model has a field its
+//     table lacks, so a forgotten step shows at once.
+//   - A new index declared in struct tags: a step with AddIndexes; any
+//     other change (data, a dropped column): a step with its own function
+//     of the *gorm.DB transaction, written for both engines.
+//
+// Never edit a step that has shipped.
+//
 // # Choices
 //
 // vnfdId unique among ONBOARDED packages: a column onboarded_vnfd_id that
@@ -56,8 +95,8 @@
 // No lock is held between the read and the write, nothing is SQLite
 // specific, and concurrent replicas are as safe as concurrent goroutines.
 //
-// Portability: apart from the driver set-up in sqlite.go (DSN parameters,
-// PRAGMA checks, ANALYZE), every statement is built by gorm from
+// Portability: apart from the driver set-up in sqlite.go and postgres.go
+// (DSN parameters, PRAGMA checks, ANALYZE), every statement is built by gorm from
 // conditions written in portable SQL: no RETURNING, no INSERT OR IGNORE,
 // no date functions (times are computed in Go, always UTC, so that
 // SQLite's text timestamps compare correctly), no partial indexes,
@@ -100,6 +139,6 @@
 // conditions the database leaves out, see DB.Evaluates), and the page
 // marker is the Cursor of the last package put on the page. JSON
 // conditions use the database's JSON functions through jsonDialect
-// (SQLite's JSON1 today); on a database without one they are left to the
-// caller.
+// (SQLite's JSON1, PostgreSQL's jsonb); on another database every
+// condition is left to the caller.
 package storage

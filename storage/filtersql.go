@@ -2,8 +2,10 @@ package storage
 
 // This file compiles attribute conditions (the SOL 013 filter of a list,
 // described neutrally: storage never imports the SOL 005 layer) into a SQL
-// WHERE fragment with bound parameters. The JSON functions it needs are
-// behind jsonDialect, whose only implementation today is SQLite's JSON1.
+// WHERE fragment with bound parameters. What differs between databases
+// (JSON functions, substring search, number casts, collation) is behind
+// jsonDialect: SQLite's JSON1 here, PostgreSQL's jsonb in
+// filtersql_postgres.go.
 
 import (
 	"fmt"
@@ -111,15 +113,17 @@ func (db *DB) Evaluates(c Cond) bool {
 	return err == nil && x != nil
 }
 
-// compiled is a SQL boolean expression (1 or 0) and its bound arguments.
+// compiled is a SQL boolean expression and its bound arguments. The
+// constants are TRUE and FALSE, which SQLite (as 1 and 0) and PostgreSQL
+// both read.
 type compiled struct {
 	sql  string
 	args []any
 }
 
 var (
-	sqlTrue  = compiled{sql: "1"}
-	sqlFalse = compiled{sql: "0"}
+	sqlTrue  = compiled{sql: "TRUE"}
+	sqlFalse = compiled{sql: "FALSE"}
 )
 
 // apply adds w to q.
@@ -132,9 +136,9 @@ func (w Where) apply(q *gorm.DB) (*gorm.DB, bool, error) {
 		}
 		switch {
 		case c == nil: // not expressible here: left to the caller
-		case c.sql == "0":
+		case c.sql == sqlFalse.sql:
 			return q, true, nil
-		case c.sql == "1":
+		case c.sql == sqlTrue.sql:
 		default:
 			q = q.Where(c.sql, c.args...)
 		}
@@ -149,10 +153,11 @@ func (c *Cond) compile(d jsonDialect) (*compiled, error) {
 	if err := c.check(op); err != nil {
 		return nil, err
 	}
-	if !allUTF8(c.Values) || !allUTF8(c.Path) {
+	if !allText(c.Values) || !allText(c.Path) {
 		// SQLite's text functions step over UTF-8 characters: a value
 		// starting mid-character (a byte a query string can carry) would
-		// be missed where Go's byte comparison finds it.
+		// be missed where Go's byte comparison finds it. PostgreSQL's text
+		// refuses invalid UTF-8 and NUL altogether, and SQLite's ends at a NUL.
 		return nil, nil
 	}
 	pos, err := c.compilePositive(d, op)
@@ -192,19 +197,19 @@ func (c *Cond) check(op FilterOp) error {
 }
 
 func (c *Cond) compilePositive(d jsonDialect, op FilterOp) (*compiled, error) {
+	if d == nil {
+		return nil, nil
+	}
 	col := quoteIdent(string(c.Column))
 	if slices.Contains(textColumns, c.Column) {
 		if len(c.Path) > 0 {
 			return &sqlFalse, nil // a string has no attributes
 		}
-		s := stringTest(op, col, c.Values)
-		if s.sql == "0" {
+		s := stringTest(d, op, col, c.Values)
+		if s.sql == sqlFalse.sql {
 			return &sqlFalse, nil
 		}
 		return &compiled{sql: col + " <> '' AND " + s.sql, args: s.args}, nil
-	}
-	if d == nil {
-		return nil, nil
 	}
 	keys := make([]string, len(c.Path))
 	for i, k := range c.Path {
@@ -214,13 +219,13 @@ func (c *Cond) compilePositive(d jsonDialect, op FilterOp) (*compiled, error) {
 		}
 		keys[i] = seg
 	}
-	leaf := func(value, typ string) compiled { return leafTest(op, c.Values, value, typ) }
+	leaf := func(value, typ string) compiled { return leafTest(d, op, c.Values, value, typ) }
 	stringEq := (op == OpEq || op == OpIn) && stringsOnly(c.Values)
 	direct, search := d.direct(col, keys, leaf), d.search(col, keys, leaf)
 	if stringEq {
 		direct = d.direct(col, keys, func(value, _ string) compiled {
-			t := stringTest(op, value, c.Values)
-			return compiled{sql: "coalesce(" + t.sql + ", 0)", args: t.args} // NULL: no such member
+			t := stringTest(d, op, value, c.Values)
+			return compiled{sql: "coalesce(" + t.sql + ", FALSE)", args: t.args} // NULL: no such member
 		})
 	}
 	var pre compiled
@@ -228,23 +233,31 @@ func (c *Cond) compilePositive(d jsonDialect, op FilterOp) (*compiled, error) {
 		// Only a string leaf can match, and a string of a document without
 		// escapes appears in its text as is: a document holding none of
 		// the values cannot match, whatever its shape, and is not parsed.
-		pre = compiled{sql: " WHEN " + d.lacksText(col, len(c.Values)) + " THEN 0", args: anys(c.Values)}
+		pre = compiled{sql: " WHEN " + d.lacksText(col, len(c.Values)) + " THEN FALSE", args: anys(c.Values)}
 	}
-	return &compiled{
-		sql: "CASE WHEN " + col + " IS NULL THEN 0" + pre.sql + " WHEN " + d.noArray(col) + " THEN " + direct.sql +
+	x := &compiled{
+		sql: "CASE WHEN " + col + " IS NULL THEN FALSE" + pre.sql + " WHEN " + d.noArray(col) + " THEN " + direct.sql +
 			" ELSE " + search.sql + " END",
 		args: slices.Concat(pre.args, direct.args, search.args),
-	}, nil
+	}
+	if pre.sql != "" {
+		if f := d.textPrefilter(col, c.Values); f != nil {
+			// The same necessary condition, outside the CASE where an
+			// index can serve it.
+			x = and(*f, *x)
+		}
+	}
+	return x, nil
 }
 
 // leafTest is the test of one leaf (value, with JSON type typ as the
-// dialect names it) for a positive operator.
-func leafTest(op FilterOp, values []string, value, typ string) compiled {
+// dialect names it, see jsonDialect.leafTypes) for a positive operator.
+func leafTest(d jsonDialect, op FilterOp, values []string, value, typ string) compiled {
 	var b strings.Builder
 	var args []any
 	b.WriteString("CASE " + typ)
 	add := func(types []string, t compiled) {
-		if t.sql == "0" {
+		if t.sql == sqlFalse.sql {
 			return
 		}
 		for _, ty := range types {
@@ -252,27 +265,28 @@ func leafTest(op FilterOp, values []string, value, typ string) compiled {
 			args = append(args, t.args...)
 		}
 	}
-	add([]string{"text"}, stringTest(op, value, values))
-	add([]string{"integer", "real"}, numberTest(op, value, values))
+	strs, nums := d.leafTypes()
+	add(strs, stringTest(d, op, value, values))
+	add(nums, numberTest(d, op, value, values))
 	add([]string{"true"}, boolTest(op, values, true))
 	add([]string{"false"}, boolTest(op, values, false))
-	b.WriteString(" ELSE 0 END")
+	b.WriteString(" ELSE FALSE END")
 	return compiled{sql: b.String(), args: args}
 }
 
-// stringTest compares the string x with the values.
-func stringTest(op FilterOp, x string, values []string) compiled {
+// stringTest compares the string x with the values, byte by byte.
+func stringTest(d jsonDialect, op FilterOp, x string, values []string) compiled {
 	switch op {
 	case OpEq, OpIn:
 		return compiled{sql: x + " IN (" + placeholders(len(values)) + ")", args: anys(values)}
 	case OpCont:
 		parts := make([]string, len(values))
 		for i := range values {
-			parts[i] = "instr(" + x + ", ?) > 0"
+			parts[i] = d.contains(x, "?")
 		}
 		return compiled{sql: "(" + strings.Join(parts, " OR ") + ")", args: anys(values)}
 	}
-	return compiled{sql: x + " " + orderSQL[op] + " ?", args: []any{values[0]}}
+	return compiled{sql: d.bytewise(x) + " " + orderSQL[op] + " ?", args: []any{values[0]}}
 }
 
 var orderSQL = map[FilterOp]string{OpGt: ">", OpLt: "<", OpGte: ">=", OpLte: "<="}
@@ -281,7 +295,7 @@ var orderSQL = map[FilterOp]string{OpGt: ">", OpLt: "<", OpGte: ">=", OpLte: "<=
 // (strconv.ParseFloat, as the reference evaluator reads them; NaN equals
 // nothing). A number outside float64's range never matches: the reference
 // evaluator cannot read it.
-func numberTest(op FilterOp, x string, values []string) compiled {
+func numberTest(d jsonDialect, op FilterOp, x string, values []string) compiled {
 	var nums []any
 	for _, v := range values {
 		if f, err := strconv.ParseFloat(v, 64); err == nil && !math.IsNaN(f) {
@@ -291,17 +305,17 @@ func numberTest(op FilterOp, x string, values []string) compiled {
 	if len(nums) == 0 || op == OpCont {
 		return sqlFalse
 	}
-	// As a float64, as the reference evaluator reads it: SQLite compares
-	// an integer with a real exactly, which differs beyond 2^53.
-	x = "(" + x + " + 0.0)"
-	finite := x + " BETWEEN -1.7976931348623157e308 AND 1.7976931348623157e308"
+	// As a float64, as the reference evaluator reads it (SQLite compares
+	// an integer with a real exactly, which differs beyond 2^53), NULL
+	// beyond float64's range.
+	x = d.asFloat(x)
 	if op == OpEq || op == OpIn {
-		return compiled{sql: "(" + finite + " AND " + x + " IN (" + placeholders(len(nums)) + "))", args: nums}
+		return compiled{sql: "coalesce(" + x + " IN (" + placeholders(len(nums)) + "), FALSE)", args: nums}
 	}
 	if len(values) != 1 || len(nums) != 1 {
 		return sqlFalse
 	}
-	return compiled{sql: "(" + finite + " AND " + x + " " + orderSQL[op] + " ?)", args: nums}
+	return compiled{sql: "coalesce(" + x + " " + orderSQL[op] + " ?, FALSE)", args: nums}
 }
 
 // boolTest is whether a boolean leaf b matches: eq and in with a value
@@ -324,17 +338,19 @@ func and(a, b compiled) *compiled {
 
 func not(a compiled) *compiled {
 	switch a.sql {
-	case "0":
+	case sqlFalse.sql:
 		return &sqlTrue
-	case "1":
+	case sqlTrue.sql:
 		return &sqlFalse
 	}
 	return &compiled{sql: "NOT (" + a.sql + ")", args: a.args}
 }
 
-func allUTF8(ss []string) bool {
+// allText reports whether every s is text every database takes: valid
+// UTF-8 without NUL.
+func allText(ss []string) bool {
 	for _, s := range ss {
-		if !utf8.ValidString(s) {
+		if !utf8.ValidString(s) || strings.ContainsRune(s, 0) {
 			return false
 		}
 	}
@@ -357,11 +373,21 @@ func quoteIdent(s string) string { return `"` + strings.ReplaceAll(s, `"`, `""`)
 // quoteLiteral is s as a SQL string literal.
 func quoteLiteral(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }
 
-// jsonDialect is what the compiler needs from a database's JSON support.
-// SQLite's JSON1 implements it below; PostgreSQL's jsonb would implement it
-// with jsonb_typeof, #>> and jsonb_array_elements (or, more directly, a
-// lax-mode jsonpath, which already searches arrays the way Cond does).
+// jsonDialect is what the compiler needs from a database: its JSON
+// support, and the few text and number operations that differ. SQLite's
+// JSON1 implements it below, PostgreSQL's jsonb in filtersql_postgres.go.
 type jsonDialect interface {
+	// contains is a test that string x contains string y.
+	contains(x, y string) string
+	// bytewise is string x compared by its bytes (not by a locale).
+	bytewise(x string) string
+	// asFloat is the number leaf x (the value of a leaf whose type is a
+	// number) as a float64, NULL outside float64's range.
+	asFloat(x string) string
+	// leafTypes are the names the typ of direct and search gives a
+	// string leaf and a number leaf; a boolean leaf's typ is "true" or
+	// "false".
+	leafTypes() (strs, nums []string)
 	// pathKey is the path segment naming object key k, or false if the
 	// dialect's path syntax cannot name it.
 	pathKey(k string) (string, bool)
@@ -371,16 +397,27 @@ type jsonDialect interface {
 	// lacksText is a cheap test that document col has no escape sequence
 	// and contains none of n strings (bound parameters), as text.
 	lacksText(col string, n int) string
+	// textPrefilter is the complement of lacksText written for an index
+	// (a document with an escape or holding one of the values, as text),
+	// or nil if the dialect has no index for it.
+	textPrefilter(col string, values []string) *compiled
 	// direct tests the one leaf at keys, for a document without arrays.
 	direct(col string, keys []string, leaf func(value, typ string) compiled) compiled
 	// search tests every leaf at keys, searching arrays at any depth.
 	search(col string, keys []string, leaf func(value, typ string) compiled) compiled
 }
 
-// dialectOf is q's JSON dialect, nil if it has none here.
+// dialectOf is q's dialect, nil if it has none here (then every
+// condition is left to the caller).
 func dialectOf(q *gorm.DB) jsonDialect {
-	if q.Dialector != nil && q.Dialector.Name() == "sqlite" {
+	if q.Dialector == nil {
+		return nil
+	}
+	switch q.Dialector.Name() {
+	case "sqlite":
 		return sqliteJSON{}
+	case "postgres":
+		return postgresJSON{}
 	}
 	return nil
 }
@@ -404,6 +441,23 @@ func (sqliteJSON) pathKey(k string) (string, bool) {
 		return "", false
 	}
 	return "." + k, true
+}
+
+// textPrefilter: SQLite has no index that finds substrings.
+func (sqliteJSON) textPrefilter(string, []string) *compiled { return nil }
+
+func (sqliteJSON) contains(x, y string) string { return "instr(" + x + ", " + y + ") > 0" }
+
+// bytewise: SQLite's default collation, BINARY, is memcmp.
+func (sqliteJSON) bytewise(x string) string { return x }
+
+func (sqliteJSON) asFloat(x string) string {
+	x = "(" + x + " + 0.0)"
+	return "CASE WHEN " + x + " BETWEEN -1.7976931348623157e308 AND 1.7976931348623157e308 THEN " + x + " END"
+}
+
+func (sqliteJSON) leafTypes() (strs, nums []string) {
+	return []string{"text"}, []string{"integer", "real"}
 }
 
 // noArray: a document without '[' has no array (a '[' inside a string only

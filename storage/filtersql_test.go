@@ -11,7 +11,7 @@ import (
 // TestWhereLeavesUnnameableKeys: a key SQLite's JSON path syntax cannot
 // name (a '"' first, or a '"' with a '.' or '[') is not evaluated in the
 // database, which then returns every row for the caller's evaluator; a
-// key with a '"' it can name is evaluated.
+// key with a '"' it can name is evaluated. PostgreSQL names every key.
 func TestWhereLeavesUnnameableKeys(t *testing.T) {
 	db := openTest(t)
 	ps := []*Package{
@@ -21,22 +21,28 @@ func TestWhereLeavesUnnameableKeys(t *testing.T) {
 	for _, p := range ps {
 		mustCreate(t, db, p)
 	}
+	// want is SQLite's count, exact the true one, which PostgreSQL (whose
+	// paths are text arrays, naming any key) gives for every key.
 	for _, c := range []struct {
-		key  string
-		want int
+		key         string
+		want, exact int
 	}{
-		{`"lead`, 2}, {`q"k.x`, 2}, {`q"k`, 1}, {"a.b", 1}, {"nowhere", 0},
+		{`"lead`, 2, 1}, {`q"k.x`, 2, 0}, {`q"k`, 1, 1}, {"a.b", 1, 1}, {"nowhere", 0, 0},
 		// SQLite unescapes a quoted path label ($."a\b" is "a" and a
 		// backspace): a key with a backslash is left to the evaluator.
-		{`a\b`, 2},
+		{`a\b`, 2, 1},
 	} {
 		where := Where{{Column: ColUserDefinedData, Path: []string{c.key}, Op: OpCont, Values: []string{""}}}
 		n := 0
 		if _, err := db.ScanPackages(context.Background(), Cursor{}, 0, where, func(*Package) (bool, error) { n++; return true, nil }); err != nil {
 			t.Fatal(err)
 		}
-		if n != c.want {
-			t.Errorf("key %q: %d rows, want %d", c.key, n, c.want)
+		want := c.want
+		if testPG != nil {
+			want = c.exact
+		}
+		if n != want {
+			t.Errorf("%s, key %q: %d rows, want %d", engineName(), c.key, n, want)
 		}
 	}
 }
@@ -83,6 +89,11 @@ func TestWhereNumbersAsFloat64(t *testing.T) {
 	if db.Evaluates(Cond{Column: ColUserDefinedData, Path: []string{"k"}, Op: OpCont, Values: []string{"\xa9"}}) {
 		t.Error("a value that is not UTF-8 is evaluated by the database")
 	}
+	// PostgreSQL's text cannot hold a NUL, and SQLite's text functions stop at one.
+	if db.Evaluates(Cond{Column: ColUserDefinedData, Path: []string{"k"}, Op: OpEq, Values: []string{"a\x00b"}}) ||
+		db.Evaluates(Cond{Column: ColUserDefinedData, Path: []string{"k\x00"}, Op: OpEq, Values: []string{"a"}}) {
+		t.Error("a value or key holding a NUL is evaluated by the database")
+	}
 }
 
 // TestPackagesBySeq reads listed packages in Seq order, skipping one that
@@ -113,5 +124,42 @@ func TestPackagesBySeq(t *testing.T) {
 	want := append(append([]int64(nil), seqs[1:3]...), seqs[4:]...)
 	if !slices.Equal(got, want) {
 		t.Fatalf("got %v, want %v", got, want)
+	}
+}
+
+// TestWhereOrdersBytewise: gt/lt compare strings byte by byte, as the
+// reference evaluator does, whatever the database's collation: on
+// PostgreSQL, a database created with an ICU locale (where "B" sorts
+// after "a") answers as one in the C locale.
+func TestWhereOrdersBytewise(t *testing.T) {
+	db := openTest(t)
+	if testPG != nil {
+		dsn, drop, err := testPG.NewDatabaseWith(context.Background(), "TEMPLATE template0 LOCALE_PROVIDER icu ICU_LOCALE 'en-US' LOCALE 'C'")
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { drop() })
+		if db, err = OpenPostgres(dsn, DefaultPostgresPool); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { db.Close() })
+	}
+	for _, v := range []string{"B", "b"} {
+		mustCreate(t, db, &Package{VnfProvider: v, UserDefinedData: JSON(`{"k":"` + v + `"}`)})
+	}
+	for _, c := range []Cond{
+		{Column: ColVnfProvider, Op: OpGt, Values: []string{"a"}},
+		{Column: ColUserDefinedData, Path: []string{"k"}, Op: OpGt, Values: []string{"a"}},
+	} {
+		var got []string
+		if _, err := db.ScanPackages(context.Background(), Cursor{}, 0, Where{c}, func(p *Package) (bool, error) {
+			got = append(got, p.VnfProvider)
+			return true, nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+		if strings.Join(got, ",") != "b" {
+			t.Errorf("%s, %s gt a: %v, want [b]", engineName(), c.Column, got)
+		}
 	}
 }

@@ -29,7 +29,7 @@ func (db *DB) EnqueueJob(ctx context.Context, j *Job) error {
 	if j.RunAfter.IsZero() {
 		j.RunAfter = now
 	}
-	j.RunAfter = j.RunAfter.UTC()
+	j.RunAfter = storedTime(j.RunAfter)
 	j.CreatedAt, j.UpdatedAt = now, now
 	err := db.ctx(ctx).Omit("Package").Create(j).Error
 	switch {

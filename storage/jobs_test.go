@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"path/filepath"
 	"sync"
 	"testing"
 	"time"
@@ -380,7 +379,7 @@ func TestTimeOrdering(t *testing.T) {
 // replicas or processes would have) and races them: the compare-and-set
 // operations hold across handles exactly as within one.
 func TestTwoHandles(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "shared.db")
+	path := testDSN(t)
 	var dbs [2]*DB
 	for i := range dbs {
 		db, err := Open(path)

@@ -128,7 +128,7 @@ func (p *Package) normalize() {
 		p.ContentKey = nil
 	}
 	if p.ContentUploadedAt != nil {
-		t := p.ContentUploadedAt.UTC()
+		t := storedTime(*p.ContentUploadedAt)
 		p.ContentUploadedAt = &t
 	}
 }

@@ -13,6 +13,7 @@ import (
 )
 
 func TestOpenSettings(t *testing.T) {
+	sqliteOnly(t)
 	db := openTest(t)
 	// Every pooled connection has the settings: hold several at once.
 	ctx := context.Background()
@@ -104,7 +105,7 @@ func TestPackageCRUD(t *testing.T) {
 
 	// Conditional update: the precondition holds.
 	key := NewContentKey(p.ID)
-	now := time.Now()
+	now := time.Now().Truncate(time.Microsecond) // what every engine keeps
 	up, err := db.UpdatePackageIf(ctx, p.ID, InOnboarding(OnboardingCreated), func(p *Package) error {
 		p.OnboardingState = OnboardingProcessing
 		p.ContentKey = &key

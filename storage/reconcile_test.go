@@ -307,7 +307,7 @@ func TestReconcileWrongDB(t *testing.T) {
 // committed, before the row records it.
 func TestUploadProtocol(t *testing.T) {
 	ctx := context.Background()
-	dbPath := filepath.Join(t.TempDir(), "vnfpkgm.db")
+	dbPath := testDSN(t)
 	db, err := Open(dbPath)
 	if err != nil {
 		t.Fatal(err)

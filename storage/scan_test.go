@@ -251,6 +251,7 @@ func TestScanConcurrentInserts(t *testing.T) {
 // equality, walked in scan order (no sort), and the selective index when
 // there is a choice. (This test is SQLite-specific; the queries are not.)
 func TestScanUsesIndexes(t *testing.T) {
+	sqliteOnly(t) // EXPLAIN QUERY PLAN
 	db := openTest(t)
 	fill(t, db, 5000)
 	if err := db.Optimize(context.Background()); err != nil {
@@ -352,4 +353,40 @@ func normalizeTimes(p *Package) Package {
 		c.ContentUploadedAt = &t
 	}
 	return c
+}
+
+// TestPostgresFilterUsesTrigramIndex checks PostgreSQL's plan for a
+// userDefinedData condition on shaped data: the trigram index (and the
+// partial index of documents with escapes) find the candidate rows,
+// rather than a scan of every row.
+func TestPostgresFilterUsesTrigramIndex(t *testing.T) {
+	if testPG == nil {
+		t.Skip("PostgreSQL-specific; runs in the PostgreSQL pass")
+	}
+	db := openTest(t)
+	if err := fillShaped(db, 20000); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Optimize(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []Cond{
+		{Column: ColUserDefinedData, Path: []string{"owner"}, Op: OpEq, Values: []string{"nobody"}},
+		{Column: ColUserDefinedData, Path: []string{"owner"}, Op: OpCont, Values: []string{"special"}},
+		{Column: ColSoftwareImages, Path: []string{"diskFormat"}, Op: OpEq, Values: []string{"RAW"}},
+	} {
+		q, _, err := Where{c}.apply(db.g.Session(&gorm.Session{DryRun: true}).Model(&Package{}).Select("seq"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		stmt := q.Where("seq > ?", 0).Order("seq").Limit(101).Find(&[]int64{}).Statement
+		var lines []string
+		if err := db.g.Raw("EXPLAIN "+stmt.SQL.String(), stmt.Vars...).Scan(&lines).Error; err != nil {
+			t.Fatal(err)
+		}
+		plan := strings.Join(lines, "\n")
+		if !strings.Contains(plan, "_trgm") || !strings.Contains(plan, "_escaped") {
+			t.Errorf("%s %s: plan without the trigram indexes:\n%s", c.Column, c.Values, plan)
+		}
+	}
 }

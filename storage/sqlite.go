@@ -63,7 +63,12 @@ func (p Pool) validate() error {
 // OpenWith is Open with a connection pool bound. The database file and its
 // -wal and -shm companions are readable by the owner only (0600): they
 // hold every package's facts.
+//
+// A postgres:// DSN opens PostgreSQL instead (OpenPostgres).
 func OpenWith(dsn string, pool Pool) (*DB, error) {
+	if IsPostgresDSN(dsn) {
+		return OpenPostgres(dsn, pool)
+	}
 	if err := pool.validate(); err != nil {
 		return nil, err
 	}
@@ -96,10 +101,6 @@ func OpenWith(dsn string, pool Pool) (*DB, error) {
 		return nil, fmt.Errorf("storage: open %s: journal mode is %q, not WAL", dsn, mode)
 	}
 	if err := db.migrate(context.Background()); err != nil {
-		sqlDB.Close()
-		return nil, err
-	}
-	if err := db.createSQLiteIndexes(context.Background()); err != nil {
 		sqlDB.Close()
 		return nil, err
 	}
@@ -193,10 +194,18 @@ func isTrue(v string) bool {
 // low-selectivity index in scan order rather than seek a selective one).
 // Open runs it; a long-running server should run it now and then (say
 // daily, or after a bulk import). Its cost is bounded whatever the table
-// size (ANALYZE samples at most 1000 rows per index). On databases that
-// keep statistics themselves it does nothing.
+// size (ANALYZE samples at most 1000 rows per index). On PostgreSQL,
+// which keeps statistics itself (autovacuum), it runs ANALYZE now (which
+// samples a bounded number of rows too).
 func (db *DB) Optimize(ctx context.Context) error {
-	if db.g.Dialector.Name() != "sqlite" {
+	switch db.g.Dialector.Name() {
+	case "postgres":
+		if err := db.ctx(ctx).Exec("ANALYZE").Error; err != nil {
+			return fmt.Errorf("storage: optimize: %w", err)
+		}
+		return nil
+	case "sqlite":
+	default:
 		return nil
 	}
 	sqlDB, err := db.g.DB()
@@ -216,7 +225,7 @@ func (db *DB) Optimize(ctx context.Context) error {
 	return nil
 }
 
-// noSpace makes SQLite's "database or disk is full" (SQLITE_FULL, whatever
+// noSpace makes SQLite's (and PostgreSQL's, see pgNoSpace) "database or disk is full" (SQLITE_FULL, whatever
 // the file: database, WAL, temp) an error that is syscall.ENOSPC, so that
 // callers tell a full disk from other failures with errors.Is, as for the
 // blob store's files. Other errors are returned as they are.
@@ -225,7 +234,7 @@ func noSpace(err error) error {
 	if errors.As(err, &se) && se.Code == sqlite3.ErrFull {
 		return fmt.Errorf("%w (%w)", err, syscall.ENOSPC)
 	}
-	return err
+	return pgNoSpace(err)
 }
 
 // sqliteIndexes serve the list filters a Where evaluates inside JSON
@@ -234,16 +243,7 @@ func noSpace(err error) error {
 // to seq in an index, the first step of such a scan (see scanQuery) reads
 // that index alone, in seq order, instead of whole rows (their images,
 // artifacts and checksums are most of their size): BenchmarkFilterFirstPage100k
-// measures both.
+// measures both. Migration 1 creates it.
 var sqliteIndexes = []string{
 	"CREATE INDEX IF NOT EXISTS ix_vnf_packages_seq_user_defined_data ON vnf_packages (seq, user_defined_data)",
-}
-
-func (db *DB) createSQLiteIndexes(ctx context.Context) error {
-	for _, stmt := range sqliteIndexes {
-		if err := db.ctx(ctx).Exec(stmt).Error; err != nil {
-			return fmt.Errorf("storage: migrate: %s: %w", stmt, err)
-		}
-	}
-	return nil
 }

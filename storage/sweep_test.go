@@ -86,6 +86,7 @@ func TestSweepDeletedContent(t *testing.T) {
 // TestDataFilesOwnerOnly: the database and its WAL and shared-memory
 // files are readable by their owner only.
 func TestDataFilesOwnerOnly(t *testing.T) {
+	sqliteOnly(t)
 	path := filepath.Join(t.TempDir(), "vnfpkgm.db")
 	// An existing database with the permissions of older versions.
 	if err := os.WriteFile(path, nil, 0o644); err != nil {

@@ -21,7 +21,7 @@ import (
 type Config struct {
 	Listen         string        // host:port
 	DataDir        string        // SQLite file and blobs live here unless set apart
-	Database       string        // SQLite file path; default DataDir/vnfpkgm.db
+	Database       string        // SQLite file path or postgres:// URL; default DataDir/vnfpkgm.db
 	BlobDir        string        // default DataDir/blobs
 	LogLevel       string        // debug, info, warn, error
 	LogFormat      string        // text or json
@@ -61,9 +61,10 @@ type Config struct {
 	ListPageBytes   int64 // a list page ends before its JSON reaches this size (or at 100 packages)
 
 	// Notify configures subscriptions and notifications (config_subscriptions.go).
-	Notify NotifyConfig
-	Sign   SignConfig
-	Auth   AuthConfig // config_auth.go
+	Notify        NotifyConfig
+	Sign          SignConfig
+	Auth          AuthConfig // config_auth.go
+	StorageConfig            // blob store choice (config_storage.go)
 }
 
 // DefaultConfig is what `make run` starts with.
@@ -94,6 +95,7 @@ func DefaultConfig() Config {
 		Notify:              defaultNotifyConfig(),
 		Sign:                defaultSignConfig(),
 		Auth:                defaultAuthConfig(),
+		StorageConfig:       defaultStorageConfig(),
 	}
 }
 
@@ -105,7 +107,8 @@ func ParseConfig(args []string, getenv func(string) string) (Config, error) {
 	fs.SetOutput(os.Stderr)
 	fs.StringVar(&cfg.Listen, "listen", cfg.Listen, "address to serve on (host:port)")
 	fs.StringVar(&cfg.DataDir, "data-dir", cfg.DataDir, "directory for the database and the package blobs")
-	fs.StringVar(&cfg.Database, "database", cfg.Database, "SQLite database file (default DATA_DIR/vnfpkgm.db)")
+	fs.StringVar(&cfg.Database, "database", cfg.Database, "SQLite database file (default DATA_DIR/vnfpkgm.db), or postgres://user:password@host:port/database for PostgreSQL")
+	cfg.StorageConfig.registerFlags(fs)
 	fs.StringVar(&cfg.BlobDir, "blob-dir", cfg.BlobDir, "directory of the package blobs (default DATA_DIR/blobs)")
 	fs.StringVar(&cfg.LogLevel, "log-level", cfg.LogLevel, "debug, info, warn or error")
 	fs.StringVar(&cfg.LogFormat, "log-format", cfg.LogFormat, "text or json")
@@ -192,6 +195,9 @@ func (c Config) validate() error {
 		return fmt.Errorf("log-format must be text or json, not %q", c.LogFormat)
 	}
 	if err := c.validateAuth(); err != nil {
+		return err
+	}
+	if err := c.StorageConfig.validate(); err != nil {
 		return err
 	}
 	if err := c.validateEdge(); err != nil {

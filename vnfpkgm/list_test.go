@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/vnfpkgm/vnfpkgm/internal/testenv"
 	"github.com/vnfpkgm/vnfpkgm/storage"
 	"github.com/vnfpkgm/vnfpkgm/vnfpkgm/sol013"
 )
@@ -27,9 +28,16 @@ const propertySeed = 20261204
 // the terms it evaluates (storage.DB.Evaluates; the rare others are left
 // to the list handler, and the test makes sure some are generated).
 func TestWhereAgreesWithGoEvaluator(t *testing.T) {
+	t.Run("sqlite", func(t *testing.T) { whereAgreesWithGoEvaluator(t, filepath.Join(t.TempDir(), "property.db")) })
+	t.Run("postgres", func(t *testing.T) {
+		whereAgreesWithGoEvaluator(t, testenv.Postgres(t).Database(t))
+	})
+}
+
+func whereAgreesWithGoEvaluator(t *testing.T, dsn string) {
 	const packages, filters = 300, 400
 	rng := rand.New(rand.NewPCG(propertySeed, 1))
-	db, err := storage.Open(filepath.Join(t.TempDir(), "property.db"))
+	db, err := storage.Open(dsn)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -82,12 +82,12 @@ func NewServer(ctx context.Context, cfg Config, log *slog.Logger) (*Server, erro
 	}
 	db, err := storage.OpenWith(cfg.Database, cfg.DBPool)
 	if err != nil {
-		return nil, fmt.Errorf("database %s: %w", cfg.Database, err)
+		return nil, fmt.Errorf("database %s: %w", cfg.databaseName(), err)
 	}
-	blobs, err := blob.NewFS(cfg.BlobDir)
+	blobs, err := cfg.openBlobStore(ctx)
 	if err != nil {
 		db.Close()
-		return nil, fmt.Errorf("blob store %s: %w", cfg.BlobDir, err)
+		return nil, err
 	}
 	rep, err := storage.Reconcile(ctx, db, blobs)
 	if err != nil {

@@ -1,15 +1,17 @@
 // Package blob stores opaque byte objects (VNF package archives, possibly
 // many GiB) under caller-chosen keys.
 //
-// The Store interface is what the rest of the server uses, so that the
-// filesystem implementation here (NewFS) can later be joined by an
-// S3-compatible one without changing callers. Its contract:
+// The Store interface is what the rest of the server uses, with two
+// implementations: a directory (NewFS, fs.go) and a bucket of an
+// S3-compatible service (NewS3, s3.go). Its contract, which the contract
+// tests (s3_test.go, TestContract*) hold both to:
 //
 //   - An object becomes visible only when Writer.Commit returns nil, and then
 //     completely: readers never see a partly written object, and after a
 //     crash an object either exists whole or does not exist at all.
 //   - Commit replaces an existing object under the same key (as a rename or
-//     an S3 PUT does). Readers that opened the old object keep reading it.
+//     an S3 PUT does). Readers that opened the old object keep reading it
+//     on a filesystem; on S3 their reads fail (never mixing two contents).
 //     Callers that want objects to be immutable choose a new key for every
 //     write (for example with a random suffix); this also makes concurrent
 //     clean-up safe, since a key, once unreferenced, is never written again.

@@ -549,31 +549,12 @@ func (z *zeroReader) Read(p []byte) (int, error) {
 // TestMemoryIndependentOfSize writes and reads back 64 MiB and checks that
 // the heap allocated along the way is a small constant.
 func TestMemoryIndependentOfSize(t *testing.T) {
-	ctx := context.Background()
 	s := newFS(t)
 	const size = 64 << 20
 	var before, after runtime.MemStats
 	runtime.GC()
 	runtime.ReadMemStats(&before)
-	w, err := s.Create(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := io.Copy(w, &zeroReader{n: size}); err != nil {
-		t.Fatal(err)
-	}
-	if err := w.Commit(ctx, "big"); err != nil {
-		t.Fatal(err)
-	}
-	o, err := s.Open(ctx, "big")
-	if err != nil {
-		t.Fatal(err)
-	}
-	n, err := io.Copy(io.Discard, o)
-	o.Close()
-	if err != nil || n != size {
-		t.Fatal(n, err)
-	}
+	zerosRoundTrip(t, s, "big", size)
 	runtime.ReadMemStats(&after)
 	if alloc := after.TotalAlloc - before.TotalAlloc; alloc > 2<<20 {
 		t.Fatalf("allocated %d bytes for a %d-byte object", alloc, size)

@@ -1,0 +1,122 @@
+package storage
+
+// This file is the PostgreSQL side of the filter compiler (filtersql.go):
+// JSON conditions through jsonb. The JSON columns stay text on every
+// engine (a document is kept byte for byte as the SOL 005 layer wrote
+// it, which jsonb would not do); the conditions read them as
+// ("col")::jsonb, and the indexes of postgresIndexes are on the same
+// expressions.
+
+import (
+	"fmt"
+	"strings"
+)
+
+// postgresJSON is PostgreSQL's jsonb (#>, #>>, jsonb_typeof,
+// jsonb_array_elements).
+type postgresJSON struct{}
+
+func (postgresJSON) contains(x, y string) string { return "strpos(" + x + ", " + y + ") > 0" }
+
+// bytewise: the "C" collation compares bytes, which for UTF-8 is code
+// point order, the order of Go's string comparison; the database's default
+// collation may follow a locale.
+func (postgresJSON) bytewise(x string) string { return x + ` COLLATE "C"` }
+
+// asFloat reads the leaf's text as numeric (jsonb numbers are numeric, of
+// any size) and rounds it to float8 when it fits: a numeric beyond float8's
+// range would make the cast fail, not give NULL. CASE evaluates in order,
+// which AND does not promise.
+func (postgresJSON) asFloat(x string) string {
+	n := "(" + x + ")::numeric"
+	return "CASE WHEN " + n + " BETWEEN -1.7976931348623157e308 AND 1.7976931348623157e308 THEN " + n + "::float8 END"
+}
+
+// leafTypes: jsonb_typeof's names; typeOf below turns "boolean" into the
+// value.
+func (postgresJSON) leafTypes() (strs, nums []string) {
+	return []string{"string"}, []string{"number"}
+}
+
+// pathKey: a key is an element of a text[] literal, which can hold any
+// text (NULs are refused earlier, see allText).
+func (postgresJSON) pathKey(k string) (string, bool) { return quoteLiteral(k), true }
+
+func (postgresJSON) noArray(col string) string { return "strpos(" + col + ", '[') = 0" }
+
+func (postgresJSON) lacksText(col string, n int) string {
+	parts := make([]string, n)
+	for i := range parts {
+		parts[i] = "strpos(" + col + ", ?) = 0"
+	}
+	return "strpos(" + col + ", '\\') = 0 AND " + strings.Join(parts, " AND ")
+}
+
+// textPrefilter is served by the trigram indexes of postgresIndexes: a
+// BitmapOr of the index of documents with an escape and of the
+// GIN trigram index for each LIKE (values of fewer than three characters
+// give the trigram index nothing to narrow, and the planner scans).
+func (postgresJSON) textPrefilter(col string, values []string) *compiled {
+	parts := []string{"strpos(" + col + ", '\\') > 0"}
+	var args []any
+	for _, v := range values {
+		parts = append(parts, col+" LIKE ?")
+		args = append(args, "%"+likeEscaper.Replace(v)+"%")
+	}
+	return &compiled{sql: "(" + strings.Join(parts, " OR ") + ")", args: args}
+}
+
+// likeEscaper escapes LIKE's wildcards with its default escape, '\'.
+var likeEscaper = strings.NewReplacer(`\`, `\\`, "%", `\%`, "_", `\_`)
+
+// postgresIndexes serve the list filters on PostgreSQL (migration 2):
+// the JSON columns lists filter on most get a GIN trigram index (pg_trgm,
+// which ships with PostgreSQL) and an index on whether the document has
+// an escape sequence, the two arms of textPrefilter. The latter is an
+// expression index rather than a partial one so that ANALYZE keeps
+// statistics of the expression: without them the planner takes a third
+// of the rows for it and prefers walking the seq index. The other
+// conditions use the (column, seq) indexes of the model, or scan.
+var postgresIndexes = []string{
+	"CREATE EXTENSION IF NOT EXISTS pg_trgm",
+	"CREATE INDEX IF NOT EXISTS ix_vnf_packages_user_defined_data_trgm ON vnf_packages USING gin (user_defined_data gin_trgm_ops)",
+	"CREATE INDEX IF NOT EXISTS ix_vnf_packages_user_defined_data_escaped ON vnf_packages ((strpos(user_defined_data, '\\') > 0))",
+	"CREATE INDEX IF NOT EXISTS ix_vnf_packages_software_images_trgm ON vnf_packages USING gin (software_images gin_trgm_ops)",
+	"CREATE INDEX IF NOT EXISTS ix_vnf_packages_software_images_escaped ON vnf_packages ((strpos(software_images, '\\') > 0))",
+}
+
+// jsonbOf is the document of text column col.
+func jsonbOf(col string) string { return "(" + col + ")::jsonb" }
+
+// keyArray is the keys (quoted by pathKey) as a text[].
+func keyArray(keys []string) string { return "ARRAY[" + strings.Join(keys, ", ") + "]::text[]" }
+
+// typeOf is the leaf type of jsonb j as leafTest expects it.
+func typeOf(j string) string {
+	return "CASE jsonb_typeof(" + j + ") WHEN 'boolean' THEN " + j + " #>> '{}' ELSE jsonb_typeof(" + j + ") END"
+}
+
+// direct follows the keys with #>, which on a document without arrays
+// means exactly object members.
+func (postgresJSON) direct(col string, keys []string, leaf func(value, typ string) compiled) compiled {
+	j := jsonbOf(col) + " #> " + keyArray(keys)
+	return leaf("("+j+") #>> '{}'", typeOf("("+j+")"))
+}
+
+// search walks the document as sqliteJSON.search does: w holds the nodes
+// reached (v) and how many keys were followed (d); an array's elements
+// join at the same depth, an object's member named by the next key at the
+// next depth. PostgreSQL allows one reference to w in the recursive step,
+// hence both moves in one LATERAL subquery.
+func (postgresJSON) search(col string, keys []string, leaf func(value, typ string) compiled) compiled {
+	test := leaf("w.v #>> '{}'", typeOf("w.v"))
+	return compiled{
+		sql: fmt.Sprintf("EXISTS (WITH RECURSIVE w(v, d) AS (SELECT %[1]s, 0"+
+			" UNION ALL SELECT n.v, n.d FROM w CROSS JOIN LATERAL ("+
+			"SELECT e.v, w.d FROM jsonb_array_elements(CASE WHEN jsonb_typeof(w.v) = 'array' THEN w.v END) AS e(v)"+
+			" UNION ALL SELECT w.v -> (%[2]s)[w.d + 1], w.d + 1 WHERE w.d < %[3]d AND jsonb_typeof(w.v) = 'object'"+
+			" AND w.v -> (%[2]s)[w.d + 1] IS NOT NULL) AS n(v, d))"+
+			" SELECT 1 FROM w WHERE w.d = %[3]d AND %[4]s)", jsonbOf(col), keyArray(keys), len(keys), test.sql),
+		args: test.args,
+	}
+}
