@@ -4,8 +4,10 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
+	"math"
 	"path"
 	"strings"
 	"sync"
@@ -29,6 +31,19 @@ type Precomputed struct {
 	// was): the members after that point were not digested and are read
 	// back at verification.
 	Stopped string `json:"stopped,omitempty"`
+	// Work is what following the stream cost; it is not persisted.
+	Work StreamWork `json:"-"`
+}
+
+// StreamWork counts the work a StreamDigester did, so that its bounds
+// (each linear in the bytes streamed) can be checked by counting rather
+// than by timing.
+type StreamWork struct {
+	Streamed      int64 // archive bytes the parser read
+	Inflated      int64 // bytes decompressed: zip deflate members, a tar.gz stream
+	Candidates    int64 // data descriptor positions tested in stored zip members
+	MetadataBytes int64 // metadata text parsed to learn algorithms
+	Declared      int   // package paths the metadata declared algorithms for
 }
 
 // PrecomputedEntry is one member as it streamed by. Offsets and sizes are
@@ -66,14 +81,27 @@ type StreamOptions struct {
 	Speculative []string
 	// SpeculativeLimit is the largest member speculated on (0: 16 MiB).
 	SpeculativeLimit int64
-	// MaxEntries bounds the members recorded (0: DefaultLimits.MaxEntries).
+	// MaxEntries bounds the members recorded and the paths the metadata
+	// may declare algorithms for (0: Limits.MaxEntries).
 	MaxEntries int
+	// Limits are the server's archive limits (zero fields: DefaultLimits):
+	// decompressing beyond what they let the archive index accept is
+	// wasted, so the digester stops there.
+	Limits Limits
 	// MaxTextSize bounds the metadata files (TOSCA.meta, manifests, YAML)
 	// held in memory and parsed to learn algorithms from (0: 1 MiB; VNFD
 	// files are tens of KiB, and a parsed YAML tree takes several times
 	// its text).
 	MaxTextSize int64
+	// MaxMetadataBytes bounds the metadata text parsed per stream, all
+	// files together (0: DefaultMaxMetadataBytes); what follows is not
+	// learned from. Parsing runs while the upload waits on the digester.
+	MaxMetadataBytes int64
 }
+
+// DefaultMaxMetadataBytes is 4 MiB: a SOL 001 VNFD with its type files is
+// a few hundred KiB (the ETSI types file, the largest, is about 100 KiB).
+const DefaultMaxMetadataBytes = 4 << 20
 
 // DefaultSpeculative is the algorithm computed for members whose
 // algorithms are not known yet. SHA-256 is what SOL 004 manifests use
@@ -208,27 +236,34 @@ func (r *chanReader) drain() {
 
 // streamParser follows one archive stream.
 type streamParser struct {
-	opts StreamOptions
-	src  *chanReader
-	out  *Precomputed
+	opts   StreamOptions
+	limits Limits
+	src    *chanReader
+	out    *Precomputed
 	// What the metadata seen so far asks of the members still to come.
 	perFile      map[string][]digest.Algorithm // package path -> algorithms (manifest, TOSCA.meta)
 	fromYAML     []digest.Algorithm            // sw_image_data checksum algorithms
-	manifestSeen bool
-	speculative  []digest.Algorithm
+	manifestSeen bool                          // the manifest was learned from
+	metaSeen     bool                          // TOSCA.meta was learned from
+	// entryManifest is the manifest TOSCA.meta names ("" when none).
+	entryManifest string
+	speculative   []digest.Algorithm
 }
 
 func newStreamParser(opts StreamOptions, src *chanReader) *streamParser {
 	if opts.MaxEntries <= 0 {
-		opts.MaxEntries = DefaultLimits.MaxEntries
+		opts.MaxEntries = opts.Limits.withDefaults().MaxEntries
 	}
 	if opts.MaxTextSize <= 0 {
 		opts.MaxTextSize = 1 << 20
 	}
+	if opts.MaxMetadataBytes <= 0 {
+		opts.MaxMetadataBytes = DefaultMaxMetadataBytes
+	}
 	if opts.SpeculativeLimit <= 0 {
 		opts.SpeculativeLimit = 16 << 20
 	}
-	p := &streamParser{opts: opts, src: src, out: &Precomputed{Entries: []PrecomputedEntry{}}, perFile: map[string][]digest.Algorithm{}}
+	p := &streamParser{opts: opts, limits: opts.Limits.withDefaults(), src: src, out: &Precomputed{Entries: []PrecomputedEntry{}}, perFile: map[string][]digest.Algorithm{}}
 	for _, name := range opts.Speculative {
 		if a, ok := digest.Lookup(name); ok {
 			p.speculative = addAlgorithm(p.speculative, a)
@@ -263,6 +298,8 @@ func (p *streamParser) run() *Precomputed {
 	default:
 		p.stop("not a zip, tar or tar.gz stream")
 	}
+	p.out.Work.Streamed = p.src.n - int64(br.Buffered())
+	p.out.Work.Declared = len(p.perFile)
 	return p.out
 }
 
@@ -298,22 +335,46 @@ func (p *streamParser) wants(name string) (declared, speculative []digest.Want) 
 	return declared, speculative
 }
 
-// isMetadata reports whether a member may declare algorithms of members
-// that follow it, so its text is kept (bounded) and parsed.
-func isMetadata(name string) bool {
-	switch path.Ext(name) {
-	case ".mf", ".yaml", ".yml":
+// textCap returns how many bytes of a member's text to keep and parse
+// to learn algorithms from: 0 when it is not learned from, or the
+// stream's metadata budget is spent.
+func (p *streamParser) textCap(name string) int64 {
+	if !p.learnsFrom(name) {
+		return 0
+	}
+	return max(min(p.opts.MaxTextSize, p.opts.MaxMetadataBytes-p.out.Work.MetadataBytes), 0)
+}
+
+// learnsFrom reports whether a member may declare algorithms of members
+// that follow it: TOSCA.meta, the one manifest (the one TOSCA.meta names,
+// or without TOSCA.meta a manifest at the root, as verification finds
+// it), and YAML files (VNFD image checksums). Only the first manifest is
+// learned from: a package has one, and another .mf is not what
+// verification checks against.
+func (p *streamParser) learnsFrom(name string) bool {
+	switch {
+	case name == MetaPath:
+		return !p.metaSeen
+	case path.Ext(name) == ".mf":
+		switch {
+		case p.manifestSeen:
+			return false
+		case p.metaSeen:
+			return name == p.entryManifest
+		}
+		return path.Dir(name) == "."
+	case path.Ext(name) == ".yaml", path.Ext(name) == ".yml":
 		return true
 	}
-	return name == MetaPath
+	return false
 }
 
 // digestMember hashes one member's content from r. text receives a
 // bounded copy of a metadata member's content.
 func (p *streamParser) digestMember(name string, r io.Reader) ([]digest.Result, int64, []byte, error) {
 	var text *boundedBuffer
-	if isMetadata(name) {
-		text = &boundedBuffer{max: p.opts.MaxTextSize}
+	if limit := p.textCap(name); limit > 0 {
+		text = &boundedBuffer{max: limit}
 		r = io.TeeReader(r, text)
 	}
 	declared, speculative := p.wants(name)
@@ -378,9 +439,14 @@ func (p *streamParser) learn(name string, text []byte) {
 	if text == nil {
 		return
 	}
+	p.out.Work.MetadataBytes += int64(len(text))
 	switch {
 	case name == MetaPath:
+		p.metaSeen = true
 		meta, _ := ParseMeta(text, MetaPath)
+		if mf := meta.Get(KeyEntryManifest); mf != "" {
+			p.entryManifest = strings.Clone(path.Clean(mf))
+		}
 		for _, fb := range meta.Files {
 			p.declare(fb.Name, fb.Algorithm)
 		}
@@ -409,7 +475,16 @@ func (p *streamParser) declare(ref, alg string) {
 	if strings.HasPrefix(clean, "../") || strings.HasPrefix(clean, "/") {
 		return
 	}
-	p.perFile[clean] = addAlgorithm(p.perFile[clean], a)
+	known, ok := p.perFile[clean]
+	if !ok {
+		if len(p.perFile) >= p.opts.MaxEntries {
+			return // more paths than the archive may have members
+		}
+		// path.Clean may return a substring of the metadata text: a
+		// copy lets the text go.
+		clean = strings.Clone(clean)
+	}
+	p.perFile[clean] = addAlgorithm(known, a)
 }
 
 // learnChecksums collects the algorithm of every mapping that has both
@@ -454,4 +529,73 @@ func (w *boundedBuffer) Write(b []byte) (int, error) {
 		}
 	}
 	return len(b), nil
+}
+
+// ratioBound is the most a compressed member of compressed bytes (or a
+// tar.gz as a whole) may expand to and be accepted by the archive index.
+func (l Limits) ratioBound(compressed int64) int64 {
+	return max(l.RatioFloor, int64(l.MaxRatio*float64(compressed)))
+}
+
+// ratioAllows reports whether a zip member declaring these sizes passes
+// the archive index's ratio check.
+func (l Limits) ratioAllows(size, compressed int64) bool {
+	return size <= l.ratioBound(compressed)
+}
+
+// archiveBound is the most the zip members within the first streamed
+// bytes may expand to in all: the index holds the whole archive to
+// MaxArchiveRatio, and a prefix beyond it is a bomb whatever follows.
+func (l Limits) archiveBound(streamed int64) int64 {
+	return max(l.RatioFloor, int64(l.MaxArchiveRatio*float64(streamed)))
+}
+
+// inflateBound passes a decompressor's output through while it stays
+// within its bounds (nil: none), counting it in total. Past a bound it
+// fails the read: the member, or the stream, is not digested further and
+// onboarding reads it back (and the archive index, which checks the
+// declared sizes before decompressing, refuses what lies about them).
+type inflateBound struct {
+	r           io.Reader
+	total       *int64 // the stream's decompressed bytes (StreamWork.Inflated)
+	memberLimit func() int64
+	streamLimit func() int64
+	n           int64 // this reader's output
+	overMember  bool
+}
+
+var (
+	errMemberInflate = errors.New("the member decompresses beyond what the archive limits accept")
+	errStreamInflate = errors.New("the archive decompresses beyond what the archive limits accept")
+)
+
+func (b *inflateBound) Read(p []byte) (int, error) {
+	// At most one byte past the allowance, so that an overrun costs one
+	// byte, not a buffer.
+	room := b.room()
+	if int64(len(p)) > room {
+		p = p[:room]
+	}
+	n, err := b.r.Read(p)
+	b.n += int64(n)
+	*b.total += int64(n)
+	switch {
+	case b.memberLimit != nil && b.n > b.memberLimit():
+		b.overMember = true
+		return n, errMemberInflate
+	case b.streamLimit != nil && *b.total > b.streamLimit():
+		return n, errStreamInflate
+	}
+	return n, err
+}
+
+func (b *inflateBound) room() int64 {
+	room := int64(math.MaxInt64 - 1)
+	if b.memberLimit != nil {
+		room = min(room, b.memberLimit()-b.n)
+	}
+	if b.streamLimit != nil {
+		room = min(room, b.streamLimit()-*b.total)
+	}
+	return max(room, 0) + 1
 }

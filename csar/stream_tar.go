@@ -2,6 +2,7 @@ package csar
 
 import (
 	"archive/tar"
+	"bufio"
 	"compress/gzip"
 	"fmt"
 	"hash/crc32"
@@ -12,26 +13,37 @@ import (
 // headers and contents without buffering ahead, so after Next the count
 // is where the member's bytes start.
 type countingReader struct {
-	r io.Reader
-	n int64
+	r     io.Reader
+	n     int64
+	total *int64 // also added to, when not nil
 }
 
 func (c *countingReader) Read(p []byte) (int, error) {
 	n, err := c.r.Read(p)
 	c.n += int64(n)
+	if c.total != nil {
+		*c.total += int64(n)
+	}
 	return n, err
 }
 
 // followTarGz decompresses the stream and follows the tar inside; its
 // offsets are in the decompressed stream, as the archive index's are.
-func (p *streamParser) followTarGz(r io.Reader) {
-	gz, err := gzip.NewReader(r)
+//
+// The decompressed stream is bounded as the archive index bounds a tar.gz
+// (MaxRatio of the archive as a whole): the index refuses more before
+// decompressing anything, so decompressing more here is wasted.
+func (p *streamParser) followTarGz(br *bufio.Reader) {
+	gz, err := gzip.NewReader(br)
 	if err != nil {
 		p.stop("gzip: " + err.Error())
 		return
 	}
 	defer gz.Close()
-	p.followTar(gz)
+	// gzip reads br byte by byte (an io.ByteReader): what br handed out
+	// is what was consumed.
+	streamed := func() int64 { return p.src.n - int64(br.Buffered()) }
+	p.followTar(&inflateBound{r: gz, total: &p.out.Work.Inflated, streamLimit: func() int64 { return p.limits.ratioBound(streamed()) }})
 }
 
 // followTar digests every regular member of a tar stream.

@@ -115,13 +115,14 @@ func TestStreamDigestsAgreeWithArchive(t *testing.T) {
 	}
 }
 
-// TestStreamLearnsAlgorithmsFromEarlierMetadata: a manifest and a VNFD
-// streamed before the files they describe decide what those files get;
-// without a manifest yet, the speculative algorithm is added.
+// TestStreamLearnsAlgorithmsFromEarlierMetadata: a manifest (the one
+// TOSCA.meta names) and a VNFD streamed before the files they describe
+// decide what those files get; without a manifest yet, the speculative
+// algorithm is added.
 func TestStreamLearnsAlgorithmsFromEarlierMetadata(t *testing.T) {
 	data := makeZip(t,
 		zipEntry{name: "early.img", body: "a", method: zip.Store},
-		zipEntry{name: "TOSCA-Metadata/TOSCA.meta", body: "TOSCA-Meta-File-Version: 1.0\nCSAR-Version: 1.1\nCreated-By: t\nEntry-Definitions: vnfd.yaml\n\nName: meta.bin\nContent-Type: x\nAlgorithm: md5\nHash: 0cc175b9c0f1b6a831c399e269772661\n"},
+		zipEntry{name: "TOSCA-Metadata/TOSCA.meta", body: "TOSCA-Meta-File-Version: 1.0\nCSAR-Version: 1.1\nCreated-By: t\nEntry-Definitions: vnfd.yaml\nETSI-Entry-Manifest: manifest.mf\n\nName: meta.bin\nContent-Type: x\nAlgorithm: md5\nHash: 0cc175b9c0f1b6a831c399e269772661\n"},
 		zipEntry{name: "vnfd.yaml", body: "x:\n  sw_image_data:\n    checksum: {algorithm: sha3_256, hash: ab}\n", method: zip.Deflate},
 		zipEntry{name: "manifest.mf", body: "Source: late.img\nAlgorithm: SHA-384\nHash: 00\n\nSource: ./meta.bin\nAlgorithm: SHA-512\nHash: 00\n"},
 		zipEntry{name: "late.img", body: "b", method: zip.Store},

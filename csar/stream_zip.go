@@ -6,6 +6,7 @@ import (
 	"bytes"
 	"compress/flate"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"hash"
 	"hash/crc32"
@@ -141,24 +142,27 @@ func (p *streamParser) followZipMember(br *bufio.Reader, h *zipLocal, pos func()
 			p.stop(fmt.Sprintf("member %q cannot be delimited in a stream", h.name))
 			return false
 		}
-		if _, err := br.Discard(int(h.csize)); err != nil {
-			p.stop("the stream ended inside member " + h.name)
-			return false
-		}
-		return true
+		return p.skipZipMember(br, h, pos)
+	}
+	if h.method == zip.Deflate && !h.hasDescriptor && !p.limits.ratioAllows(h.usize, h.csize) {
+		// The archive index refuses such a member before inflating it:
+		// do not inflate it either.
+		return p.skipZipMember(br, h, pos)
 	}
 	crc := crc32.NewIEEE()
 	var content io.Reader
 	var scan *storedScan
+	var inflate *inflateBound
 	switch {
 	case h.method == zip.Deflate:
 		// br is an io.ByteReader, so flate reads no byte past the end of
 		// the deflate stream: where it stops is where the member ends.
-		content = flate.NewReader(br)
+		inflate = p.boundZipInflate(flate.NewReader(br), h, pos)
+		content = inflate
 	case !h.hasDescriptor:
 		content = io.LimitReader(br, h.csize)
 	default:
-		scan = &storedScan{br: br, crc: crc}
+		scan = &storedScan{br: br, crc: crc, tested: &p.out.Work.Candidates}
 		content = scan
 	}
 	if scan == nil {
@@ -166,6 +170,10 @@ func (p *streamParser) followZipMember(br *bufio.Reader, h *zipLocal, pos func()
 	}
 	name := cleanMemberName(h.name)
 	results, n, text, err := p.digestMember(name, content)
+	if err != nil && inflate != nil && inflate.overMember && !h.hasDescriptor {
+		// Its end is known from the local header: skip to it.
+		return p.skipZipMember(br, h, pos)
+	}
 	if err != nil {
 		p.stop(fmt.Sprintf("member %q: %v", h.name, err))
 		return false
@@ -194,15 +202,42 @@ func (p *streamParser) followZipMember(br *bufio.Reader, h *zipLocal, pos func()
 			// The deflate stream ended before its declared size: skip to
 			// the next header and record nothing (the sizes would never
 			// match the central directory's anyway).
-			if _, err := br.Discard(int(h.csize - e.CompressedSize)); err != nil {
-				p.stop("the stream ended inside member " + h.name)
-				return false
-			}
-			return true
+			return p.skipZipMember(br, h, pos)
 		}
 	}
 	p.learn(name, text)
 	return p.record(e, results)
+}
+
+// skipZipMember moves past the rest of a member whose compressed size
+// the local header gives, recording nothing for it.
+func (p *streamParser) skipZipMember(br *bufio.Reader, h *zipLocal, pos func() int64) bool {
+	rest := h.dataOff + h.csize - pos()
+	if rest < 0 {
+		p.stop(fmt.Sprintf("the deflate stream of %q runs past its declared size", h.name))
+		return false
+	}
+	if _, err := br.Discard(int(rest)); err != nil {
+		p.stop("the stream ended inside member " + h.name)
+		return false
+	}
+	return true
+}
+
+// boundZipInflate bounds what a deflated member may produce to what the
+// archive index accepts: its declared size when the local header gives
+// it (the central directory must agree for the digests to be used), else
+// max(RatioFloor, MaxRatio x the compressed bytes consumed so far); and
+// the whole stream to MaxArchiveRatio x the bytes streamed.
+func (p *streamParser) boundZipInflate(r io.Reader, h *zipLocal, pos func() int64) *inflateBound {
+	b := &inflateBound{r: r, total: &p.out.Work.Inflated}
+	if h.hasDescriptor {
+		b.memberLimit = func() int64 { return p.limits.ratioBound(pos() - h.dataOff) }
+	} else {
+		b.memberLimit = func() int64 { return h.usize }
+	}
+	b.streamLimit = func() int64 { return p.limits.archiveBound(pos()) }
+	return b
 }
 
 // cleanMemberName is the package path a member name stands for, as the
@@ -220,11 +255,13 @@ func cleanMemberName(name string) string {
 // are used only when the central directory agrees on offset, sizes and
 // CRC-32.
 type storedScan struct {
-	br    *bufio.Reader
-	crc   hash.Hash32
-	n     int64
-	found bool
-	err   error
+	br         *bufio.Reader
+	crc        hash.Hash32
+	n          int64
+	found      bool
+	err        error
+	tested     *int64 // candidates tested in the stream, for StreamWork
+	candidates int64  // candidates tested in this member
 	// clear is the member offset below which no descriptor can start:
 	// the window is scanned once, not again at every Read.
 	clear int64
@@ -234,7 +271,7 @@ func (s *storedScan) Read(p []byte) (int, error) {
 	if s.found || s.err != nil {
 		return 0, io.EOF
 	}
-	w, err := s.br.Peek(s.br.Size())
+	w, err := s.window()
 	if len(w) == 0 {
 		s.err = io.ErrUnexpectedEOF
 		return 0, io.EOF
@@ -248,6 +285,10 @@ func (s *storedScan) Read(p []byte) (int, error) {
 	from := int(min(max(s.clear-s.n, 0), int64(limit)))
 	if from == 0 {
 		if nextCandidate(w, 0, 1) == 0 {
+			if s.overBudget() {
+				s.err = errScanBudget
+				return 0, s.err
+			}
 			if n := matchDescriptor(w, s.crc.Sum32(), s.n, s.n); n > 0 {
 				s.br.Discard(n)
 				s.found = true
@@ -266,6 +307,38 @@ func (s *storedScan) Read(p []byte) (int, error) {
 	s.crc.Write(p[:k])
 	s.n += int64(k)
 	return k, nil
+}
+
+// window returns the bytes buffered ahead, refilling only when fewer than
+// a descriptor test needs are left: a refill slides the buffered bytes to
+// the front of the buffer, and doing it at every Read (each of which may
+// hand out only a few bytes, up to the next candidate) copied the whole
+// buffer per candidate.
+func (s *storedScan) window() ([]byte, error) {
+	if b := s.br.Buffered(); b > descriptorWindow {
+		return s.br.Peek(b)
+	}
+	return s.br.Peek(s.br.Size())
+}
+
+// A candidate costs a Read, a descriptor test and hashing a short piece:
+// data made of signatures has one every 4 bytes. Data from a real packer
+// has few (random bytes: one signature in 2^32 positions; a nested zip: a
+// few per member of the nested zip), so testing more than one candidate
+// per scanBytesPerCandidate bytes, beyond scanFreeCandidates, is taken
+// for an archive built to make the scan slow: the stream is not followed
+// further (onboarding reads those members back).
+const (
+	scanBytesPerCandidate = 32
+	scanFreeCandidates    = 4096
+)
+
+var errScanBudget = errors.New("too many data descriptor candidates in a stored member: its end is not looked for")
+
+func (s *storedScan) overBudget() bool {
+	*s.tested++
+	s.candidates++
+	return s.candidates > scanFreeCandidates+s.n/scanBytesPerCandidate
 }
 
 var headerSigs = [][]byte{[]byte(zipLocalSig), []byte(zipCentralSig), []byte("PK\x05\x06"), []byte("PK\x06\x06")}
@@ -287,7 +360,9 @@ func nextCandidate(w []byte, from, limit int) int {
 			break
 		}
 		h := i + j
-		if h-20 >= limit {
+		// A signature at h gives candidates at h, h-12 and h-20: none
+		// below best once h-20 is past it.
+		if h-20 >= limit || (best >= 0 && h-20 > best) {
 			break
 		}
 		if bytes.HasPrefix(w[h:], []byte(zipDescriptorSig)) {

@@ -27,9 +27,10 @@ type uploadDigests struct {
 	Precomputed *csar.Precomputed `json:"precomputed"`
 }
 
-// newUploadDigester starts the digester an upload feeds.
-func newUploadDigester() *csar.StreamDigester {
-	return csar.NewStreamDigester(csar.StreamOptions{Speculative: csar.DefaultSpeculative})
+// newUploadDigester starts the digester an upload feeds. It decompresses
+// no more than the archive limits let onboarding accept.
+func newUploadDigester(limits csar.Limits) *csar.StreamDigester {
+	return csar.NewStreamDigester(csar.StreamOptions{Speculative: csar.DefaultSpeculative, Limits: limits})
 }
 
 // encodeUploadDigests is the column value for the content stored under

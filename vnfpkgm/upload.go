@@ -173,7 +173,7 @@ func (s *Server) storeContent(ctx context.Context, id string, body io.Reader, ho
 	// (a failed Commit too); after a Commit, Abort does nothing.
 	defer w.Abort()
 	h := newPipelinedHash(sha256.New())
-	dg := newUploadDigester() // onepass.go
+	dg := newUploadDigester(s.cfg.Limits) // onepass.go
 	n, err := io.CopyBuffer(io.MultiWriter(w, h, dg), io.LimitReader(body, s.cfg.MaxUploadSize+1), make([]byte, 1<<20))
 	sumBytes := h.Sum()
 	digests := dg.Close()
