@@ -5,10 +5,14 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -410,4 +414,79 @@ func TestConsoleInBrowser(t *testing.T) {
 		t.Errorf("after Delete the package answers %d", r.status)
 	}
 	b.checkBasics(t, "after delete")
+}
+
+// forget drops the script errors recorded so far: a step that provokes
+// one on purpose (a request refused for want of a token) clears it.
+func (b *browser) forget() {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.errors = nil
+}
+
+// TestConsoleSignInAndSubscriptions: with authentication on, the console
+// shows the API's refusal until the user signs in with client credentials
+// of the built-in authorization server (the token stays in the page's
+// memory), then manages subscriptions whose callback test reaches a real
+// receiver.
+func TestConsoleSignInAndSubscriptions(t *testing.T) {
+	b := startBrowser(t)
+	clients := filepath.Join(t.TempDir(), "clients.yaml")
+	code, stdout, stderr := runBinary(t, "client", "add", "operator", "--scopes", "vnfpkgm:read,vnfpkgm:write", "--clients-file", clients)
+	if code != 0 {
+		t.Fatalf("client add: exit %d: %s", code, stderr)
+	}
+	m := regexp.MustCompile(`client_secret: (\S+)`).FindStringSubmatch(stdout)
+	if m == nil {
+		t.Fatalf("client add printed no secret: %q", stdout)
+	}
+	s := startServer(t, "", "--clients-file", clients)
+	console := s.base + "/console/"
+	css := func(sel string) chromedp.CSS { return chromedp.CSS(sel) }
+
+	b.run(t, "list without a token",
+		chromedp.Navigate(console+"#/packages"),
+		pollPage(`document.querySelector('main .error-box')?.textContent.length > 0`))
+	refusal := eval[string](t, b, "refusal", `document.querySelector('main .error-box').textContent`)
+	if !strings.Contains(refusal, "401") && !strings.Contains(strings.ToLower(refusal), "token") {
+		t.Errorf("without a token the list shows %q, want the API's 401", refusal)
+	}
+	b.forget()
+	b.run(t, "sign in",
+		chromedp.Click(css("#signin-button"), chromedp.NodeVisible),
+		chromedp.SendKeys(css("#signin-client-id"), "operator"),
+		chromedp.SendKeys(css("#signin-client-secret"), m[1]),
+		chromedp.Click(css(`#signin-form button[value=signin]`), chromedp.NodeVisible),
+		pollPage(`document.querySelector('main p.summary') !== null`))
+	if stored := eval[int](t, b, "storage", `localStorage.length + sessionStorage.length + document.cookie.length`); stored != 0 {
+		t.Errorf("signing in stored %d items in the browser; the token must stay in memory", stored)
+	}
+	b.checkBasics(t, "signed in")
+
+	// A receiver for the callback test (GET answered 204).
+	var tested atomic.Int32
+	recv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodGet {
+			tested.Add(1)
+		}
+		w.WriteHeader(http.StatusNoContent)
+	}))
+	defer recv.Close()
+	callback := recv.URL + "/notifications"
+	b.run(t, "subscribe",
+		chromedp.Navigate(console+"#/subscriptions"),
+		chromedp.WaitVisible(css("#s-callback")),
+		chromedp.SendKeys(css("#s-callback"), callback),
+		chromedp.Click(css(`input[value=VnfPackageOnboardingNotification]`), chromedp.NodeVisible),
+		chromedp.Click(css(`form.sub-form button[type=submit]`), chromedp.NodeVisible),
+		pollPage(fmt.Sprintf(`[...document.querySelectorAll('main tbody tr')].some((r) => r.textContent.includes(%q))`, callback)))
+	if tested.Load() == 0 {
+		t.Error("the subscription was listed without the callback test reaching the receiver")
+	}
+	b.checkBasics(t, "subscriptions")
+	b.shot(t, "subscriptions")
+	b.run(t, "unsubscribe",
+		chromedp.Click(css(`main tbody tr button`), chromedp.NodeVisible),
+		pollPage(`document.querySelector('main tbody td.empty') !== null`))
+	b.checkBasics(t, "no subscriptions")
 }
