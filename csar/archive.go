@@ -290,6 +290,11 @@ func (ix *indexer) finish() {
 }
 
 func (ix *indexer) indexZip() error {
+	if n, ok := zipDirectoryEntries(ix.a.r, ix.a.size, ix.lim.MaxEntries); ok && n > ix.lim.MaxEntries {
+		ix.tooMany = true
+		ix.add(CodeArchiveTooManyEntries, "", "the archive has more than %d entries", ix.lim.MaxEntries)
+		return nil
+	}
 	zr, err := zip.NewReader(ix.a.r, ix.a.size)
 	if err != nil && !errors.Is(err, zip.ErrInsecurePath) {
 		return err

@@ -2,9 +2,11 @@ package vnfpkgm
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
 	"fmt"
 	"net/http"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -87,9 +89,14 @@ func (s *Server) spaceReadiness(ctx context.Context) *sol013.ProblemDetails {
 		"not ready: a write failed for lack of space at %s and a %d-byte probe write still fails", at.UTC().Format(time.RFC3339), probeSize)
 }
 
-// probeWrite writes probeSize bytes to a temporary blob and discards it.
+// probeWrite stores a probeSize-byte blob and deletes it. It commits the
+// blob rather than aborting it after the writes: a store may accept Write
+// into memory and meet the full disk only when it writes out (the direct
+// I/O path keeps up to 1.5 MiB in flight), and Commit is where every store
+// reports that.
 func (s *Server) probeWrite(ctx context.Context) error {
-	w, err := s.blobs.Create(context.WithoutCancel(ctx))
+	ctx = context.WithoutCancel(ctx)
+	w, err := s.blobs.Create(ctx)
 	if err != nil {
 		return err
 	}
@@ -100,5 +107,15 @@ func (s *Server) probeWrite(ctx context.Context) error {
 			return fmt.Errorf("probe write: %w", err)
 		}
 	}
+	key := probeKeyPrefix + strings.ToLower(rand.Text())
+	if err := w.Commit(ctx, key); err != nil {
+		return fmt.Errorf("probe write: %w", err)
+	}
+	if err := s.blobs.Delete(ctx, key); err != nil {
+		s.log.Warn("storage probe: delete", "key", key, "error", err)
+	}
 	return nil
 }
+
+// probeKeyPrefix names the probe blobs, apart from every package's keys.
+const probeKeyPrefix = "readiness-probe/"
