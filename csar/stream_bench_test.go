@@ -7,13 +7,13 @@ import (
 	"io"
 	"math/rand/v2"
 	"os"
-	"os/exec"
 	"strconv"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/vnfpkgm/vnfpkgm/csar"
+	"github.com/vnfpkgm/vnfpkgm/internal/testenv"
 )
 
 // streamBenchZip is a zip written by Go's writer (data descriptors) with
@@ -103,13 +103,11 @@ func TestStreamDigesterPeakMemory(t *testing.T) {
 	if testing.Short() {
 		t.Skip("short")
 	}
-	cmd := exec.Command(os.Args[0], "-test.run=^TestChildStreamDigester$", "-test.count=1")
-	cmd.Env = append(os.Environ(), "VNFPKGM_CHILD_STREAM=256")
-	out, err := cmd.CombinedOutput()
-	if err != nil {
-		t.Fatalf("child: %v: %s", err, out)
-	}
-	peak := cmd.ProcessState.SysUsage().(*syscall.Rusage).Maxrss >> 10 // KiB -> MiB
+	// RunChild, not a bare exec: it first brings this process's
+	// high-water mark down, which the child would otherwise inherit from
+	// whatever other tests of the package built in memory.
+	peakBytes, _ := testenv.RunChild(t, "TestChildStreamDigester", "VNFPKGM_CHILD_STREAM=256")
+	peak := peakBytes >> 20
 	t.Logf("peak RSS of the child streaming 256 MiB: %d MiB", peak)
 	if peak >= 64 {
 		t.Fatalf("peak RSS %d MiB, want < 64", peak)

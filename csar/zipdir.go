@@ -58,13 +58,14 @@ func zipDirectoryEntries(r io.ReaderAt, size int64, limit int) (n int, ok bool) 
 // zipDirectoryBounds reads the end of central directory record (and its
 // zip64 form when the fields overflow) for the directory's offset and size.
 func zipDirectoryBounds(r io.ReaderAt, size int64) (off, length int64, ok bool) {
-	tailLen := min(size, zipEndLen+zipMaxCommentsz)
-	tail := make([]byte, tailLen)
-	if _, err := r.ReadAt(tail, size-tailLen); err != nil && err != io.EOF {
-		return 0, 0, false
+	// Most archives have no comment: the end record is the last 22 bytes.
+	// Only otherwise is the comment's whole possible span searched, so that
+	// no member's bytes are read for nothing (onboarding counts the reads).
+	tail, i := zipEndRecord(r, size, zipEndLen)
+	if i < 0 {
+		tail, i = zipEndRecord(r, size, zipEndLen+zipMaxCommentsz)
 	}
-	i := bytes.LastIndex(tail, []byte(zipEndSig))
-	if i < 0 || len(tail)-i < zipEndLen {
+	if i < 0 {
 		return 0, 0, false
 	}
 	le := binary.LittleEndian
@@ -74,7 +75,7 @@ func zipDirectoryBounds(r io.ReaderAt, size int64) (off, length int64, ok bool) 
 		return off, length, true
 	}
 	// zip64: the locator sits right before the end record.
-	endAt := size - tailLen + int64(i)
+	endAt := size - int64(len(tail)) + int64(i)
 	if endAt < zipEnd64LocLen {
 		return 0, 0, false
 	}
@@ -91,4 +92,19 @@ func zipDirectoryBounds(r io.ReaderAt, size int64) (off, length int64, ok bool) 
 		return 0, 0, false
 	}
 	return int64(le.Uint64(rec[48:])), int64(le.Uint64(rec[40:])), true
+}
+
+// zipEndRecord reads the last n bytes of r (fewer if r is shorter) and
+// returns them with the index of the last end record in them, or -1.
+func zipEndRecord(r io.ReaderAt, size int64, n int64) ([]byte, int) {
+	n = min(size, n)
+	tail := make([]byte, n)
+	if _, err := r.ReadAt(tail, size-n); err != nil && err != io.EOF {
+		return nil, -1
+	}
+	i := bytes.LastIndex(tail, []byte(zipEndSig))
+	if i < 0 || len(tail)-i < zipEndLen {
+		return nil, -1
+	}
+	return tail, i
 }

@@ -9,13 +9,13 @@ import (
 	"net/http/httputil"
 	"net/url"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync/atomic"
-	"syscall"
 	"testing"
 	"time"
+
+	"github.com/vnfpkgm/vnfpkgm/internal/testenv"
 )
 
 // memoryCeilingMiB bounds the peak RSS of a child process downloading
@@ -59,19 +59,16 @@ func TestDownloadMemoryBounded(t *testing.T) {
 	defer srv.Close()
 
 	dest := filepath.Join(dir, "out.bin")
-	cmd := exec.Command(os.Args[0], "-test.run=^TestChildDownload$", "-test.count=1")
-	cmd.Env = append(os.Environ(), "VNFPKGM_CHILD_DOWNLOAD="+srv.URL+" "+dest)
-	out, err := cmd.CombinedOutput()
-	if err != nil {
-		t.Fatalf("child: %v\n%s", err, out)
-	}
+	// RunChild brings this process's high-water mark down first: the
+	// child would otherwise report it as its own.
+	peakBytes, _ := testenv.RunChild(t, "TestChildDownload", "VNFPKGM_CHILD_DOWNLOAD="+srv.URL+" "+dest)
 	if others.Load() != pieces-1 {
 		t.Fatalf("%d pieces served before the first, want %d", others.Load(), pieces-1)
 	}
 	if got := sha256Stream(t, dest); got != sum {
 		t.Fatalf("downloaded %s, want %s", got, sum)
 	}
-	peak := cmd.ProcessState.SysUsage().(*syscall.Rusage).Maxrss / 1024 // KiB on Linux
+	peak := peakBytes >> 20
 	t.Logf("peak RSS of the download: %d MiB (%d MiB downloaded)", peak, size>>20)
 	if peak > memoryCeilingMiB {
 		t.Fatalf("peak RSS %d MiB, more than %d MiB", peak, memoryCeilingMiB)
