@@ -49,6 +49,7 @@ func (s *Server) work(ctx context.Context, owner string, kinds storage.JobKinds,
 			}
 			continue
 		}
+		s.metrics.jobsClaimed.WithLabelValues(job.Kind).Inc()
 		s.runJob(ctx, owner, job)
 	}
 }
@@ -116,6 +117,7 @@ func (s *Server) runJob(ctx context.Context, owner string, job *storage.Job) {
 	}
 	if err != nil {
 		log.Warn("job failed", "error", err, "duration", time.Since(start))
+		s.metrics.jobsFailed.WithLabelValues(job.Kind).Inc()
 		if ferr := s.db.FailJob(context.Background(), job.ID, owner, err.Error()); ferr != nil {
 			log.Error("recording the failure", "error", ferr)
 		}
@@ -131,6 +133,7 @@ func (s *Server) runJob(ctx context.Context, owner string, job *storage.Job) {
 // ERROR with every problem found. A returned error means the job could
 // not run (and may run again); a bad package is not an error of the job.
 func (s *Server) onboard(ctx context.Context, id string) error {
+	started := time.Now()
 	p, err := s.db.GetPackage(ctx, id)
 	if err != nil {
 		if errors.Is(err, storage.ErrNotFound) {
@@ -156,7 +159,7 @@ func (s *Server) onboard(ctx context.Context, id string) error {
 	}
 	s.log.Debug("onboarding digests", "package", id, "fromUpload", rep.DigestsKnown, "readBack", rep.DigestsRead)
 	if !rep.Valid {
-		return s.failPackage(id, rep.Problems)
+		return s.rejectPackage(id, rep.Problems, started)
 	}
 	_, err = s.db.UpdatePackageIf(ctx, id, storage.InOnboarding(storage.OnboardingProcessing), func(p *storage.Package) error {
 		applyReport(p, rep)
@@ -172,13 +175,14 @@ func (s *Server) onboard(ctx context.Context, id string) error {
 		if gerr == nil {
 			other = "package " + existing.ID
 		}
-		return s.failPackage(id, []csar.Problem{{Severity: csar.SeverityError, Code: "vnfd-id-duplicate", File: rep.EntryDefinitions,
-			Message: fmt.Sprintf("vnfdId %s is already the vnfdId of %s, which is ONBOARDED", rep.VnfdID, other)}})
+		return s.rejectPackage(id, []csar.Problem{{Severity: csar.SeverityError, Code: "vnfd-id-duplicate", File: rep.EntryDefinitions,
+			Message: fmt.Sprintf("vnfdId %s is already the vnfdId of %s, which is ONBOARDED", rep.VnfdID, other)}}, started)
 	}
 	if errors.Is(err, storage.ErrNotFound) || errors.Is(err, storage.ErrConflict) {
 		return nil // deleted or changed meanwhile
 	}
 	if err == nil {
+		s.metrics.onboardingEnded("onboarded", started)
 		// The package is ONBOARDED whatever happens here.
 		s.autoRegisterImages(ctx, id)
 	}
@@ -214,6 +218,15 @@ func applyReport(p *storage.Package, rep *validate.Report) {
 			NonManoArtifactSetID: a.NonManoArtifactSetID, ArtifactClassification: a.ArtifactClassification})
 	}
 	p.AdditionalArtifacts = storage.MustJSON(arts)
+}
+
+// rejectPackage ends the onboarding of an invalid package in ERROR.
+func (s *Server) rejectPackage(id string, problems []csar.Problem, started time.Time) error {
+	err := s.failPackage(id, problems)
+	if err == nil {
+		s.metrics.onboardingEnded("error", started)
+	}
+	return err
 }
 
 // failPackage puts a package in ERROR with a ProblemDetails listing every
