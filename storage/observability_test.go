@@ -62,3 +62,21 @@ func TestCountActiveJobs(t *testing.T) {
 		t.Fatalf("counts %v (claimed %s), want 1 queued, 1 running", counts, j.ID)
 	}
 }
+
+// TestEnqueueJobRecordsTheRequestID: a job queued under a request id
+// keeps it (migration 3's column), and a claim returns it.
+func TestEnqueueJobRecordsTheRequestID(t *testing.T) {
+	db := openTest(t)
+	ctx := WithRequestID(context.Background(), "req-17")
+	p := mustCreate(t, db, &Package{OnboardingState: OnboardingProcessing})
+	if err := db.EnqueueJob(ctx, &Job{PackageID: p.ID, Kind: JobOnboard}); err != nil {
+		t.Fatal(err)
+	}
+	j, err := db.ClaimJob(context.Background(), "w", time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if j.RequestID != "req-17" {
+		t.Fatalf("claimed job's request id %q, want req-17", j.RequestID)
+	}
+}

@@ -56,8 +56,9 @@ func (s *Server) work(ctx context.Context, owner string, kinds storage.JobKinds,
 
 // runJob runs one claimed job, renewing its lease meanwhile.
 func (s *Server) runJob(ctx context.Context, owner string, job *storage.Job) {
-	log := s.log.With("job", job.ID, "kind", job.Kind, "package", job.PackageID, "attempt", job.Attempts)
-	jobCtx, cancel := context.WithCancel(ctx)
+	log := s.log.With("request_id", job.RequestID, "job", job.ID, "kind", job.Kind, "package", job.PackageID, "attempt", job.Attempts)
+	// What the job logs and the jobs it queues carry its request id.
+	jobCtx, cancel := context.WithCancel(storage.WithRequestID(ctx, job.RequestID))
 	defer cancel()
 	go func() {
 		t := time.NewTicker(leaseDuration / 3)
@@ -86,7 +87,7 @@ func (s *Server) runJob(ctx context.Context, owner string, job *storage.Job) {
 		if job.Kind == JobFetch {
 			// The package is UPLOADING: failPackage (PROCESSING only)
 			// would leave it there.
-			s.fetchFailed(job.PackageID, fmt.Errorf("the fetch was interrupted too often: %w", err))
+			s.fetchFailed(jobCtx, job.PackageID, fmt.Errorf("the fetch was interrupted too often: %w", err))
 		} else {
 			s.failPackage(job.PackageID, []csar.Problem{{Severity: csar.SeverityError, Code: "onboarding-aborted", Message: "onboarding was interrupted too often: " + err.Error()}})
 		}
@@ -98,7 +99,7 @@ func (s *Server) runJob(ctx context.Context, owner string, job *storage.Job) {
 		defer s.fetchSecrets.Delete(job.ID)
 		err = s.fetch(jobCtx, job)
 		if err != nil && ctx.Err() == nil {
-			s.fetchFailed(job.PackageID, err)
+			s.fetchFailed(jobCtx, job.PackageID, err)
 		}
 	default:
 		err = fmt.Errorf("unknown job kind %q", job.Kind)
@@ -157,7 +158,7 @@ func (s *Server) onboard(ctx context.Context, id string) error {
 	if err != nil {
 		return err
 	}
-	s.log.Debug("onboarding digests", "package", id, "fromUpload", rep.DigestsKnown, "readBack", rep.DigestsRead)
+	s.logFor(ctx).Debug("onboarding digests", "package", id, "fromUpload", rep.DigestsKnown, "readBack", rep.DigestsRead)
 	if !rep.Valid {
 		return s.rejectPackage(id, rep.Problems, started)
 	}

@@ -6,12 +6,14 @@ package vnfpkgm
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"net/http"
 	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/vnfpkgm/vnfpkgm/storage"
 	"github.com/vnfpkgm/vnfpkgm/storage/blob"
 	"github.com/vnfpkgm/vnfpkgm/vnfpkgm/sol013"
 )
@@ -54,4 +56,14 @@ func (s *Server) readyz(c echo.Context) error {
 		return sol013.NewProblem(http.StatusServiceUnavailable, "not ready: "+strings.Join(failed, "; "))
 	}
 	return c.JSON(http.StatusOK, map[string]string{"status": "ready"})
+}
+
+// logFor is the server's logger with the request id ctx carries (that
+// of the request being served, or of the one that queued the job being
+// run), so that a request's and its jobs' lines can be followed together.
+func (s *Server) logFor(ctx context.Context) *slog.Logger {
+	if id := storage.RequestIDFrom(ctx); id != "" {
+		return s.log.With("request_id", id)
+	}
+	return s.log
 }

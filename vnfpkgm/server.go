@@ -320,6 +320,8 @@ func (s *Server) requestLog(next echo.HandlerFunc) echo.HandlerFunc {
 			id = uuid.NewString()
 		}
 		c.Response().Header().Set(echo.HeaderXRequestID, id)
+		// The jobs this request queues record the id (storage.EnqueueJob).
+		c.SetRequest(c.Request().WithContext(storage.WithRequestID(c.Request().Context(), id)))
 		start := time.Now()
 		err := next(c)
 		if err != nil {

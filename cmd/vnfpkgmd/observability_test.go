@@ -1,6 +1,8 @@
 package main_test
 
 import (
+	"bytes"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
@@ -173,4 +175,35 @@ func TestReadyzFollowsTheBlobStore(t *testing.T) {
 		t.Fatal(err)
 	}
 	expectStatus(t, s.do("GET", "/readyz", nil), 200)
+}
+
+// TestJobLogsCarryTheRequestID: the onboarding job of an upload logs,
+// on every line, the X-Request-Id the client sent with the upload, and
+// the log's lines of another request do not carry it.
+func TestJobLogsCarryTheRequestID(t *testing.T) {
+	s := startServer(t, "", "--log-format", "json")
+	const requestID = "obs-test-upload-4242"
+	id := s.createPackage(t)
+	data := testPkg{vnfdID: newVnfdID(7002)}.build(t).zip
+	expectStatus(t, s.do("PUT", pkgs+"/"+id+"/package_content", bytes.NewReader(data),
+		"Content-Type", "application/zip", "X-Request-Id", requestID), 202)
+	s.mustOnboard(t, id)
+
+	jobLines, done := 0, false
+	for _, line := range strings.Split(stoppedLog(s), "\n") {
+		var rec map[string]any
+		if json.Unmarshal([]byte(line), &rec) != nil || rec["package"] != id || rec["job"] == nil {
+			continue
+		}
+		jobLines++
+		if rec["request_id"] != requestID {
+			t.Errorf("job log line without the upload's request id: %s", line)
+		}
+		if rec["msg"] == "job done" && rec["kind"] == "onboard" {
+			done = true
+		}
+	}
+	if jobLines == 0 || !done {
+		t.Fatalf("no onboarding job line in the log (%d job lines)", jobLines)
+	}
 }
