@@ -2,6 +2,7 @@ package main_test
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -12,6 +13,8 @@ import (
 	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
+
+	"github.com/vnfpkgm/vnfpkgm/internal/testenv"
 )
 
 // scrape parses the server's /metrics.
@@ -205,5 +208,26 @@ func TestJobLogsCarryTheRequestID(t *testing.T) {
 	}
 	if jobLines == 0 || !done {
 		t.Fatalf("no onboarding job line in the log (%d job lines)", jobLines)
+	}
+}
+
+// TestReadyzFollowsTheDatabase: on PostgreSQL, /readyz is 200, then 503
+// naming the database once the cluster is stopped.
+func TestReadyzFollowsTheDatabase(t *testing.T) {
+	if os.Getenv(testenv.PostgresEnv) != "" {
+		t.Skip("stops its PostgreSQL cluster: needs one of its own, not " + testenv.PostgresEnv)
+	}
+	pg := testenv.Postgres(t)
+	dsn, _, err := pg.NewDatabase(context.Background()) // gone with the cluster
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := startServer(t, "", "--database", dsn)
+	expectStatus(t, s.do("GET", "/readyz", nil), 200)
+	pg.Stop()
+	r := s.do("GET", "/readyz", nil)
+	expectStatus(t, r, 503)
+	if !strings.Contains(string(r.body), "database") {
+		t.Fatalf("/readyz does not name the database: %s", r.body)
 	}
 }
