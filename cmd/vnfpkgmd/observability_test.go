@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -15,6 +16,7 @@ import (
 	"github.com/prometheus/common/model"
 
 	"github.com/vnfpkgm/vnfpkgm/internal/testenv"
+	"github.com/vnfpkgm/vnfpkgm/vnfpkgm/authserver"
 )
 
 // scrape parses the server's /metrics.
@@ -229,5 +231,46 @@ func TestReadyzFollowsTheDatabase(t *testing.T) {
 	expectStatus(t, r, 503)
 	if !strings.Contains(string(r.body), "database") {
 		t.Fatalf("/readyz does not name the database: %s", r.body)
+	}
+}
+
+// TestMetricsNeedATokenUnlessPublic: with authentication on, /metrics
+// answers 401 without a token, and 200 with --metrics-public; /readyz is
+// public either way.
+func TestMetricsNeedATokenUnlessPublic(t *testing.T) {
+	if os.Getenv(suiteAuthEnv) != "" {
+		t.Skip("has its own clients file")
+	}
+	_, hash, err := authserver.NewSecret()
+	if err != nil {
+		t.Fatal(err)
+	}
+	clients := filepath.Join(t.TempDir(), "clients.yaml")
+	if err := authserver.AddClient(clients, authserver.Client{ID: "scraper", SecretHash: hash, Scopes: []string{"vnfpkgm:read"}}); err != nil {
+		t.Fatal(err)
+	}
+	anonymous := &http.Client{} // never the suite's token transport
+	status := func(s *server, path string) int {
+		t.Helper()
+		resp, err := anonymous.Get(s.base + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	closed := startServer(t, "", "--clients-file", clients)
+	if got := status(closed, "/metrics"); got != http.StatusUnauthorized {
+		t.Errorf("/metrics without a token: %d, want 401", got)
+	}
+	if got := status(closed, "/readyz"); got != http.StatusOK {
+		t.Errorf("/readyz without a token: %d, want 200", got)
+	}
+	open := startServer(t, "", "--clients-file", clients, "--metrics-public")
+	if got := status(open, "/metrics"); got != http.StatusOK {
+		t.Errorf("/metrics without a token, --metrics-public: %d, want 200", got)
+	}
+	if got := status(open, pkgs); got != http.StatusUnauthorized {
+		t.Errorf("the API without a token, --metrics-public: %d, want 401", got)
 	}
 }
