@@ -14,6 +14,8 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
+	"slices"
 	"sync/atomic"
 	"time"
 
@@ -54,7 +56,9 @@ type serverMetrics struct {
 	blobErrors         *prometheus.CounterVec
 }
 
-func newServerMetrics(db *storage.DB) (*serverMetrics, error) {
+// newServerMetrics builds the collectors. knownHosts are the Host values
+// the host label keeps (the server's own names); any other is "other".
+func newServerMetrics(db *storage.DB, knownHosts []string) (*serverMetrics, error) {
 	pool, err := db.Gorm().DB()
 	if err != nil {
 		return nil, fmt.Errorf("metrics: the database pool: %w", err)
@@ -91,12 +95,30 @@ func newServerMetrics(db *storage.DB) (*serverMetrics, error) {
 			"Jobs queued or running in the whole cluster (read from the database at scrape time), by kind and state.",
 			[]string{"kind", "state"}, nil)},
 	)
-	mw, err := echoprometheus.MiddlewareConfig{Namespace: metricsNamespace, Subsystem: "http", Registerer: reg}.ToMiddleware()
+	mw, err := echoprometheus.MiddlewareConfig{
+		Namespace: metricsNamespace, Subsystem: "http", Registerer: reg,
+		// Series must stay bounded whatever clients send: an unmatched
+		// path is not a label value (url is "" then), nor is a Host
+		// header the server does not answer to.
+		DoNotUseRequestPathFor404: true,
+		LabelFuncs:                map[string]echoprometheus.LabelValueFunc{"host": boundedHostLabel(knownHosts)},
+	}.ToMiddleware()
 	if err != nil {
 		return nil, err
 	}
 	m.httpMiddleware = mw
 	return m, nil
+}
+
+// boundedHostLabel keeps the Host of requests addressed to one of the
+// server's names and says "other" for the rest.
+func boundedHostLabel(known []string) echoprometheus.LabelValueFunc {
+	return func(c echo.Context, _ error) string {
+		if host := c.Request().Host; slices.Contains(known, host) {
+			return host
+		}
+		return "other"
+	}
 }
 
 // jobsCollector reads the active jobs from the database at each scrape,
@@ -183,7 +205,11 @@ func (m *serverMetrics) handler() echo.HandlerFunc {
 // setupMetrics builds the collectors, wraps the blob store, and with
 // --metrics-public lets /metrics through the authentication policy.
 func (s *Server) setupMetrics() error {
-	m, err := newServerMetrics(s.db)
+	known := []string{s.cfg.Listen}
+	if u, err := url.Parse(s.cfg.PublicURL); err == nil && u.Host != "" {
+		known = append(known, u.Host)
+	}
+	m, err := newServerMetrics(s.db, known)
 	if err != nil {
 		return err
 	}

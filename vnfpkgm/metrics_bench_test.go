@@ -23,7 +23,7 @@ func BenchmarkMetricsMiddleware(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer db.Close()
-	m, err := newServerMetrics(db)
+	m, err := newServerMetrics(db, []string{"example.com"})
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -272,5 +273,34 @@ func TestMetricsNeedATokenUnlessPublic(t *testing.T) {
 	}
 	if got := status(open, pkgs); got != http.StatusUnauthorized {
 		t.Errorf("the API without a token, --metrics-public: %d, want 401", got)
+	}
+}
+
+// TestMetricsSeriesStayBounded: requests to paths no route matches, with
+// Host headers the server does not answer to, add no series per path or
+// per host (a scanner would otherwise grow the registry without end).
+func TestMetricsSeriesStayBounded(t *testing.T) {
+	s := startServer(t, "")
+	for i := 0; i < 5; i++ {
+		req, err := http.NewRequest("GET", s.base+fmt.Sprintf("/no-such-path-%d", i), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Host = fmt.Sprintf("scanner-%d.example", i) // Go sends req.Host, not a Host header field
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusNotFound {
+			t.Fatalf("unmatched path: %d", resp.StatusCode)
+		}
+	}
+	for _, m := range s.scrape(t)["vnfpkgm_http_requests_total"].GetMetric() {
+		for _, l := range m.Label {
+			if strings.Contains(l.GetValue(), "no-such-path") || strings.Contains(l.GetValue(), "scanner-") {
+				t.Fatalf("a series per unmatched path or unknown host: %v", m.Label)
+			}
+		}
 	}
 }
