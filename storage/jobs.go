@@ -22,6 +22,9 @@ func (db *DB) EnqueueJob(ctx context.Context, j *Job) error {
 	if j.ID == "" {
 		j.ID = uuid.NewString()
 	}
+	if j.RequestID == "" {
+		j.RequestID = RequestIDFrom(ctx)
+	}
 	j.State = JobQueued
 	j.ActiveKey = activeKey(j.PackageID, j.Kind)
 	j.Attempts = 0

@@ -192,6 +192,9 @@ type Job struct {
 	LastError      string     `gorm:"type:text;not null"`
 	CreatedAt      time.Time  `gorm:"not null;autoCreateTime:false"`
 	UpdatedAt      time.Time  `gorm:"not null;autoUpdateTime:false"`
+	// RequestID is the X-Request-Id of the request that queued the job
+	// (or of the job that queued it), for its log lines (migration 3).
+	RequestID string `gorm:"size:128;not null;default:''"`
 }
 
 // TableName is the SQL table of Job.

@@ -65,6 +65,7 @@ type Config struct {
 	Sign          SignConfig
 	Auth          AuthConfig // config_auth.go
 	StorageConfig            // blob store choice (config_storage.go)
+	Obs           ObsConfig  // config_obs.go
 }
 
 // DefaultConfig is what `make run` starts with.
@@ -142,6 +143,7 @@ func ParseConfig(args []string, getenv func(string) string) (Config, error) {
 
 	registerNotifyFlags(fs, &cfg.Notify)
 	cfg.Auth.register(fs)
+	cfg.Obs.register(fs)
 
 	// The environment first, so that flags parsed afterwards override it.
 	var envErr error

@@ -375,9 +375,11 @@ func (s *Server) deliverClaimed(ctx context.Context, owner string, c *storage.Cl
 			return out // shutting down: the row stays for the next claim
 		}
 		if err == nil {
+			s.metrics.notifications.WithLabelValues("delivered").Inc()
 			out.Done = append(out.Done, n.Seq)
 			continue
 		}
+		s.metrics.notifications.WithLabelValues("failed").Inc()
 		attempts := n.Attempts + 1
 		if attempts >= s.cfg.Notify.MaxAttempts {
 			s.logDropped(log, n, fmt.Sprintf("%d attempts failed, the last: %v", attempts, err))
@@ -395,6 +397,7 @@ func (s *Server) deliverClaimed(ctx context.Context, owner string, c *storage.Cl
 // logDropped counts and logs a notification given up.
 func (s *Server) logDropped(log interface{ Error(string, ...any) }, n *storage.Notification, why string) {
 	total := s.notificationsDropped.Add(1)
+	s.metrics.notifications.WithLabelValues("dropped").Inc()
 	log.Error("notification dropped", "notification", n.ID, "type", n.Type, "reason", why, "dropped_total", total)
 }
 

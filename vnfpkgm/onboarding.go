@@ -49,14 +49,16 @@ func (s *Server) work(ctx context.Context, owner string, kinds storage.JobKinds,
 			}
 			continue
 		}
+		s.metrics.jobsClaimed.WithLabelValues(job.Kind).Inc()
 		s.runJob(ctx, owner, job)
 	}
 }
 
 // runJob runs one claimed job, renewing its lease meanwhile.
 func (s *Server) runJob(ctx context.Context, owner string, job *storage.Job) {
-	log := s.log.With("job", job.ID, "kind", job.Kind, "package", job.PackageID, "attempt", job.Attempts)
-	jobCtx, cancel := context.WithCancel(ctx)
+	log := s.log.With("request_id", job.RequestID, "job", job.ID, "kind", job.Kind, "package", job.PackageID, "attempt", job.Attempts)
+	// What the job logs and the jobs it queues carry its request id.
+	jobCtx, cancel := context.WithCancel(storage.WithRequestID(ctx, job.RequestID))
 	defer cancel()
 	go func() {
 		t := time.NewTicker(leaseDuration / 3)
@@ -85,7 +87,7 @@ func (s *Server) runJob(ctx context.Context, owner string, job *storage.Job) {
 		if job.Kind == JobFetch {
 			// The package is UPLOADING: failPackage (PROCESSING only)
 			// would leave it there.
-			s.fetchFailed(job.PackageID, fmt.Errorf("the fetch was interrupted too often: %w", err))
+			s.fetchFailed(jobCtx, job.PackageID, fmt.Errorf("the fetch was interrupted too often: %w", err))
 		} else {
 			s.failPackage(job.PackageID, []csar.Problem{{Severity: csar.SeverityError, Code: "onboarding-aborted", Message: "onboarding was interrupted too often: " + err.Error()}})
 		}
@@ -97,7 +99,7 @@ func (s *Server) runJob(ctx context.Context, owner string, job *storage.Job) {
 		defer s.fetchSecrets.Delete(job.ID)
 		err = s.fetch(jobCtx, job)
 		if err != nil && ctx.Err() == nil {
-			s.fetchFailed(job.PackageID, err)
+			s.fetchFailed(jobCtx, job.PackageID, err)
 		}
 	default:
 		err = fmt.Errorf("unknown job kind %q", job.Kind)
@@ -116,6 +118,7 @@ func (s *Server) runJob(ctx context.Context, owner string, job *storage.Job) {
 	}
 	if err != nil {
 		log.Warn("job failed", "error", err, "duration", time.Since(start))
+		s.metrics.jobsFailed.WithLabelValues(job.Kind).Inc()
 		if ferr := s.db.FailJob(context.Background(), job.ID, owner, err.Error()); ferr != nil {
 			log.Error("recording the failure", "error", ferr)
 		}
@@ -131,6 +134,7 @@ func (s *Server) runJob(ctx context.Context, owner string, job *storage.Job) {
 // ERROR with every problem found. A returned error means the job could
 // not run (and may run again); a bad package is not an error of the job.
 func (s *Server) onboard(ctx context.Context, id string) error {
+	started := time.Now()
 	p, err := s.db.GetPackage(ctx, id)
 	if err != nil {
 		if errors.Is(err, storage.ErrNotFound) {
@@ -154,9 +158,9 @@ func (s *Server) onboard(ctx context.Context, id string) error {
 	if err != nil {
 		return err
 	}
-	s.log.Debug("onboarding digests", "package", id, "fromUpload", rep.DigestsKnown, "readBack", rep.DigestsRead)
+	s.logFor(ctx).Debug("onboarding digests", "package", id, "fromUpload", rep.DigestsKnown, "readBack", rep.DigestsRead)
 	if !rep.Valid {
-		return s.failPackage(id, rep.Problems)
+		return s.rejectPackage(id, rep.Problems, started)
 	}
 	_, err = s.db.UpdatePackageIf(ctx, id, storage.InOnboarding(storage.OnboardingProcessing), func(p *storage.Package) error {
 		applyReport(p, rep)
@@ -172,13 +176,14 @@ func (s *Server) onboard(ctx context.Context, id string) error {
 		if gerr == nil {
 			other = "package " + existing.ID
 		}
-		return s.failPackage(id, []csar.Problem{{Severity: csar.SeverityError, Code: "vnfd-id-duplicate", File: rep.EntryDefinitions,
-			Message: fmt.Sprintf("vnfdId %s is already the vnfdId of %s, which is ONBOARDED", rep.VnfdID, other)}})
+		return s.rejectPackage(id, []csar.Problem{{Severity: csar.SeverityError, Code: "vnfd-id-duplicate", File: rep.EntryDefinitions,
+			Message: fmt.Sprintf("vnfdId %s is already the vnfdId of %s, which is ONBOARDED", rep.VnfdID, other)}}, started)
 	}
 	if errors.Is(err, storage.ErrNotFound) || errors.Is(err, storage.ErrConflict) {
 		return nil // deleted or changed meanwhile
 	}
 	if err == nil {
+		s.metrics.onboardingEnded("onboarded", started)
 		// The package is ONBOARDED whatever happens here.
 		s.autoRegisterImages(ctx, id)
 	}
@@ -214,6 +219,15 @@ func applyReport(p *storage.Package, rep *validate.Report) {
 			NonManoArtifactSetID: a.NonManoArtifactSetID, ArtifactClassification: a.ArtifactClassification})
 	}
 	p.AdditionalArtifacts = storage.MustJSON(arts)
+}
+
+// rejectPackage ends the onboarding of an invalid package in ERROR.
+func (s *Server) rejectPackage(id string, problems []csar.Problem, started time.Time) error {
+	err := s.failPackage(id, problems)
+	if err == nil {
+		s.metrics.onboardingEnded("error", started)
+	}
+	return err
 }
 
 // failPackage puts a package in ERROR with a ProblemDetails listing every

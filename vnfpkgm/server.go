@@ -50,7 +50,8 @@ type Server struct {
 
 	// notifyState: subscriptions and notifications (notify.go).
 	notifyState
-	auth authState // serverauth.go
+	auth    authState      // serverauth.go
+	metrics *serverMetrics // metrics.go
 }
 
 // SetAPIDocument sets the OpenAPI document the server publishes.
@@ -110,6 +111,10 @@ func NewServer(ctx context.Context, cfg Config, log *slog.Logger) (*Server, erro
 		return nil, err
 	}
 	if err := s.setupAuth(ctx); err != nil {
+		db.Close()
+		return nil, err
+	}
+	if err := s.setupMetrics(); err != nil { // metrics.go
 		db.Close()
 		return nil, err
 	}
@@ -245,6 +250,7 @@ func (s *Server) routes() *echo.Echo {
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = sol013.HTTPErrorHandler
 	e.Pre(sol013.CollapseLeadingSlashes())
+	e.Use(s.metrics.httpMiddleware, s.metrics.countBytes) // metrics.go: outermost, to see the final status
 	e.Use(s.requestLog)
 	e.Use(sol013.Version(APIVersion))
 	e.Use(s.setAPIRoot())
@@ -300,7 +306,8 @@ func (s *Server) routes() *echo.Echo {
 	consoleRoutes(e)
 	s.registerOCIRoutes(e) // ocisource.go
 	s.registerSubscriptionRoutes(g)
-	s.authRoutes(e) // serverauth.go
+	s.authRoutes(e)                  // serverauth.go
+	s.registerObservabilityRoutes(e) // metrics.go, readyz.go
 	return e
 }
 
@@ -313,6 +320,8 @@ func (s *Server) requestLog(next echo.HandlerFunc) echo.HandlerFunc {
 			id = uuid.NewString()
 		}
 		c.Response().Header().Set(echo.HeaderXRequestID, id)
+		// The jobs this request queues record the id (storage.EnqueueJob).
+		c.SetRequest(c.Request().WithContext(storage.WithRequestID(c.Request().Context(), id)))
 		start := time.Now()
 		err := next(c)
 		if err != nil {

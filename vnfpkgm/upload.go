@@ -153,7 +153,7 @@ func (s *Server) backToCreated(id string, hold *uploadHold, cause error) {
 		return err
 	})
 	if err != nil && !errors.Is(err, storage.ErrNotFound) && !errors.Is(err, storage.ErrConflict) {
-		s.log.Warn("failed upload not rolled back", "package", id, "error", err)
+		s.logFor(ctx).Warn("failed upload not rolled back", "package", id, "error", err)
 	}
 }
 
@@ -219,7 +219,7 @@ func (s *Server) storeContent(ctx context.Context, id string, body io.Reader, ho
 	})
 	if err != nil {
 		if derr := s.blobs.Delete(context.Background(), key); derr != nil {
-			s.log.Warn("uploaded content left for clean-up", "package", id, "error", derr)
+			s.logFor(ctx).Warn("uploaded content left for clean-up", "package", id, "error", derr)
 		}
 		return storageError(err, "VNF package "+id)
 	}
@@ -356,7 +356,7 @@ func (s *Server) fetch(ctx context.Context, job *storage.Job) error {
 		return sol013.Problemf(http.StatusBadGateway, "fetching %s: %s", addr, re.msg)
 	}
 	if err != nil {
-		s.log.Info("upload from URI: no answer", "package", job.PackageID, "address", addr, "cause", redactedCause(err))
+		s.logFor(ctx).Info("upload from URI: no answer", "package", job.PackageID, "address", addr, "cause", redactedCause(err))
 		return sol013.Problemf(http.StatusBadGateway, "fetching %s: %s", addr, errNotFetched)
 	}
 	defer resp.Body.Close()
@@ -424,12 +424,13 @@ func (e *redirectError) Error() string { return e.msg }
 // SOL 005 has it for an upload that fails ("present when the onboarding
 // state is CREATED and the uploading or processing fails"). ERROR is for
 // content that was received and found invalid.
-func (s *Server) fetchFailed(id string, cause error) {
+func (s *Server) fetchFailed(jobCtx context.Context, id string, cause error) {
+	log := s.logFor(jobCtx)
 	// A full disk (the blob or the database) is said as such, as for a PUT.
 	pd := sol013.ProblemFromError(s.insufficientStorage(cause))
 	if pd.Status >= 500 && pd.Status != http.StatusBadGateway && pd.Status != http.StatusGatewayTimeout && pd.Status != http.StatusInsufficientStorage {
 		// Not an answer of the origin: log the cause, reveal no internals.
-		s.log.Error("upload from URI", "package", id, "error", cause)
+		log.Error("upload from URI", "package", id, "error", cause)
 		pd = sol013.NewProblem(http.StatusInternalServerError, "the package could not be fetched and stored; the error has been logged")
 	}
 	pd.Title = "Upload from URI failed"
@@ -441,7 +442,7 @@ func (s *Server) fetchFailed(id string, cause error) {
 		return nil
 	})
 	if err != nil && !errors.Is(err, storage.ErrNotFound) {
-		s.log.Warn("failed fetch not rolled back", "package", id, "error", err)
+		log.Warn("failed fetch not rolled back", "package", id, "error", err)
 	}
 }
 

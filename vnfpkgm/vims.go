@@ -663,13 +663,13 @@ func (s *Server) autoRegisterImages(ctx context.Context, pkgID string) {
 	vs, err := s.db.AutoRegisterVIMs(ctx)
 	if err != nil || len(vs) == 0 {
 		if err != nil {
-			s.log.Warn("auto-registering images: listing VIMs", "package", pkgID, "error", err)
+			s.logFor(ctx).Warn("auto-registering images: listing VIMs", "package", pkgID, "error", err)
 		}
 		return
 	}
 	p, err := s.db.GetPackage(ctx, pkgID)
 	if err != nil {
-		s.log.Warn("auto-registering images: reading the package", "package", pkgID, "error", err)
+		s.logFor(ctx).Warn("auto-registering images: reading the package", "package", pkgID, "error", err)
 		return
 	}
 	var images []SoftwareImageInfo
@@ -680,7 +680,7 @@ func (s *Server) autoRegisterImages(ctx context.Context, pkgID string) {
 				continue
 			}
 			if _, _, err := s.registerImage(ctx, &vs[i], p, im.ID); err != nil {
-				s.log.Warn("auto-registering a software image failed", "vim", vs[i].ID, "package", pkgID, "softwareImage", im.ID, "error", err)
+				s.logFor(ctx).Warn("auto-registering a software image failed", "vim", vs[i].ID, "package", pkgID, "softwareImage", im.ID, "error", err)
 			}
 		}
 	}

@@ -56,6 +56,8 @@ func TestPolicy(t *testing.T) {
 		{"POST", "/oauth2/token", "", false},
 		{"GET", "/.well-known/openid-configuration", "", false},
 		{"GET", "/healthzx", "r", true},
+		{"GET", "/readyz", "", false},
+		{"GET", "/metrics", "r", true},
 		{"GET", "/vnfpkgm/v1/vnf_packages", "r", true},
 		{"HEAD", "/vnfpkgm/v1/vnf_packages/x/package_content", "r", true},
 		{"POST", "/vnfpkgm/v1/vnf_packages", "w", true},

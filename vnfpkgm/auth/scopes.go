@@ -82,7 +82,7 @@ type Policy struct {
 	DefaultRead, DefaultWrite string
 }
 
-// DefaultPolicy: /healthz, /api-ref, /console, the built-in authorization server's
+// DefaultPolicy: /healthz, /readyz, /api-ref, /console, the built-in authorization server's
 // endpoints and the discovery documents are public; the VIM API (which
 // holds VIM credentials and drives compute) needs admin; every other GET
 // or HEAD needs read and every other method needs write.
@@ -90,6 +90,9 @@ func DefaultPolicy(s Scopes) Policy {
 	return Policy{
 		Rules: []Rule{
 			{Prefix: "/healthz", Public: true},
+			{Prefix: "/readyz", Public: true},
+			// Operations data: a reader's token, unless --metrics-public.
+			{Prefix: "/metrics", Scope: s.Read},
 			{Prefix: "/api-ref", Public: true},
 			// The console's pages hold no data: every API call they make
 			// carries the signed-in user's token.
