@@ -102,6 +102,9 @@ func TestHostIDConfig(t *testing.T) {
 	if err != nil || cfg.HostID != "rack7-node3" {
 		t.Fatalf("VNFPKGM_HOST_ID: %q, %v", cfg.HostID, err)
 	}
+	if _, err := ParseConfig([]string{"--job-lease", "1ms"}, func(string) string { return "" }); err == nil {
+		t.Error("--job-lease 1ms accepted (renewed every 333µs)")
+	}
 	for _, bad := range []string{" ", " a", strings.Repeat("h", 256)} {
 		if _, err := ParseConfig([]string{"--host-id", bad}, func(string) string { return "" }); err == nil {
 			t.Errorf("--host-id %q accepted", bad)
