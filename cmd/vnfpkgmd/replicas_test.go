@@ -57,7 +57,7 @@ func TestReplicasBehindNginx(t *testing.T) {
 			"--job-lease", "2s", "--upload-lease", "2s", "--public-url", "http://"+lbAddr,
 			"--secrets-key-file", filepath.Join(shared, "secrets.key"))
 	}
-	startNginx(t, nginxBin, lbAddr, replicas)
+	startNginx(t, nginxBin, lbAddr, replicaAddrs(replicas))
 	lb := &server{t: t, base: "http://" + lbAddr, log: &bytes.Buffer{}}
 
 	rc := newReceiver(t)
@@ -233,6 +233,11 @@ func (s *server) waitFor(t *testing.T, id, want string) {
 
 // uploadThrough creates a package and uploads data, from any goroutine.
 func uploadThrough(s *server, data []byte) (string, error) {
+	return uploadReader(s, bytes.NewReader(data))
+}
+
+// uploadReader creates a package and uploads what body reads.
+func uploadReader(s *server, body io.Reader) (string, error) {
 	r, err := s.try("POST", pkgs, strings.NewReader(`{}`), "Content-Type", "application/json")
 	if err != nil {
 		return "", err
@@ -242,7 +247,7 @@ func uploadThrough(s *server, data []byte) (string, error) {
 		return "", fmt.Errorf("create: %d %s", r.status, r.body)
 	}
 	id, _ := info["id"].(string)
-	r, err = s.try("PUT", pkgs+"/"+id+"/package_content", bytes.NewReader(data), "Content-Type", "application/zip")
+	r, err = s.try("PUT", pkgs+"/"+id+"/package_content", body, "Content-Type", "application/zip")
 	if err != nil {
 		return id, err
 	}
@@ -279,7 +284,15 @@ func jsonLog(t *testing.T, s *server) []map[string]any {
 	return out
 }
 
-func nginxBinary(t *testing.T) string {
+func replicaAddrs(replicas []*server) []string {
+	var out []string
+	for _, r := range replicas {
+		out = append(out, strings.TrimPrefix(r.base, "http://"))
+	}
+	return out
+}
+
+func nginxBinary(t testing.TB) string {
 	t.Helper()
 	if p, err := exec.LookPath("nginx"); err == nil {
 		return p
@@ -294,7 +307,7 @@ func nginxBinary(t *testing.T) string {
 // startNginx runs deploy/nginx.conf itself, with only its listen address,
 // its upstream servers and its file paths replaced; a replacement that
 // finds nothing fails the test, so the file and the test cannot drift.
-func startNginx(t *testing.T, bin, listen string, replicas []*server) {
+func startNginx(t testing.TB, bin, listen string, upstreams []string) {
 	t.Helper()
 	conf, err := os.ReadFile(filepath.Join(testenv.RepoRoot(), "deploy", "nginx.conf"))
 	if err != nil {
@@ -312,8 +325,8 @@ func startNginx(t *testing.T, bin, listen string, replicas []*server) {
 	replace("/var/log/nginx/", dir+"/")
 	replace("/var/lib/nginx/", dir+"/")
 	replace("listen 8080;", "listen "+listen+";")
-	for i, r := range replicas {
-		replace(fmt.Sprintf("server 127.0.0.1:%d ", 9891+i), "server "+strings.TrimPrefix(r.base, "http://")+" ")
+	for i, addr := range upstreams {
+		replace(fmt.Sprintf("server 127.0.0.1:%d ", 9891+i), "server "+addr+" ")
 	}
 	path := filepath.Join(dir, "nginx.conf")
 	if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
