@@ -174,6 +174,14 @@ func TestReplicasBehindNginx(t *testing.T) {
 		seen[id] = true
 	}
 
+	if metricsServed {
+		counts := replicaCounts{onboarded: onboarded, failed: len(uploads) - onboarded}
+		for _, u := range uploads {
+			counts.uploadedBytes += int64(len(u.data))
+		}
+		checkReplicaMetrics(t, replicas, counts)
+	}
+
 	objectsBefore := bucketObjects(t, admin)
 	killDuringUpload(t, lb, replicas[2])
 	if after := bucketObjects(t, admin); after != objectsBefore {
