@@ -1,7 +1,6 @@
 package main_test
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -15,9 +14,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/minio/minio-go/v7"
-	"github.com/minio/minio-go/v7/pkg/credentials"
-
 	"github.com/vnfpkgm/vnfpkgm/internal/testenv"
 )
 
@@ -30,18 +26,7 @@ func replicaSet(b *testing.B, n int) (string, []string) {
 	b.Helper()
 	nginxBin := nginxBinary(b)
 	dsn := testenv.Postgres(b).Database(b)
-	s3 := testenv.VersityGW(b)
-	admin, err := minio.New(strings.TrimPrefix(s3.Endpoint, "http://"), &minio.Options{
-		Creds: credentials.NewStaticV4(s3.Access, s3.Secret, ""), Region: s3.Region, BucketLookup: minio.BucketLookupPath,
-	})
-	if err != nil {
-		b.Fatal(err)
-	}
-	if err := admin.MakeBucket(context.Background(), "packages", minio.MakeBucketOptions{Region: s3.Region}); err != nil {
-		b.Fatal(err)
-	}
-	b.Setenv("AWS_ACCESS_KEY_ID", s3.Access)
-	b.Setenv("AWS_SECRET_ACCESS_KEY", s3.Secret)
+	s3, _ := packagesBucket(b)
 	shared := b.TempDir()
 	var addrs, bases []string
 	for i := range n {

@@ -34,19 +34,7 @@ import (
 func TestReplicasBehindNginx(t *testing.T) {
 	nginxBin := nginxBinary(t)
 	dsn := testenv.Postgres(t).Database(t)
-	s3 := testenv.VersityGW(t)
-	ctx := context.Background()
-	admin, err := minio.New(strings.TrimPrefix(s3.Endpoint, "http://"), &minio.Options{
-		Creds: credentials.NewStaticV4(s3.Access, s3.Secret, ""), Region: s3.Region, BucketLookup: minio.BucketLookupPath,
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := admin.MakeBucket(ctx, "packages", minio.MakeBucketOptions{Region: s3.Region}); err != nil {
-		t.Fatal(err)
-	}
-	t.Setenv("AWS_ACCESS_KEY_ID", s3.Access)
-	t.Setenv("AWS_SECRET_ACCESS_KEY", s3.Secret)
+	s3, admin := packagesBucket(t)
 
 	lbAddr := freePort(t)
 	shared := t.TempDir()
@@ -263,6 +251,25 @@ func uploadReader(s *server, body io.Reader) (string, error) {
 		return id, fmt.Errorf("upload: %d %s", r.status, r.body)
 	}
 	return id, nil
+}
+
+// packagesBucket starts versitygw with a bucket "packages" and puts its
+// credentials in the AWS variables the servers read.
+func packagesBucket(tb testing.TB) (*testenv.S3Server, *minio.Client) {
+	tb.Helper()
+	s3 := testenv.VersityGW(tb)
+	admin, err := minio.New(strings.TrimPrefix(s3.Endpoint, "http://"), &minio.Options{
+		Creds: credentials.NewStaticV4(s3.Access, s3.Secret, ""), Region: s3.Region, BucketLookup: minio.BucketLookupPath,
+	})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if err := admin.MakeBucket(context.Background(), "packages", minio.MakeBucketOptions{Region: s3.Region}); err != nil {
+		tb.Fatal(err)
+	}
+	tb.Setenv("AWS_ACCESS_KEY_ID", s3.Access)
+	tb.Setenv("AWS_SECRET_ACCESS_KEY", s3.Secret)
+	return s3, admin
 }
 
 func bucketObjects(t *testing.T, admin *minio.Client) int {
