@@ -8,11 +8,14 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -21,6 +24,7 @@ import (
 	"github.com/minio/minio-go/v7/pkg/credentials"
 
 	"github.com/vnfpkgm/vnfpkgm/internal/testenv"
+	"github.com/vnfpkgm/vnfpkgm/storage"
 )
 
 // TestReplicasBehindNginx runs the replicated setup of deploy/: PostgreSQL,
@@ -170,11 +174,77 @@ func TestReplicasBehindNginx(t *testing.T) {
 		checkReplicaMetrics(t, replicas, counts)
 	}
 
+	killed := killDuringFetch(t, lb, replicas, dsn, testPkg{vnfdID: newVnfdID(7999)}.build(t).zip)
 	objectsBefore := bucketObjects(t, admin)
-	killDuringUpload(t, lb, replicas[2])
+	killDuringUpload(t, lb, replicas[(killed+1)%len(replicas)])
 	if after := bucketObjects(t, admin); after != objectsBefore {
 		t.Fatalf("objects in the bucket: %d after the killed upload, %d before", after, objectsBefore)
 	}
+}
+
+// killDuringFetch has a package fetched by upload_from_uri from an origin
+// that sends half of it and then stalls on the first request; the replica
+// holding the fetch job (its lease owner in the jobs table, host:pid:...)
+// is killed with SIGKILL, and another replica takes the job over once its
+// lease runs out (--job-lease), fetches again, and the package onboards
+// with the whole content. It returns the index of the replica killed.
+func killDuringFetch(t *testing.T, lb *server, replicas []*server, dsn string, data []byte) int {
+	t.Helper()
+	stalled, release := make(chan struct{}), make(chan struct{})
+	var requests atomic.Int32
+	origin := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/zip")
+		w.Header().Set("Content-Length", strconv.Itoa(len(data)))
+		if requests.Add(1) == 1 {
+			w.Write(data[:len(data)/2])
+			w.(http.Flusher).Flush()
+			close(stalled)
+			<-release
+			return
+		}
+		w.Write(data)
+	}))
+	defer origin.Close()
+	defer close(release)
+
+	id := lb.createPackage(t)
+	expectStatus(t, lb.fetch(t, id, `{"addressInformation":"`+origin.URL+`/pkg.zip"}`), 202)
+	select {
+	case <-stalled:
+	case <-time.After(30 * time.Second):
+		t.Fatal("no replica fetched the package")
+	}
+	db, err := storage.Open(dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var owner string
+	if err := db.Gorm().Raw("SELECT lease_owner FROM jobs WHERE package_id = ? AND kind = ? AND state = 'running'", id, "fetch").Scan(&owner).Error; err != nil || owner == "" {
+		t.Fatalf("the running fetch job of %s: owner %q, %v", id, owner, err)
+	}
+	victim := -1
+	for i, r := range replicas {
+		if strings.Contains(owner, fmt.Sprintf(":%d:", r.cmd.Process.Pid)) {
+			victim = i
+		}
+	}
+	if victim < 0 {
+		t.Fatalf("lease owner %q is none of the replicas", owner)
+	}
+	replicas[victim].kill()
+	if info := lb.waitState(t, id); info["onboardingState"] != "ONBOARDED" {
+		t.Fatalf("package fetched by a killed replica: %v, want ONBOARDED by another: %v", info["onboardingState"], info["onboardingFailureDetails"])
+	}
+	if requests.Load() < 2 {
+		t.Fatalf("the origin was asked %d times: no other replica fetched again", requests.Load())
+	}
+	r := lb.do("GET", pkgs+"/"+id+"/package_content", nil)
+	expectStatus(t, r, 200)
+	if !bytes.Equal(r.body, data) {
+		t.Fatalf("content after the take-over: %d bytes, want the %d of the origin", len(r.body), len(data))
+	}
+	return victim
 }
 
 // killDuringUpload starts an upload straight to victim, kills it with
