@@ -43,6 +43,7 @@ var migrations = []migration{
 	{1, "the schema before versioned migrations", migrateV1},
 	{2, "PostgreSQL: trigram indexes for the list filters", postgresOnly(createIndexes(postgresIndexes))},
 	{3, "jobs: the request id that queued the job", AddColumns(&Job{}, "RequestID")},
+	{4, "the host owning a compute of a host-local VIM", AddColumns(&VIMCompute{}, "OwnerHost")},
 }
 
 // v1Models are the tables of migration 1.

@@ -29,7 +29,7 @@ func TestMigrationsRecordedOnce(t *testing.T) {
 		t.Fatal(err)
 	}
 	first := migrationNames(t, db)
-	want := "1,2,3,table:auth_signing_keys,table:content_deletions,table:jobs,table:notifications,table:oci_layers,table:sequences,table:subscriptions,table:vim_computes,table:vim_images,table:vims,table:vnf_packages"
+	want := "1,2,3,4,table:auth_signing_keys,table:content_deletions,table:jobs,table:notifications,table:oci_layers,table:sequences,table:subscriptions,table:vim_computes,table:vim_images,table:vims,table:vnf_packages"
 	if strings.Join(first, ",") != want {
 		t.Fatalf("%s: recorded %v, want %s", engineName(), first, want)
 	}
@@ -133,7 +133,7 @@ func TestMigrationsConcurrentStart(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	if got := migrationNames(t, db); len(got) != 14 {
+	if got := migrationNames(t, db); len(got) != 15 {
 		t.Fatalf("recorded %v", got)
 	}
 }
@@ -205,5 +205,40 @@ func TestOpenPostgresKeepsPasswordOut(t *testing.T) {
 	_, err := OpenPostgres(bad, DefaultPostgresPool)
 	if err == nil || strings.Contains(err.Error(), "hunter2") || !strings.Contains(err.Error(), "nosuchdb") {
 		t.Fatalf("open: %v", err)
+	}
+}
+
+// TestMigrationAddsComputeOwnerHost: a database of the releases before
+// migration 4 (vim_computes without owner_host) gains the column on open,
+// and its computes are owned by no host.
+func TestMigrationAddsComputeOwnerHost(t *testing.T) {
+	dsn := testDSN(t)
+	db, err := Open(dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := db.g.Create(&VIMCompute{ID: "c1", VimID: "v", PackageID: "p", CreatedAt: utcNow()}).Error; err != nil {
+		t.Fatal(err)
+	}
+	// Back to the schema before step 4.
+	if err := db.g.Migrator().DropColumn(&VIMCompute{}, "OwnerHost"); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.g.Where("name = ?", "4").Delete(&schemaMigration{}).Error; err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+
+	db, err = Open(dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if !db.g.Migrator().HasColumn(&VIMCompute{}, "OwnerHost") {
+		t.Fatal("migration 4 did not add vim_computes.owner_host")
+	}
+	c, err := db.GetVIMCompute(context.Background(), "v", "c1")
+	if err != nil || c.OwnerHost != "" {
+		t.Fatalf("compute recorded before migration 4: %+v %v, want no owner host", c, err)
 	}
 }

@@ -64,6 +64,11 @@ type VIMCompute struct {
 	VimImageID   string    `gorm:"size:255;not null"`
 	VimFlavourID string    `gorm:"size:255;not null"`
 	CreatedAt    time.Time `gorm:"not null;autoCreateTime:false"`
+	// OwnerHost is the host id of the replica that allocated the compute
+	// when the VIM runs on that replica's own host (the local QEMU VIM):
+	// only a replica of that host can operate it. Empty for VIMs every
+	// replica reaches alike, and for records older than migration 4.
+	OwnerHost string `gorm:"size:255;not null;default:''"`
 }
 
 // TableName is the SQL table of VIMCompute.

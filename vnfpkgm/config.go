@@ -66,6 +66,7 @@ type Config struct {
 	Auth          AuthConfig // config_auth.go
 	StorageConfig            // blob store choice (config_storage.go)
 	Obs           ObsConfig  // config_obs.go
+	ReplicaConfig            // host id of this replica (config_replicas.go)
 }
 
 // DefaultConfig is what `make run` starts with.
@@ -97,6 +98,7 @@ func DefaultConfig() Config {
 		Sign:                defaultSignConfig(),
 		Auth:                defaultAuthConfig(),
 		StorageConfig:       defaultStorageConfig(),
+		ReplicaConfig:       defaultReplicaConfig(),
 	}
 }
 
@@ -110,6 +112,7 @@ func ParseConfig(args []string, getenv func(string) string) (Config, error) {
 	fs.StringVar(&cfg.DataDir, "data-dir", cfg.DataDir, "directory for the database and the package blobs")
 	fs.StringVar(&cfg.Database, "database", cfg.Database, "SQLite database file (default DATA_DIR/vnfpkgm.db), or postgres://user:password@host:port/database for PostgreSQL")
 	cfg.StorageConfig.registerFlags(fs)
+	cfg.ReplicaConfig.registerReplicaFlags(fs)
 	fs.StringVar(&cfg.BlobDir, "blob-dir", cfg.BlobDir, "directory of the package blobs (default DATA_DIR/blobs)")
 	fs.StringVar(&cfg.LogLevel, "log-level", cfg.LogLevel, "debug, info, warn or error")
 	fs.StringVar(&cfg.LogFormat, "log-format", cfg.LogFormat, "text or json")
@@ -200,6 +203,9 @@ func (c Config) validate() error {
 		return err
 	}
 	if err := c.StorageConfig.validate(); err != nil {
+		return err
+	}
+	if err := c.ReplicaConfig.validateReplica(); err != nil {
 		return err
 	}
 	if err := c.validateEdge(); err != nil {

@@ -14,12 +14,6 @@ import (
 	"github.com/vnfpkgm/vnfpkgm/vnfpkgm/validate"
 )
 
-// leaseDuration is how long a claimed job stays this worker's without a
-// renewal; workers renew at a third of it. It is also how long a job of a
-// process that died waits before another worker (or the restarted server)
-// takes it over, so it is short.
-const leaseDuration = 10 * time.Second
-
 // maxAttempts is how often a job is claimed before it is given up: a job
 // that kills its worker every time must not loop forever.
 const maxAttempts = 5
@@ -37,7 +31,7 @@ func (s *Server) notify() {
 // process enqueues (wake).
 func (s *Server) work(ctx context.Context, owner string, kinds storage.JobKinds, wake <-chan struct{}) {
 	for ctx.Err() == nil {
-		job, err := s.db.ClaimJobOf(ctx, owner, leaseDuration, kinds)
+		job, err := s.db.ClaimJobOf(ctx, owner, s.cfg.JobLease, kinds)
 		if err != nil {
 			if !errors.Is(err, storage.ErrNoJob) && ctx.Err() == nil {
 				s.log.Error("claiming a job", "error", err)
@@ -61,14 +55,14 @@ func (s *Server) runJob(ctx context.Context, owner string, job *storage.Job) {
 	jobCtx, cancel := context.WithCancel(storage.WithRequestID(ctx, job.RequestID))
 	defer cancel()
 	go func() {
-		t := time.NewTicker(leaseDuration / 3)
+		t := time.NewTicker(s.cfg.JobLease / 3)
 		defer t.Stop()
 		for {
 			select {
 			case <-jobCtx.Done():
 				return
 			case <-t.C:
-				if err := s.db.RenewLease(jobCtx, job.ID, owner, leaseDuration); err != nil && jobCtx.Err() == nil {
+				if err := s.db.RenewLease(jobCtx, job.ID, owner, s.cfg.JobLease); err != nil && jobCtx.Err() == nil {
 					log.Warn("lease lost", "error", err)
 					cancel()
 					return

@@ -238,6 +238,7 @@ type computeInfo struct {
 	StateReason  string          `json:"stateReason,omitempty"`
 	Detail       string          `json:"detail,omitempty"`
 	CreatedAt    time.Time       `json:"createdAt"`
+	OwnerHost    string          `json:"ownerHost,omitempty"` // computehost.go
 	Links        map[string]Link `json:"_links"`
 }
 
@@ -245,7 +246,7 @@ func toComputeInfo(c echo.Context, r *storage.VIMCompute, vc *vim.Compute) compu
 	info := computeInfo{
 		ID: r.ID, VimID: r.VimID, VnfPkgID: r.PackageID, VduID: r.VduID, FlavourID: r.FlavourID,
 		Name: r.Name, VimComputeID: r.VimComputeID, VimImageID: r.VimImageID, VimFlavourID: r.VimFlavourID,
-		CreatedAt: r.CreatedAt,
+		CreatedAt: r.CreatedAt, OwnerHost: r.OwnerHost,
 		Links: map[string]Link{
 			"self":    {vimHref(c, r.VimID, "compute", r.ID)},
 			"operate": {vimHref(c, r.VimID, "compute", r.ID, "operate")},
@@ -787,7 +788,7 @@ func (s *Server) allocateCompute(c echo.Context) error {
 	}
 	rec := &storage.VIMCompute{
 		VimID: v.ID, PackageID: p.ID, VduID: vdu.ID, FlavourID: flavourID, Name: name,
-		VimImageID: img.VimImageID, VimFlavourID: fl.ID,
+		VimImageID: img.VimImageID, VimFlavourID: fl.ID, OwnerHost: s.computeOwnerHost(v),
 	}
 	err = s.db.ReserveVIMCompute(ctx, rec, storage.Expect{
 		OnboardingState:  []string{storage.OnboardingOnboarded},
@@ -897,7 +898,7 @@ func (s *Server) listCompute(c echo.Context) error {
 		sem <- struct{}{}
 		go func() {
 			defer func() { <-sem; wg.Done() }()
-			vc, err := queryCompute(ctx, d, &recs[i])
+			vc, err := s.computeState(ctx, d, &recs[i])
 			if err != nil {
 				vc = &vim.Compute{State: vim.StateUnknown, StateReason: vim.ReasonQueryFailed, Detail: err.Error()}
 			}
@@ -928,7 +929,7 @@ func (s *Server) showCompute(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	vc, err := queryCompute(c.Request().Context(), d, rec)
+	vc, err := s.computeState(c.Request().Context(), d, rec)
 	if err != nil {
 		return vimError(err, "compute "+rec.ID)
 	}
@@ -941,6 +942,9 @@ func (s *Server) showCompute(c echo.Context) error {
 func (s *Server) terminateCompute(c echo.Context) error {
 	v, rec, d, err := s.findCompute(c)
 	if err != nil {
+		return err
+	}
+	if err := s.requireComputeHost(rec); err != nil {
 		return err
 	}
 	ctx := c.Request().Context()
@@ -980,6 +984,9 @@ func (s *Server) operateCompute(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	if err := s.requireComputeHost(rec); err != nil {
+		return err
+	}
 	ctx := c.Request().Context()
 	if rec.VimComputeID == "" {
 		return sol013.Problemf(http.StatusConflict, "compute %s is still being allocated", rec.ID)
@@ -999,6 +1006,9 @@ func (s *Server) operateCompute(c echo.Context) error {
 func (s *Server) computeConsole(c echo.Context) error {
 	_, rec, d, err := s.findCompute(c)
 	if err != nil {
+		return err
+	}
+	if err := s.requireComputeHost(rec); err != nil {
 		return err
 	}
 	ctx := c.Request().Context()

@@ -137,6 +137,11 @@ func TestVIMComputeLifecycle(t *testing.T) {
 	if compID == "" || r.header.Get("Location") != s.base+base+"/compute/"+compID || comp["vduId"] != "VDU1" || comp["flavourId"] != "simple" {
 		t.Fatalf("allocate: %v (Location %q)", comp, r.header.Get("Location"))
 	}
+	// Its QEMU runs on this host: the compute belongs to it (--host-id
+	// defaults to the host name).
+	if host, _ := os.Hostname(); comp["ownerHost"] != host {
+		t.Errorf("allocate: ownerHost %v, want this host %q", comp["ownerHost"], host)
+	}
 	compPath := base + "/compute/" + compID
 	terminated := false
 	t.Cleanup(func() {
