@@ -160,7 +160,7 @@ func (c *Cond) compile(d jsonDialect) (*compiled, error) {
 		// refuses invalid UTF-8 and NUL altogether, and SQLite's ends at a NUL.
 		return nil, nil
 	}
-	pos, err := c.compilePositive(d, op)
+	pos, err := c.compilePositive(d, op, negated)
 	if pos == nil || err != nil {
 		return nil, err
 	}
@@ -196,7 +196,11 @@ func (c *Cond) check(op FilterOp) error {
 	return nil
 }
 
-func (c *Cond) compilePositive(d jsonDialect, op FilterOp) (*compiled, error) {
+// compilePositive is the positive operator op. A document the dialect
+// cannot parse (see jsonDialect.unparsable) is left to the caller: the
+// expression is FALSE for it when negated is set (its negation then keeps
+// the package), TRUE otherwise.
+func (c *Cond) compilePositive(d jsonDialect, op FilterOp, negated bool) (*compiled, error) {
 	if d == nil {
 		return nil, nil
 	}
@@ -235,8 +239,12 @@ func (c *Cond) compilePositive(d jsonDialect, op FilterOp) (*compiled, error) {
 		// the values cannot match, whatever its shape, and is not parsed.
 		pre = compiled{sql: " WHEN " + d.lacksText(col, len(c.Values)) + " THEN FALSE", args: anys(c.Values)}
 	}
+	var unknown string
+	if u := d.unparsable(col); u != "" {
+		unknown = " WHEN " + u + " THEN " + strings.ToUpper(strconv.FormatBool(!negated))
+	}
 	x := &compiled{
-		sql: "CASE WHEN " + col + " IS NULL THEN FALSE" + pre.sql + " WHEN " + d.noArray(col) + " THEN " + direct.sql +
+		sql: "CASE WHEN " + col + " IS NULL THEN FALSE" + pre.sql + unknown + " WHEN " + d.noArray(col) + " THEN " + direct.sql +
 			" ELSE " + search.sql + " END",
 		args: slices.Concat(pre.args, direct.args, search.args),
 	}
@@ -391,6 +399,10 @@ type jsonDialect interface {
 	// pathKey is the path segment naming object key k, or false if the
 	// dialect's path syntax cannot name it.
 	pathKey(k string) (string, bool)
+	// unparsable is a test that document col holds what the dialect's
+	// JSON functions refuse (it may hold for some documents they take),
+	// or "" if they take every JSON document.
+	unparsable(col string) string
 	// noArray is a cheap test that document col holds no array at all:
 	// then direct is exact.
 	noArray(col string) string
@@ -462,6 +474,9 @@ func (sqliteJSON) leafTypes() (strs, nums []string) {
 
 // noArray: a document without '[' has no array (a '[' inside a string only
 // sends it to the slower, equally exact search).
+// unparsable: SQLite's JSON1 takes every JSON document (\u0000 included).
+func (sqliteJSON) unparsable(string) string { return "" }
+
 func (sqliteJSON) noArray(col string) string { return "instr(" + col + ", '[') = 0" }
 
 func (sqliteJSON) lacksText(col string, n int) string {

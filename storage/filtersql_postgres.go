@@ -42,6 +42,16 @@ func (postgresJSON) leafTypes() (strs, nums []string) {
 // text (NULs are refused earlier, see allText).
 func (postgresJSON) pathKey(k string) (string, bool) { return quoteLiteral(k), true }
 
+// unparsable: jsonb refuses the escape of U+0000 (its text cannot hold
+// a NUL) and a surrogate escape not in a valid pair. The test takes every
+// \u0000 and \uD800-\uDFFF escape (valid pairs and an escaped backslash
+// followed by such text included: those are only evaluated by the caller).
+// strpos first: the regular expression runs only on documents with an
+// escape.
+func (postgresJSON) unparsable(col string) string {
+	return "strpos(" + col + ", '\\u') > 0 AND " + col + " ~* '\\\\u(0000|d[89a-f])'"
+}
+
 func (postgresJSON) noArray(col string) string { return "strpos(" + col + ", '[') = 0" }
 
 func (postgresJSON) lacksText(col string, n int) string {
