@@ -248,7 +248,11 @@ func (c *Cond) compilePositive(d jsonDialect, op FilterOp, negated bool) (*compi
 			" ELSE " + search.sql + " END",
 		args: slices.Concat(pre.args, direct.args, search.args),
 	}
-	if pre.sql != "" {
+	if stringEq {
+		if f := d.memberPrefilter(col, c.Path, c.Values); f != nil {
+			x = and(*f, *x)
+		}
+	} else if pre.sql != "" {
 		if f := d.textPrefilter(col, c.Values); f != nil {
 			// The same necessary condition, outside the CASE where an
 			// index can serve it.
@@ -413,6 +417,10 @@ type jsonDialect interface {
 	// (a document with an escape or holding one of the values, as text),
 	// or nil if the dialect has no index for it.
 	textPrefilter(col string, values []string) *compiled
+	// memberPrefilter is a necessary condition, written for an index, for
+	// a string leaf at path (object keys, arrays searched) to equal one of
+	// values, or nil if the dialect has no index for it.
+	memberPrefilter(col string, path, values []string) *compiled
 	// direct tests the one leaf at keys, for a document without arrays.
 	direct(col string, keys []string, leaf func(value, typ string) compiled) compiled
 	// search tests every leaf at keys, searching arrays at any depth.
@@ -474,6 +482,9 @@ func (sqliteJSON) leafTypes() (strs, nums []string) {
 
 // noArray: a document without '[' has no array (a '[' inside a string only
 // sends it to the slower, equally exact search).
+// memberPrefilter: SQLite has no index on JSON members.
+func (sqliteJSON) memberPrefilter(string, []string, []string) *compiled { return nil }
+
 // unparsable: SQLite's JSON1 takes every JSON document (\u0000 included).
 func (sqliteJSON) unparsable(string) string { return "" }
 

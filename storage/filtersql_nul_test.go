@@ -54,3 +54,51 @@ func TestWhereToleratesDocumentsJSONBRefuses(t *testing.T) {
 		}
 	}
 }
+
+// TestWhereMemberEqAnyShape: eq and in on a member reach it through
+// arrays at any depth, whatever prefilter the engine puts in front
+// (PostgreSQL's jsonpath unwraps one level of array per step: arrays of
+// arrays must still match).
+func TestWhereMemberEqAnyShape(t *testing.T) {
+	db := openTest(t)
+	match := []string{
+		mustCreate(t, db, &Package{SoftwareImages: JSON(`[{"diskFormat":"RAW"}]`)}).ID,
+		mustCreate(t, db, &Package{SoftwareImages: JSON(`[[{"diskFormat":"RAW"}]]`)}).ID,
+		mustCreate(t, db, &Package{SoftwareImages: JSON(`[ [ [{"diskFormat":"RAW"}]]]`)}).ID,
+		mustCreate(t, db, &Package{SoftwareImages: JSON(`[{"diskFormat":["QCOW2","RAW"]}]`)}).ID,
+		mustCreate(t, db, &Package{SoftwareImages: JSON(`[{"diskFormat":[["RAW"]]}]`)}).ID,
+		mustCreate(t, db, &Package{SoftwareImages: JSON(`{"diskFormat":"R\u0041W"}`)}).ID,
+	}
+	noMatch := []string{
+		mustCreate(t, db, &Package{SoftwareImages: JSON(`[{"diskFormat":"raw"}]`)}).ID,
+		mustCreate(t, db, &Package{SoftwareImages: JSON(`[{"x":{"diskFormat":"RAW"}}]`)}).ID,
+		mustCreate(t, db, &Package{SoftwareImages: JSON(`[{"diskFormat":{"RAW":1}}]`)}).ID,
+	}
+	deep := mustCreate(t, db, &Package{UserDefinedData: JSON(`{"a":[{"b":[[{"c":"x?'y"}]]}]}`)}).ID
+	scan := func(c Cond) map[string]bool {
+		got := map[string]bool{}
+		if _, err := db.ScanPackages(context.Background(), Cursor{}, 0, Where{c}, func(p *Package) (bool, error) {
+			got[p.ID] = true
+			return true, nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+		return got
+	}
+	for _, op := range []FilterOp{OpEq, OpIn} {
+		got := scan(Cond{Column: ColSoftwareImages, Path: []string{"diskFormat"}, Op: op, Values: []string{"RAW"}})
+		for i, id := range match {
+			if !got[id] {
+				t.Errorf("%s: document %d that matches is dropped", op, i)
+			}
+		}
+		for i, id := range noMatch {
+			if got[id] {
+				t.Errorf("%s: document %d that does not match is returned", op, i)
+			}
+		}
+	}
+	if got := scan(Cond{Column: ColUserDefinedData, Path: []string{"a", "b", "c"}, Op: OpIn, Values: []string{"z", "x?'y"}}); !got[deep] || len(got) != 1 {
+		t.Errorf("a/b/c in x?'y: got %v, want only %s", got, deep)
+	}
+}

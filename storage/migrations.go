@@ -42,6 +42,7 @@ type migration struct {
 var migrations = []migration{
 	{1, "the schema before versioned migrations", migrateV1},
 	{2, "PostgreSQL: trigram indexes for the list filters", postgresOnly(createIndexes(postgresIndexes))},
+	{3, "PostgreSQL: jsonb_path_ops indexes for array members in the list filters", postgresOnly(createIndexes(postgresMemberIndexes))},
 }
 
 // v1Models are the tables of migration 1.
