@@ -160,7 +160,7 @@ func (c *Cond) compile(d jsonDialect) (*compiled, error) {
 		// refuses invalid UTF-8 and NUL altogether, and SQLite's ends at a NUL.
 		return nil, nil
 	}
-	pos, err := c.compilePositive(d, op)
+	pos, err := c.compilePositive(d, op, negated)
 	if pos == nil || err != nil {
 		return nil, err
 	}
@@ -196,7 +196,11 @@ func (c *Cond) check(op FilterOp) error {
 	return nil
 }
 
-func (c *Cond) compilePositive(d jsonDialect, op FilterOp) (*compiled, error) {
+// compilePositive is the positive operator op. A document the dialect
+// cannot parse (see jsonDialect.unparsable) is left to the caller: the
+// expression is FALSE for it when negated is set (its negation then keeps
+// the package), TRUE otherwise.
+func (c *Cond) compilePositive(d jsonDialect, op FilterOp, negated bool) (*compiled, error) {
 	if d == nil {
 		return nil, nil
 	}
@@ -235,12 +239,20 @@ func (c *Cond) compilePositive(d jsonDialect, op FilterOp) (*compiled, error) {
 		// the values cannot match, whatever its shape, and is not parsed.
 		pre = compiled{sql: " WHEN " + d.lacksText(col, len(c.Values)) + " THEN FALSE", args: anys(c.Values)}
 	}
+	var unknown string
+	if u := d.unparsable(col); u != "" {
+		unknown = " WHEN " + u + " THEN " + strings.ToUpper(strconv.FormatBool(!negated))
+	}
 	x := &compiled{
-		sql: "CASE WHEN " + col + " IS NULL THEN FALSE" + pre.sql + " WHEN " + d.noArray(col) + " THEN " + direct.sql +
+		sql: "CASE WHEN " + col + " IS NULL THEN FALSE" + pre.sql + unknown + " WHEN " + d.noArray(col) + " THEN " + direct.sql +
 			" ELSE " + search.sql + " END",
 		args: slices.Concat(pre.args, direct.args, search.args),
 	}
-	if pre.sql != "" {
+	if stringEq {
+		if f := d.memberPrefilter(col, c.Path, c.Values); f != nil {
+			x = and(*f, *x)
+		}
+	} else if pre.sql != "" {
 		if f := d.textPrefilter(col, c.Values); f != nil {
 			// The same necessary condition, outside the CASE where an
 			// index can serve it.
@@ -391,6 +403,10 @@ type jsonDialect interface {
 	// pathKey is the path segment naming object key k, or false if the
 	// dialect's path syntax cannot name it.
 	pathKey(k string) (string, bool)
+	// unparsable is a test that document col holds what the dialect's
+	// JSON functions refuse (it may hold for some documents they take),
+	// or "" if they take every JSON document.
+	unparsable(col string) string
 	// noArray is a cheap test that document col holds no array at all:
 	// then direct is exact.
 	noArray(col string) string
@@ -401,6 +417,10 @@ type jsonDialect interface {
 	// (a document with an escape or holding one of the values, as text),
 	// or nil if the dialect has no index for it.
 	textPrefilter(col string, values []string) *compiled
+	// memberPrefilter is a necessary condition, written for an index, for
+	// a string leaf at path (object keys, arrays searched) to equal one of
+	// values, or nil if the dialect has no index for it.
+	memberPrefilter(col string, path, values []string) *compiled
 	// direct tests the one leaf at keys, for a document without arrays.
 	direct(col string, keys []string, leaf func(value, typ string) compiled) compiled
 	// search tests every leaf at keys, searching arrays at any depth.
@@ -462,6 +482,12 @@ func (sqliteJSON) leafTypes() (strs, nums []string) {
 
 // noArray: a document without '[' has no array (a '[' inside a string only
 // sends it to the slower, equally exact search).
+// memberPrefilter: SQLite has no index on JSON members.
+func (sqliteJSON) memberPrefilter(string, []string, []string) *compiled { return nil }
+
+// unparsable: SQLite's JSON1 takes every JSON document (\u0000 included).
+func (sqliteJSON) unparsable(string) string { return "" }
+
 func (sqliteJSON) noArray(col string) string { return "instr(" + col + ", '[') = 0" }
 
 func (sqliteJSON) lacksText(col string, n int) string {

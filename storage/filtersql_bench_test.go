@@ -10,6 +10,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"gorm.io/gorm"
 )
 
 var (
@@ -111,6 +113,10 @@ func fillShaped(db *DB, n int) error {
 //   - udd-cont-few: userDefinedData/owner cont special (~100 match)
 //   - images-member: softwareImages/diskFormat eq RAW (~1% match)
 //   - combined: provider-42, ONBOARDED and a RAW image (~10 match)
+//   - images-bare: softwareImages/containerFormat eq BARE (92% match)
+//   - artifacts-in-none: additionalArtifacts/artifactPath in two paths
+//     no package has (no match)
+//   - images-neq-raw: softwareImages/diskFormat neq RAW (~91% match)
 //   - reference-json-extract: SELECT count(*) ... WHERE
 //     json_extract(user_defined_data, '$.owner') = 'nobody', SQLite's own
 //     scan with no paging, measured in the same run for comparison (on
@@ -139,7 +145,11 @@ func BenchmarkFilterFirstPage100k(b *testing.B) {
 		{"udd-cont-few", Where{cond(ColUserDefinedData, OpCont, "owner", "special")}},
 		{"images-member", Where{raw}},
 		{"combined", Where{provider42, cond(ColOnboardingState, OpEq, "", OnboardingOnboarded), raw}},
+		{"images-bare", Where{cond(ColSoftwareImages, OpEq, "containerFormat", "BARE")}},
+		{"artifacts-in-none", Where{cond(ColAdditionalArtifacts, OpIn, "artifactPath", "Files/none", "Scripts/none")}},
+		{"images-neq-raw", Where{cond(ColSoftwareImages, OpNeq, "diskFormat", "RAW")}},
 	} {
+		explainPlan(b, db, c.name, c.where)
 		b.Run(c.name, func(b *testing.B) {
 			var rows int
 			measure(b, func() {
@@ -167,6 +177,28 @@ func BenchmarkFilterFirstPage100k(b *testing.B) {
 			}
 		})
 	})
+}
+
+// explainPlan logs PostgreSQL's plan of where's first page (the query of
+// ScanPackages, as the list handler's first page runs it) when
+// VNFPKGM_BENCH_EXPLAIN is set.
+func explainPlan(b *testing.B, db *DB, name string, where Where) {
+	if testPG == nil || os.Getenv("VNFPKGM_BENCH_EXPLAIN") == "" {
+		return
+	}
+	query := db.g.ToSQL(func(tx *gorm.DB) *gorm.DB {
+		q, _, err := where.apply(tx.Table("vnf_packages").Select("id"))
+		if err != nil {
+			b.Fatal(err)
+		}
+		var ids []string
+		return q.Order("seq").Limit(101).Find(&ids)
+	})
+	var plan []string
+	if err := db.g.Raw("EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) " + query).Scan(&plan).Error; err != nil {
+		b.Fatal(err)
+	}
+	b.Logf("plan of %s:\n%s", name, strings.Join(plan, "\n"))
 }
 
 // measure runs fn at least 20 times per op (more within a second) and

@@ -8,6 +8,7 @@ package storage
 // expressions.
 
 import (
+	"encoding/json"
 	"fmt"
 	"strings"
 )
@@ -41,6 +42,16 @@ func (postgresJSON) leafTypes() (strs, nums []string) {
 // pathKey: a key is an element of a text[] literal, which can hold any
 // text (NULs are refused earlier, see allText).
 func (postgresJSON) pathKey(k string) (string, bool) { return quoteLiteral(k), true }
+
+// unparsable: jsonb refuses the escape of U+0000 (its text cannot hold
+// a NUL) and a surrogate escape not in a valid pair. The test takes every
+// \u0000 and \uD800-\uDFFF escape (valid pairs and an escaped backslash
+// followed by such text included: those are only evaluated by the caller).
+// strpos first: the regular expression runs only on documents with an
+// escape.
+func (postgresJSON) unparsable(col string) string {
+	return "strpos(" + col + ", '\\u') > 0 AND " + col + " ~* '\\\\u(0000|d[89a-f])'"
+}
 
 func (postgresJSON) noArray(col string) string { return "strpos(" + col + ", '[') = 0" }
 
@@ -120,3 +131,65 @@ func (postgresJSON) search(col string, keys []string, leaf func(value, typ strin
 		args: test.args,
 	}
 }
+
+// memberPrefilter is served by the jsonb_path_ops GIN index on
+// vnfpkgm_jsonb(col) and the index on vnfpkgm_json_irregular(col)
+// (migration 5), as a BitmapOr. The jsonpath predicate (@@, whose
+// comparison holds when some item reached holds) in lax mode unwraps one
+// level of array at each key and at the leaf, which is how documents are
+// shaped; a document it could miss (an array directly inside an array)
+// or that jsonb refuses (vnfpkgm_jsonb gives NULL) is irregular, and
+// passes to the exact test.
+func (postgresJSON) memberPrefilter(col string, path, values []string) *compiled {
+	var member strings.Builder
+	member.WriteString("$")
+	for _, k := range path {
+		member.WriteString("." + jsonString(k))
+	}
+	tests := make([]string, len(values))
+	for i, v := range values {
+		tests[i] = member.String() + " == " + jsonString(v)
+	}
+	// A literal rather than a bound parameter: the planner estimates the
+	// selectivity of the constant (for a generic plan it cannot).
+	return &compiled{sql: "(vnfpkgm_jsonb(" + col + ") @@ " + quoteLiteral(strings.Join(tests, " || ")) +
+		"::jsonpath OR vnfpkgm_json_irregular(" + col + "))"}
+}
+
+// jsonString is s as a JSON string, which jsonpath's string literals read
+// the same way; '?' is escaped because gorm takes any '?' of the SQL for
+// a placeholder, even inside a literal.
+func jsonString(s string) string {
+	b, err := json.Marshal(s)
+	if err != nil { // a Go string always marshals
+		panic(err)
+	}
+	return strings.ReplaceAll(string(b), "?", `\u003f`)
+}
+
+// postgresMemberIndexes (migration 5) serve memberPrefilter:
+// vnfpkgm_jsonb is the document as jsonb, NULL where jsonb refuses it
+// (see unparsable), so that the index never fails an insert;
+// vnfpkgm_json_irregular holds for those documents and for those with an
+// array directly inside an array (a "[" then "[" after blanks; such text
+// inside a string only widens the set). Both are immutable, on the text
+// column alone. vnfpkgm_json_irregular is PL/pgSQL so that the planner
+// does not inline it: inlined, its regular expressions would be served by
+// the trigram index, which can narrow nothing for them, rather than by
+// the index on the function's value.
+var postgresMemberIndexes = func() []string {
+	unparsable := postgresJSON{}.unparsable("doc")
+	stmts := []string{
+		"CREATE OR REPLACE FUNCTION vnfpkgm_jsonb(doc text) RETURNS jsonb LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$" +
+			" SELECT CASE WHEN NOT (" + unparsable + ") THEN doc::jsonb END $$",
+		"CREATE OR REPLACE FUNCTION vnfpkgm_json_irregular(doc text) RETURNS boolean LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE AS $$" +
+			" BEGIN RETURN (" + unparsable + ") OR doc ~ '\\[[[:space:]]*\\['; END $$",
+	}
+	for _, col := range []Column{ColSoftwareImages, ColAdditionalArtifacts, ColUserDefinedData} {
+		ix := "ix_vnf_packages_" + string(col)
+		stmts = append(stmts,
+			"CREATE INDEX IF NOT EXISTS "+ix+"_jsonb ON vnf_packages USING gin (vnfpkgm_jsonb("+string(col)+") jsonb_path_ops)",
+			"CREATE INDEX IF NOT EXISTS "+ix+"_irregular ON vnf_packages ((vnfpkgm_json_irregular("+string(col)+")))")
+	}
+	return stmts
+}()

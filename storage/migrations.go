@@ -44,6 +44,7 @@ var migrations = []migration{
 	{2, "PostgreSQL: trigram indexes for the list filters", postgresOnly(createIndexes(postgresIndexes))},
 	{3, "jobs: the request id that queued the job", AddColumns(&Job{}, "RequestID")},
 	{4, "the host owning a compute of a host-local VIM", AddColumns(&VIMCompute{}, "OwnerHost")},
+	{5, "PostgreSQL: jsonb_path_ops indexes for array members in the list filters", postgresOnly(createIndexes(postgresMemberIndexes))},
 }
 
 // v1Models are the tables of migration 1.
