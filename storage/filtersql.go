@@ -249,7 +249,15 @@ func (c *Cond) compilePositive(d jsonDialect, op FilterOp, negated bool) (*compi
 		args: slices.Concat(pre.args, direct.args, search.args),
 	}
 	if stringEq {
-		if f := d.memberPrefilter(col, c.Path, c.Values); f != nil {
+		if f, irregular := d.memberPrefilter(col, c.Path, c.Values); f != nil {
+			if !negated && irregular != "" {
+				// The prefilter is the test itself for a regular document:
+				// the exact search (a recursive walk per row) runs only
+				// for the irregular ones. Only a widening, so only when
+				// not negated; the caller's evaluator still has the last
+				// word on every row.
+				x = &compiled{sql: "NOT " + irregular + " OR " + x.sql, args: x.args}
+			}
 			x = and(*f, *x)
 		}
 	} else if pre.sql != "" {
@@ -419,8 +427,10 @@ type jsonDialect interface {
 	textPrefilter(col string, values []string) *compiled
 	// memberPrefilter is a necessary condition, written for an index, for
 	// a string leaf at path (object keys, arrays searched) to equal one of
-	// values, or nil if the dialect has no index for it.
-	memberPrefilter(col string, path, values []string) *compiled
+	// values, or nil if the dialect has no index for it. irregular, if not
+	// empty, holds for the documents on which the condition is not also
+	// sufficient.
+	memberPrefilter(col string, path, values []string) (pre *compiled, irregular string)
 	// direct tests the one leaf at keys, for a document without arrays.
 	direct(col string, keys []string, leaf func(value, typ string) compiled) compiled
 	// search tests every leaf at keys, searching arrays at any depth.
@@ -483,7 +493,7 @@ func (sqliteJSON) leafTypes() (strs, nums []string) {
 // noArray: a document without '[' has no array (a '[' inside a string only
 // sends it to the slower, equally exact search).
 // memberPrefilter: SQLite has no index on JSON members.
-func (sqliteJSON) memberPrefilter(string, []string, []string) *compiled { return nil }
+func (sqliteJSON) memberPrefilter(string, []string, []string) (*compiled, string) { return nil, "" }
 
 // unparsable: SQLite's JSON1 takes every JSON document (\u0000 included).
 func (sqliteJSON) unparsable(string) string { return "" }

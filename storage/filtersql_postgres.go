@@ -139,8 +139,10 @@ func (postgresJSON) search(col string, keys []string, leaf func(value, typ strin
 // level of array at each key and at the leaf, which is how documents are
 // shaped; a document it could miss (an array directly inside an array)
 // or that jsonb refuses (vnfpkgm_jsonb gives NULL) is irregular, and
-// passes to the exact test.
-func (postgresJSON) memberPrefilter(col string, path, values []string) *compiled {
+// passes to the exact test. For a regular document the jsonpath
+// predicate is the test itself (the same leaves reached, string equality
+// by code point), so irregular is the only exact test needed.
+func (postgresJSON) memberPrefilter(col string, path, values []string) (*compiled, string) {
 	var member strings.Builder
 	member.WriteString("$")
 	for _, k := range path {
@@ -152,8 +154,9 @@ func (postgresJSON) memberPrefilter(col string, path, values []string) *compiled
 	}
 	// A literal rather than a bound parameter: the planner estimates the
 	// selectivity of the constant (for a generic plan it cannot).
+	irregular := "vnfpkgm_json_irregular(" + col + ")"
 	return &compiled{sql: "(vnfpkgm_jsonb(" + col + ") @@ " + quoteLiteral(strings.Join(tests, " || ")) +
-		"::jsonpath OR vnfpkgm_json_irregular(" + col + "))"}
+		"::jsonpath OR " + irregular + ")"}, irregular
 }
 
 // jsonString is s as a JSON string, which jsonpath's string literals read
