@@ -227,8 +227,10 @@ func (b bearer) RequireTransportSecurity() bool { return true }
 func (b bearer) String() string                 { return "bearer(redacted)" }
 
 // Info implements vim.Driver: KubeVim provides images (by download, not
-// upload: no image deletion in its API), flavours, compute and the compute
-// operations; it keeps no console log reachable through the API.
+// upload), flavours, compute and the compute operations. It has no
+// vim.CapDeleteImages: neither the VI-VNFM nor the admin API can delete
+// an image, so DeleteImage is vim.ErrNotSupported and images stay. It
+// keeps no console log reachable through the API.
 func (d *Driver) Info(ctx context.Context) (vim.Info, error) {
 	return vim.Info{Type: Type, Capabilities: []vim.Capability{
 		vim.CapImages, vim.CapFlavors, vim.CapCompute,

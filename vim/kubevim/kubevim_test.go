@@ -298,7 +298,8 @@ func TestInfo(t *testing.T) {
 	kv := kubevimtest.Start(t, kubevimtest.Options{})
 	d := open(t, kv, nil, nil)
 	info, _ := d.Info(context.Background())
-	if info.Type != "kubevim" || info.Has(vim.CapConsole) || !info.Has(vim.CapImages) || !info.Has(vim.CapCompute) || !info.Has(vim.CapReboot) {
+	if info.Type != "kubevim" || info.Has(vim.CapConsole) || !info.Has(vim.CapImages) || !info.Has(vim.CapCompute) || !info.Has(vim.CapReboot) ||
+		info.Has(vim.CapDeleteImages) {
 		t.Fatalf("%+v", info)
 	}
 }
