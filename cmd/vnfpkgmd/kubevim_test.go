@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"net/url"
 	"os"
+	"path"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -195,4 +196,86 @@ func TestKubeVimFailuresThroughTheServer(t *testing.T) {
 	// A token without TLS is refused at registration, naming the option.
 	r := s.post(t, vims, map[string]any{"type": "kubevim", "name": "clear", "endpoint": kv.Addr, "credentials": map[string]any{"token": "x"}})
 	expectProblemDetail(t, r, 422, "tls")
+}
+
+// TestKubeVimRegistryThroughTheServer: with image_source=registry KubeVim
+// pulls the image from this server's OCI endpoint by manifest digest; the
+// stand-in checks the manifest's Docker-Content-Digest and digest, the
+// layer's digest and the disk file's bytes against the VNFD's checksum.
+// A damaged layer and an unreachable registry answer precise
+// ProblemDetails; then the whole flow runs on the pulled image.
+func TestKubeVimRegistryThroughTheServer(t *testing.T) {
+	zip, _ := sampleVNF(t, false)
+	kv := kubevimtest.Start(t, kubevimtest.Options{})
+	s := startServer(t, "")
+	pkgID, info := s.onboard(t, zip)
+	if info["onboardingState"] != "ONBOARDED" {
+		t.Fatalf("sample package: %v\n%s", info, s.log)
+	}
+	imagePath, hash := sampleImage(t, info)
+	image := map[string]any{"vnfPkgId": pkgID, "softwareImageId": "VDU1"}
+
+	// What the OCI endpoint serves for VDU1: its repository and manifest digest.
+	r := s.do("GET", "/v2/_catalog", nil)
+	expectStatus(t, r, 200)
+	var catalog struct{ Repositories []string }
+	r.json(t, &catalog)
+	if len(catalog.Repositories) != 1 || !strings.HasSuffix(catalog.Repositories[0], "/vdu1") {
+		t.Fatalf("catalog %v", catalog.Repositories)
+	}
+	repo := catalog.Repositories[0]
+	r = s.do("GET", "/v2/"+repo+"/manifests/"+info["vnfSoftwareVersion"].(string), nil, "Accept", "application/vnd.oci.image.manifest.v1+json")
+	if r.status != 200 || r.header.Get("Docker-Content-Digest") == "" {
+		t.Fatalf("manifest of %s: %d %s", repo, r.status, r.body)
+	}
+	manifestDigest := r.header.Get("Docker-Content-Digest")
+	host := strings.TrimPrefix(s.base, "http://")
+
+	// A damaged layer: its digest refuses it, 422.
+	base := s.registerVIM(t, map[string]any{"type": "kubevim", "name": "kv-oci", "endpoint": kv.Addr,
+		"options": map[string]any{"image_source": "registry", "poll_interval": "20ms"}})
+	kv.CorruptDownloads(true)
+	expectProblemDetail(t, s.post(t, base+"/software_images", image), 422, "checksum validation failed", "digest", "stays in KubeVim")
+	kv.CorruptDownloads(false)
+
+	// A registry KubeVim cannot reach: 503 naming it.
+	gone := s.registerVIM(t, map[string]any{"type": "kubevim", "name": "kv-gone", "endpoint": kv.Addr,
+		"options": map[string]any{"image_source": "registry", "registry": "127.0.0.1:1", "poll_interval": "20ms"}})
+	expectProblemDetail(t, s.post(t, gone+"/software_images", image), 503, "127.0.0.1:1/"+repo+"@"+manifestDigest, "connection refused")
+
+	// An option value that cannot work is refused at registration.
+	r = s.post(t, vims, map[string]any{"type": "kubevim", "name": "bad", "endpoint": kv.Addr, "options": map[string]any{"image_source": "oci"}})
+	if p := expectProblem(t, r, 422); p["option"] != "image_source" {
+		t.Fatalf("image_source=oci: %v", p)
+	}
+
+	r = s.post(t, base+"/software_images", image)
+	expectStatus(t, r, 201)
+	var rec map[string]any
+	r.json(t, &rec)
+	held, ok := kv.Images()[rec["vimImageId"].(string)]
+	if !ok {
+		t.Fatalf("KubeVim has no image %v", rec["vimImageId"])
+	}
+	if want := host + "/" + repo + "@" + manifestDigest; held.Reference != want || held.ManifestDigest != manifestDigest || held.SourceURL != "" {
+		t.Fatalf("KubeVim pulled %s (manifest %s, source URL %q); want %s", held.Reference, held.ManifestDigest, held.SourceURL, want)
+	}
+	if held.DiskFile != "disk/"+path.Base(imagePath) || held.Digest != strings.ToLower(hash) || held.Status.GetState().String() != "COMPLETED" {
+		t.Fatalf("KubeVim's disk %s has digest %s (%s); want disk/%s with %s", held.DiskFile, held.Digest, held.Status.GetState(), path.Base(imagePath), hash)
+	}
+	if got := rec["image"].(map[string]any)["checksum"].(map[string]any)["hash"]; got != strings.ToLower(hash) {
+		t.Fatalf("the record's image checksum %v, want %s", got, hash)
+	}
+
+	r = s.post(t, base+"/compute", map[string]any{"vnfPkgId": pkgID, "vduId": "VDU1", "name": "kv-oci"})
+	expectStatus(t, r, 201)
+	var comp map[string]any
+	r.json(t, &comp)
+	if comp["state"] != "RUNNING" || comp["vimImageId"] != rec["vimImageId"] {
+		t.Fatalf("allocated: %v", comp)
+	}
+	expectStatus(t, s.do("DELETE", base+"/compute/"+comp["id"].(string), nil), 204)
+	if len(kv.Computes()) != 0 {
+		t.Fatalf("left in KubeVim: %v", kv.Computes())
+	}
 }
