@@ -6,8 +6,10 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"google.golang.org/grpc/codes"
 
@@ -277,5 +279,83 @@ func TestKubeVimRegistryThroughTheServer(t *testing.T) {
 	expectStatus(t, s.do("DELETE", base+"/compute/"+comp["id"].(string), nil), 204)
 	if len(kv.Computes()) != 0 {
 		t.Fatalf("left in KubeVim: %v", kv.Computes())
+	}
+}
+
+// TestKubeVimImagesOfDeletedPackage: KubeVim cannot delete images. Its
+// VIM says so (no deleteImages capability); a DELETE of the record of a
+// live package's image is 409; deleting the package keeps the record,
+// orphaned and leftInVim with the reason, logged once, and the sweep
+// never tries it again; a DELETE then forgets the record.
+func TestKubeVimImagesOfDeletedPackage(t *testing.T) {
+	zip, _ := sampleVNF(t, false)
+	kv := kubevimtest.Start(t, kubevimtest.Options{})
+	s := startServer(t, "", "--sweep-interval", "100ms")
+	pkgID, info := s.onboard(t, zip)
+	if info["onboardingState"] != "ONBOARDED" {
+		t.Fatalf("sample package: %v\n%s", info, s.log)
+	}
+	base := s.registerVIM(t, map[string]any{"type": "kubevim", "name": "kv", "endpoint": kv.Addr, "options": map[string]any{"poll_interval": "20ms"}})
+	vimID := path.Base(base)
+
+	r := s.do("GET", base, nil)
+	expectStatus(t, r, 200)
+	var v struct {
+		Info struct{ Capabilities []string }
+	}
+	r.json(t, &v)
+	if !slices.Contains(v.Info.Capabilities, "images") || slices.Contains(v.Info.Capabilities, "deleteImages") {
+		t.Fatalf("KubeVim's capabilities %v: want images without deleteImages", v.Info.Capabilities)
+	}
+
+	r = s.post(t, base+"/software_images", map[string]any{"vnfPkgId": pkgID, "softwareImageId": "VDU1"})
+	expectStatus(t, r, 201)
+	var rec map[string]any
+	r.json(t, &rec)
+	recPath := base + "/software_images/" + rec["id"].(string)
+	vimImageID := rec["vimImageId"].(string)
+
+	// Deleting the record while the package exists would lose the image.
+	r = s.do("DELETE", recPath, nil)
+	conforms(t, "DELETE", "/vim/v1/vims/{vimId}/software_images/{vimImageId}", r)
+	p := expectProblem(t, r, 409)
+	if d, _ := p["detail"].(string); !strings.Contains(d, "cannot delete images") || !strings.Contains(d, "deleteImages") || p["vimImageId"] != vimImageID || p["vnfPkgId"] != pkgID {
+		t.Fatalf("DELETE of a KubeVim image record: %v", p)
+	}
+	if ims := s.vimImages(t, vimID); len(ims) != 1 || ims[0]["orphaned"] != false || ims[0]["leftInVim"] != false {
+		t.Fatalf("records after the refused DELETE: %v", ims)
+	}
+
+	s.deletePackage(t, pkgID)
+	ims := s.vimImages(t, vimID)
+	if len(ims) != 1 || ims[0]["id"] != rec["id"] || ims[0]["orphaned"] != true || ims[0]["leftInVim"] != true {
+		t.Fatalf("records after the package was deleted: %v, want %s orphaned and left in the VIM", ims, rec["id"])
+	}
+	if reason, _ := ims[0]["leftInVimReason"].(string); !strings.Contains(reason, "cannot delete images") || !strings.Contains(reason, vimImageID) {
+		t.Fatalf("leftInVimReason %q", reason)
+	}
+	// Several sweeps: none tries again, the log says it once.
+	time.Sleep(1 * time.Second)
+	log := s.log.String()
+	if n := strings.Count(log, "stays in its VIM for good"); n != 1 {
+		t.Fatalf("logged %d times that the image stays, want once:\n%s", n, log)
+	}
+	if strings.Contains(log, "record kept as orphaned") || strings.Contains(log, "VIM image left behind") {
+		t.Fatalf("the removal was tried again:\n%s", log)
+	}
+	if ims := s.vimImages(t, vimID); len(ims) != 1 || ims[0]["leftInVim"] != true {
+		t.Fatalf("records after the sweeps: %v", ims)
+	}
+	if _, ok := kv.Images()[vimImageID]; !ok {
+		t.Fatalf("KubeVim lost the image it cannot delete")
+	}
+
+	// A DELETE now forgets the record; the image stays in KubeVim.
+	expectStatus(t, s.do("DELETE", recPath, nil), 204)
+	if ims := s.vimImages(t, vimID); len(ims) != 0 {
+		t.Fatalf("records after forgetting: %v", ims)
+	}
+	if _, ok := kv.Images()[vimImageID]; !ok {
+		t.Fatalf("KubeVim lost the image it cannot delete")
 	}
 }
