@@ -39,6 +39,32 @@ func expectProblemDetail(t *testing.T, r response, status int, words ...string) 
 	}
 }
 
+// onboardSample onboards the sample package and returns its id and
+// VnfPkgInfo; it must be ONBOARDED.
+func (s *server) onboardSample(t *testing.T, zip string) (string, map[string]any) {
+	t.Helper()
+	pkgID, info := s.onboard(t, zip)
+	if info["onboardingState"] != "ONBOARDED" {
+		t.Fatalf("sample package: %v\n%s", info, s.log)
+	}
+	return pkgID, info
+}
+
+// registerKubeVimImage registers VDU1 of package pkgID with the KubeVim
+// VIM at base (201) and returns the record and the image KubeVim holds.
+func (s *server) registerKubeVimImage(t *testing.T, kv *kubevimtest.Server, base, pkgID string) (map[string]any, kubevimtest.Image) {
+	t.Helper()
+	r := s.post(t, base+"/software_images", map[string]any{"vnfPkgId": pkgID, "softwareImageId": "VDU1"})
+	expectStatus(t, r, 201)
+	var rec map[string]any
+	r.json(t, &rec)
+	held, ok := kv.Images()[rec["vimImageId"].(string)]
+	if !ok {
+		t.Fatalf("KubeVim has no image %v", rec["vimImageId"])
+	}
+	return rec, held
+}
+
 // sampleImage is the software image VDU1 of the onboarded sample package:
 // its artifact path and its declared checksum.
 func sampleImage(t *testing.T, info map[string]any) (path, hash string) {
@@ -69,29 +95,19 @@ func TestKubeVimThroughTheServer(t *testing.T) {
 		t.Fatal(err)
 	}
 	s := startServer(t, "")
-	pkgID, info := s.onboard(t, zip)
-	if info["onboardingState"] != "ONBOARDED" {
-		t.Fatalf("sample package: %v\n%s", info, s.log)
-	}
+	pkgID, info := s.onboardSample(t, zip)
 	imagePath, hash := sampleImage(t, info)
 	base := s.registerVIM(t, map[string]any{"type": "kubevim", "name": "kv", "endpoint": kv.Addr,
 		"credentials": map[string]any{"token": token},
 		"options":     map[string]any{"tls": "true", "ca_file": ca, "poll_interval": "20ms"}})
 
-	r := s.post(t, base+"/software_images", map[string]any{"vnfPkgId": pkgID, "softwareImageId": "VDU1"})
-	expectStatus(t, r, 201)
-	var rec map[string]any
-	r.json(t, &rec)
-	held, ok := kv.Images()[rec["vimImageId"].(string)]
-	if !ok {
-		t.Fatalf("KubeVim has no image %v", rec["vimImageId"])
-	}
+	_, held := s.registerKubeVimImage(t, kv, base, pkgID)
 	wantURL := s.base + pkgs + "/" + pkgID + "/artifacts/" + (&url.URL{Path: imagePath}).EscapedPath()
 	if held.SourceURL != wantURL || held.Digest != strings.ToLower(hash) || held.Status.GetState().String() != "COMPLETED" {
 		t.Fatalf("KubeVim downloaded %s (digest %s, %s); want %s with digest %s", held.SourceURL, held.Digest, held.Status.GetState(), wantURL, hash)
 	}
 
-	r = s.post(t, base+"/compute", map[string]any{"vnfPkgId": pkgID, "vduId": "VDU1", "name": "kv-sample"})
+	r := s.post(t, base+"/compute", map[string]any{"vnfPkgId": pkgID, "vduId": "VDU1", "name": "kv-sample"})
 	expectStatus(t, r, 201)
 	var comp map[string]any
 	r.json(t, &comp)
@@ -154,10 +170,7 @@ func TestKubeVimFailuresThroughTheServer(t *testing.T) {
 	zip, _ := sampleVNF(t, false)
 	kv := kubevimtest.Start(t, kubevimtest.Options{})
 	s := startServer(t, "")
-	pkgID, info := s.onboard(t, zip)
-	if info["onboardingState"] != "ONBOARDED" {
-		t.Fatalf("sample package: %v\n%s", info, s.log)
-	}
+	pkgID, _ := s.onboardSample(t, zip)
 	opts := map[string]any{"poll_interval": "20ms", "retries": "1"}
 	base := s.registerVIM(t, map[string]any{"type": "kubevim", "name": "kv", "endpoint": kv.Addr, "options": opts})
 	image := map[string]any{"vnfPkgId": pkgID, "softwareImageId": "VDU1"}
@@ -210,10 +223,7 @@ func TestKubeVimRegistryThroughTheServer(t *testing.T) {
 	zip, _ := sampleVNF(t, false)
 	kv := kubevimtest.Start(t, kubevimtest.Options{})
 	s := startServer(t, "")
-	pkgID, info := s.onboard(t, zip)
-	if info["onboardingState"] != "ONBOARDED" {
-		t.Fatalf("sample package: %v\n%s", info, s.log)
-	}
+	pkgID, info := s.onboardSample(t, zip)
 	imagePath, hash := sampleImage(t, info)
 	image := map[string]any{"vnfPkgId": pkgID, "softwareImageId": "VDU1"}
 
@@ -251,14 +261,7 @@ func TestKubeVimRegistryThroughTheServer(t *testing.T) {
 		t.Fatalf("image_source=oci: %v", p)
 	}
 
-	r = s.post(t, base+"/software_images", image)
-	expectStatus(t, r, 201)
-	var rec map[string]any
-	r.json(t, &rec)
-	held, ok := kv.Images()[rec["vimImageId"].(string)]
-	if !ok {
-		t.Fatalf("KubeVim has no image %v", rec["vimImageId"])
-	}
+	rec, held := s.registerKubeVimImage(t, kv, base, pkgID)
 	if want := host + "/" + repo + "@" + manifestDigest; held.Reference != want || held.ManifestDigest != manifestDigest || held.SourceURL != "" {
 		t.Fatalf("KubeVim pulled %s (manifest %s, source URL %q); want %s", held.Reference, held.ManifestDigest, held.SourceURL, want)
 	}
@@ -291,10 +294,7 @@ func TestKubeVimImagesOfDeletedPackage(t *testing.T) {
 	zip, _ := sampleVNF(t, false)
 	kv := kubevimtest.Start(t, kubevimtest.Options{})
 	s := startServer(t, "", "--sweep-interval", "100ms")
-	pkgID, info := s.onboard(t, zip)
-	if info["onboardingState"] != "ONBOARDED" {
-		t.Fatalf("sample package: %v\n%s", info, s.log)
-	}
+	pkgID, _ := s.onboardSample(t, zip)
 	base := s.registerVIM(t, map[string]any{"type": "kubevim", "name": "kv", "endpoint": kv.Addr, "options": map[string]any{"poll_interval": "20ms"}})
 	vimID := path.Base(base)
 
@@ -308,10 +308,7 @@ func TestKubeVimImagesOfDeletedPackage(t *testing.T) {
 		t.Fatalf("KubeVim's capabilities %v: want images without deleteImages", v.Info.Capabilities)
 	}
 
-	r = s.post(t, base+"/software_images", map[string]any{"vnfPkgId": pkgID, "softwareImageId": "VDU1"})
-	expectStatus(t, r, 201)
-	var rec map[string]any
-	r.json(t, &rec)
+	rec, _ := s.registerKubeVimImage(t, kv, base, pkgID)
 	recPath := base + "/software_images/" + rec["id"].(string)
 	vimImageID := rec["vimImageId"].(string)
 
