@@ -45,6 +45,7 @@ var migrations = []migration{
 	{3, "jobs: the request id that queued the job", AddColumns(&Job{}, "RequestID")},
 	{4, "the host owning a compute of a host-local VIM", AddColumns(&VIMCompute{}, "OwnerHost")},
 	{5, "PostgreSQL: jsonb_path_ops indexes for array members in the list filters", postgresOnly(createIndexes(postgresMemberIndexes))},
+	{6, "vim_images: left_in_vim, why an image stays in a VIM that cannot delete it", AddColumns(&VIMImage{}, "LeftInVIM")},
 }
 
 // v1Models are the tables of migration 1.

@@ -45,6 +45,10 @@ type VIMImage struct {
 	// not be removed from the VIM: the record stays, so that what is left in
 	// the VIM is known and DELETE can try again.
 	Orphaned bool `gorm:"not null;default:false"`
+	// LeftInVIM, set on an orphaned record, says why its image stays in
+	// the VIM for good: the VIM cannot delete images (KubeVim). The record
+	// is kept to show what is left, and no sweep tries again.
+	LeftInVIM string `gorm:"size:1024;not null;default:''"`
 }
 
 // TableName is the SQL table of VIMImage.
@@ -258,10 +262,11 @@ func (db *DB) orphanPackageImages(ctx context.Context, pkgID string) error {
 
 // PackagesWithOrphanedImages lists the (deleted) packages whose image
 // records are still orphaned: their images could not be removed from their
-// VIMs yet, or the process removing them died.
+// VIMs yet, or the process removing them died. Records left in their VIM
+// for good (LeftInVIM) are done with.
 func (db *DB) PackagesWithOrphanedImages(ctx context.Context) ([]string, error) {
 	var ids []string
-	err := db.ctx(ctx).Model(&VIMImage{}).Where("orphaned = ?", true).Distinct().Order("package_id").Limit(1000).Pluck("package_id", &ids).Error
+	err := db.ctx(ctx).Model(&VIMImage{}).Where("orphaned = ? AND left_in_vim = ?", true, "").Distinct().Order("package_id").Limit(1000).Pluck("package_id", &ids).Error
 	return ids, dbErr("list orphaned VIM images", err)
 }
 
@@ -272,13 +277,14 @@ func (db *DB) PackagesWithOrphanedImages(ctx context.Context) ([]string, error) 
 // does not count, or two packages deleted at once would each leave the
 // image to the other). The caller removes the images from their
 // VIMs and then the records (DeleteOrphanedVIMImage); a record whose image
-// could not be removed stays, orphaned.
+// could not be removed stays, orphaned. Records already left in their VIM
+// for good (MarkVIMImageLeft) are not returned: there is nothing to try.
 func (db *DB) ReleasePackageImages(ctx context.Context, pkgID string) (images []VIMImage, shared []bool, err error) {
 	err = db.Tx(ctx, func(tx *DB) error {
 		if err := tx.g.Model(&VIMImage{}).Where("package_id = ?", pkgID).Update("orphaned", true).Error; err != nil {
 			return dbErr("orphan VIM images", err)
 		}
-		if err := tx.g.Where("package_id = ?", pkgID).Order("created_at, id").Find(&images).Error; err != nil {
+		if err := tx.g.Where("package_id = ? AND left_in_vim = ?", pkgID, "").Order("created_at, id").Find(&images).Error; err != nil {
 			return dbErr("list VIM images", err)
 		}
 		shared = make([]bool, len(images))
@@ -293,6 +299,28 @@ func (db *DB) ReleasePackageImages(ctx context.Context, pkgID string) (images []
 		return nil
 	})
 	return images, shared, err
+}
+
+// maxLeftReason bounds LeftInVIM (its column's size).
+const maxLeftReason = 1024
+
+// MarkVIMImageLeft records on orphaned record id that its image stays in
+// the VIM for good, and why: the record is kept, and the sweep no longer
+// tries to remove the image. A record gone or not orphaned is left as it is.
+func (db *DB) MarkVIMImageLeft(ctx context.Context, id, reason string) error {
+	if reason == "" {
+		reason = "the VIM cannot delete images"
+	}
+	if len(reason) > maxLeftReason {
+		reason = strings.ToValidUTF8(reason[:maxLeftReason-3], "") + "..."
+	}
+	return dbErr("mark VIM image left", db.ctx(ctx).Model(&VIMImage{}).Where("id = ? AND orphaned = ?", id, true).Update("left_in_vim", reason).Error)
+}
+
+// VIMImageShared reports whether a record other than im names the same
+// image of the same VIM.
+func (db *DB) VIMImageShared(ctx context.Context, im *VIMImage) (bool, error) {
+	return (&DB{g: db.ctx(ctx), now: db.now, onChange: db.onChange}).vimImageShared(im)
 }
 
 // DeleteOrphanedVIMImage deletes an orphaned image record once its image

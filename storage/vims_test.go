@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"slices"
+	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 )
 
 func TestVIMDefault(t *testing.T) {
@@ -191,5 +193,52 @@ func TestReleasePackageImages(t *testing.T) {
 	}
 	if len(images) != 1 || images[0].ID != otherCommon.ID || !slices.Equal(shared, []bool{false}) {
 		t.Fatalf("released %+v shared %v, want %s not shared", images, shared, otherCommon.ID)
+	}
+}
+
+// TestVIMImageLeftInVIM: an orphaned record whose VIM cannot delete
+// images is marked left for good: kept and listed with its reason, and
+// no longer handed to the sweep nor to a release.
+func TestVIMImageLeftInVIM(t *testing.T) {
+	ctx := context.Background()
+	db := openTest(t)
+	p := mustCreate(t, db, &Package{OnboardingState: OnboardingOnboarded, OperationalState: OperationalDisabled, UsageState: UsageNotInUse, VnfdID: "v1"})
+	v := &VIM{Name: "kv", Type: "kubevim"}
+	if err := db.CreateVIM(ctx, v); err != nil {
+		t.Fatal(err)
+	}
+	im := &VIMImage{VimID: v.ID, PackageID: p.ID, SoftwareImageID: "VDU1", VimImageID: "kv-1"}
+	if err := db.CreateVIMImage(ctx, im); err != nil {
+		t.Fatal(err)
+	}
+	// A live record is not marked.
+	if err := db.MarkVIMImageLeft(ctx, im.ID, "cannot delete"); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := db.GetVIMImage(ctx, v.ID, im.ID); got.LeftInVIM != "" {
+		t.Fatalf("a live record marked left: %+v", got)
+	}
+	if _, err := db.DeletePackage(ctx, p.ID, Any); err != nil {
+		t.Fatal(err)
+	}
+	if images, _, err := db.ReleasePackageImages(ctx, p.ID); err != nil || len(images) != 1 {
+		t.Fatalf("released %v %v", images, err)
+	}
+	long := strings.Repeat("é", 600) // 1200 bytes: cut to the column
+	if err := db.MarkVIMImageLeft(ctx, im.ID, long); err != nil {
+		t.Fatal(err)
+	}
+	got, err := db.GetVIMImage(ctx, v.ID, im.ID)
+	if err != nil || !got.Orphaned || len(got.LeftInVIM) > 1024 || !strings.HasPrefix(got.LeftInVIM, "éé") || !strings.HasSuffix(got.LeftInVIM, "...") || !utf8.ValidString(got.LeftInVIM) {
+		t.Fatalf("left record %+v %v", got, err)
+	}
+	if ids, err := db.PackagesWithOrphanedImages(ctx); err != nil || len(ids) != 0 {
+		t.Fatalf("packages with orphaned images: %v %v, want none (the record is left for good)", ids, err)
+	}
+	if images, _, err := db.ReleasePackageImages(ctx, p.ID); err != nil || len(images) != 0 {
+		t.Fatalf("released again %v %v, want nothing", images, err)
+	}
+	if list, err := db.ListVIMImages(ctx, v.ID); err != nil || len(list) != 1 || list[0].LeftInVIM == "" {
+		t.Fatalf("listed %+v %v", list, err)
 	}
 }

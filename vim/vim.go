@@ -24,9 +24,13 @@ import (
 type Capability string
 
 const (
-	CapImages  Capability = "images"
-	CapFlavors Capability = "flavors"
-	CapCompute Capability = "compute"
+	CapImages Capability = "images"
+	// CapDeleteImages: DeleteImage removes an image from the VIM. A
+	// driver without it answers DeleteImage with ErrNotSupported: its
+	// images stay in the VIM for good (KubeVim's API has no deletion).
+	CapDeleteImages Capability = "deleteImages"
+	CapFlavors      Capability = "flavors"
+	CapCompute      Capability = "compute"
 	// Compute operations beyond allocate/query/terminate.
 	CapStart  Capability = "start"
 	CapStop   Capability = "stop"

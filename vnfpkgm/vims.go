@@ -204,6 +204,9 @@ func toVIMInfo(c echo.Context, v *storage.VIM) vimInfo {
 	}
 }
 
+// vimImageInfo is a software image record. LeftInVim: the package is
+// deleted and the image stays in the VIM for good, which cannot delete
+// images; LeftInVimReason says why.
 type vimImageInfo struct {
 	ID              string          `json:"id"`
 	VimID           string          `json:"vimId"`
@@ -212,6 +215,8 @@ type vimImageInfo struct {
 	VimImageID      string          `json:"vimImageId"`
 	Image           storage.JSON    `json:"image,omitempty"`
 	Orphaned        bool            `json:"orphaned"`
+	LeftInVim       bool            `json:"leftInVim"`
+	LeftInVimReason string          `json:"leftInVimReason,omitempty"`
 	CreatedAt       time.Time       `json:"createdAt"`
 	Links           map[string]Link `json:"_links"`
 }
@@ -219,7 +224,8 @@ type vimImageInfo struct {
 func toVIMImageInfo(c echo.Context, im *storage.VIMImage) vimImageInfo {
 	return vimImageInfo{
 		ID: im.ID, VimID: im.VimID, VnfPkgID: im.PackageID, SoftwareImageID: im.SoftwareImageID,
-		VimImageID: im.VimImageID, Image: im.Image, Orphaned: im.Orphaned, CreatedAt: im.CreatedAt,
+		VimImageID: im.VimImageID, Image: im.Image, Orphaned: im.Orphaned,
+		LeftInVim: im.LeftInVIM != "", LeftInVimReason: im.LeftInVIM, CreatedAt: im.CreatedAt,
 		Links: map[string]Link{"self": {vimHref(c, im.VimID, "software_images", im.ID)}},
 	}
 }
@@ -396,6 +402,16 @@ func (s *Server) deleteVIM(c echo.Context) error {
 		return vimStorageError(err, "VIM "+v.ID, v.ID)
 	}
 	if d, err := s.driver(ctx, v); err == nil {
+		if !canDeleteImages(ctx, d) {
+			if len(images) > 0 {
+				ids := make([]string, len(images))
+				for i, im := range images {
+					ids[i] = im.VimImageID
+				}
+				s.log.Warn("VIM deleted; its software images stay in it: the VIM cannot delete images", "vim", v.ID, "type", v.Type, "images", ids)
+			}
+			images = nil
+		}
 		done := map[string]bool{}
 		for _, im := range images {
 			if done[im.VimImageID] {
@@ -554,7 +570,10 @@ func (s *Server) showSoftwareImage(c echo.Context) error {
 
 // deleteSoftwareImage removes the record, and the image from the VIM
 // unless another record names the same VIM image; 409 while compute of
-// the VIM uses it.
+// the VIM uses it. A VIM that cannot delete images (no
+// vim.CapDeleteImages: KubeVim) keeps the record of a package that
+// exists: 409, since the image would stay untracked. The record of a
+// deleted package (orphaned, or left in the VIM for good) is forgotten.
 func (s *Server) deleteSoftwareImage(c echo.Context) error {
 	ctx := c.Request().Context()
 	v, err := s.findVIM(c)
@@ -562,11 +581,24 @@ func (s *Server) deleteSoftwareImage(c echo.Context) error {
 		return err
 	}
 	id := pathParam(c, "id")
+	what := "software image " + id + " of VIM " + v.ID
+	rec, err := s.db.GetVIMImage(ctx, v.ID, id)
+	if err != nil {
+		return storageError(err, what)
+	}
+	if !rec.Orphaned {
+		if err := s.refuseUndeletable(ctx, v, rec, what); err != nil {
+			return err
+		}
+	}
 	im, shared, err := s.db.DeleteVIMImage(ctx, v.ID, id)
 	if err != nil {
-		return vimStorageError(err, "software image "+id+" of VIM "+v.ID, v.ID)
+		return vimStorageError(err, what, v.ID)
 	}
-	if !shared {
+	switch {
+	case im.LeftInVIM != "":
+		s.log.Info("record of a software image left in its VIM forgotten; the image stays", "vim", v.ID, "image", im.VimImageID, "record", im.ID, "reason", im.LeftInVIM)
+	case !shared:
 		d, err := s.driver(ctx, v)
 		if err == nil {
 			err = d.DeleteImage(ctx, im.VimImageID)
@@ -576,6 +608,35 @@ func (s *Server) deleteSoftwareImage(c echo.Context) error {
 		}
 	}
 	return c.NoContent(http.StatusNoContent)
+}
+
+// refuseUndeletable answers 409 for the record of an existing package's
+// image in a VIM that cannot delete images, unless another record names
+// the same VIM image: removing the record would leave the image in the
+// VIM with nothing to show it. A driver that cannot be asked lets the
+// deletion go on (it then fails in the VIM, logged, as before).
+func (s *Server) refuseUndeletable(ctx context.Context, v *storage.VIM, rec *storage.VIMImage, what string) error {
+	d, err := s.driver(ctx, v)
+	if err != nil || canDeleteImages(ctx, d) {
+		return nil
+	}
+	shared, err := s.db.VIMImageShared(ctx, rec)
+	if err != nil || shared {
+		return err
+	}
+	return sol013.Problemf(http.StatusConflict,
+		"%s: VIM type %s cannot delete images (its driver has no %s capability): image %s would stay in the VIM with no record of it. "+
+			"The record stays while VNF package %s exists; deleting the package keeps it, marked leftInVim, and a DELETE then forgets it",
+		what, v.Type, vim.CapDeleteImages, rec.VimImageID, rec.PackageID).
+		With("vimImageId", rec.VimImageID).With("vnfPkgId", rec.PackageID)
+}
+
+// canDeleteImages reports whether a driver says it can delete images; a
+// driver that does not answer is given the benefit of the doubt (its
+// DeleteImage then says what happened).
+func canDeleteImages(ctx context.Context, d vim.Driver) bool {
+	info, err := d.Info(ctx)
+	return err != nil || info.Has(vim.CapDeleteImages)
 }
 
 // removeUnnamedImage deletes an image from a VIM unless a record names it
@@ -595,8 +656,11 @@ func (s *Server) removeUnnamedImage(ctx context.Context, d vim.Driver, vimID, vi
 // effort) and then their records. An image another package's record also
 // names stays in the VIM. A record whose image the VIM could not remove
 // stays, marked orphaned: what is left in the VIM remains known, listed,
-// and DELETE of the record tries again. Records are never left pointing
-// at a package as if it still existed.
+// and DELETE of the record tries again, as does the sweep. A VIM that
+// cannot delete images at all (DeleteImage is vim.ErrNotSupported:
+// KubeVim) ends that at once: the record is marked left in the VIM with
+// the driver's reason, logged once, and never tried again. Records are
+// never left pointing at a package as if it still existed.
 func (s *Server) releasePackageImages(ctx context.Context, pkgID string) {
 	ctx = context.WithoutCancel(ctx)
 	images, shared, err := s.db.ReleasePackageImages(ctx, pkgID)
@@ -607,6 +671,11 @@ func (s *Server) releasePackageImages(ctx context.Context, pkgID string) {
 	for i, im := range images {
 		if !shared[i] {
 			if err := s.deleteFromVIM(ctx, im.VimID, im.VimImageID); err != nil {
+				var kept *keptInVIMError
+				if errors.As(err, &kept) {
+					s.leaveInVIM(ctx, pkgID, &im, kept.err)
+					continue
+				}
 				s.log.Warn("software image of a deleted package left in its VIM, record kept as orphaned",
 					"package", pkgID, "vim", im.VimID, "image", im.VimImageID, "record", im.ID, "error", err)
 				continue
@@ -623,7 +692,27 @@ func (s *Server) releasePackageImages(ctx context.Context, pkgID string) {
 // rather than holding the package's DELETE.
 const releaseTimeout = 30 * time.Second
 
-// deleteFromVIM deletes one image from a VIM through its driver.
+// leaveInVIM marks the record of an image that stays in a VIM which
+// cannot delete images: kept, listed with the reason, never tried again.
+func (s *Server) leaveInVIM(ctx context.Context, pkgID string, im *storage.VIMImage, why error) {
+	if err := s.db.MarkVIMImageLeft(ctx, im.ID, why.Error()); err != nil {
+		s.log.Warn("software image record not marked as left in its VIM (the sweep tries again)", "record", im.ID, "error", err)
+		return
+	}
+	s.log.Warn("software image of a deleted package stays in its VIM for good: the VIM cannot delete images; record kept, marked leftInVim",
+		"package", pkgID, "vim", im.VimID, "image", im.VimImageID, "record", im.ID, "reason", why.Error())
+}
+
+// keptInVIMError is deleteFromVIM's answer when the driver cannot delete
+// images at all (vim.ErrNotSupported from DeleteImage): final, unlike a
+// VIM that refused or did not answer this time.
+type keptInVIMError struct{ err error }
+
+func (e *keptInVIMError) Error() string { return e.err.Error() }
+func (e *keptInVIMError) Unwrap() error { return e.err }
+
+// deleteFromVIM deletes one image from a VIM through its driver; a
+// driver that cannot delete images answers *keptInVIMError.
 func (s *Server) deleteFromVIM(ctx context.Context, vimID, vimImageID string) error {
 	ctx, cancel := context.WithTimeout(ctx, releaseTimeout)
 	defer cancel()
@@ -635,10 +724,14 @@ func (s *Server) deleteFromVIM(ctx context.Context, vimID, vimImageID string) er
 	if err != nil {
 		return err
 	}
-	if err := d.DeleteImage(ctx, vimImageID); err != nil && !errors.Is(err, vim.ErrNotFound) {
-		return err // an image already gone (an earlier attempt) is removed
+	err = d.DeleteImage(ctx, vimImageID)
+	switch {
+	case err == nil, errors.Is(err, vim.ErrNotFound):
+		return nil // an image already gone (an earlier attempt) is removed
+	case errors.Is(err, vim.ErrNotSupported):
+		return &keptInVIMError{err}
 	}
-	return nil
+	return err
 }
 
 // retryOrphanedImages runs releasePackageImages again for the deleted

@@ -71,6 +71,8 @@ var vimTitles = map[string]string{
 	"vimComputeId":       "VIM Compute ID",
 	"vimFlavourId":       "VIM Flavour ID",
 	"stateReason":        "State Reason",
+	"leftInVim":          "Left In VIM",
+	"leftInVimReason":    "Left In VIM Reason",
 	"autoRegisterImages": "Auto Register Images",
 	"createdAt":          "Created At",
 	"_links":             "Links",
@@ -90,7 +92,7 @@ var (
 	}
 	vimImageListColumns = []column{
 		{"ID", "id"}, {"VNF Package ID", "vnfPkgId"}, {"Software Image ID", "softwareImageId"}, {"VIM Image ID", "vimImageId"},
-		{"Orphaned", "orphaned"},
+		{"Orphaned", "orphaned"}, {"Left In VIM", "leftInVim"},
 	}
 	computeListColumns = []column{
 		{"ID", "id"}, {"Name", "name"}, {"VNF Package ID", "vnfPkgId"}, {"VDU ID", "vduId"},

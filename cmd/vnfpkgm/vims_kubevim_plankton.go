@@ -7,8 +7,10 @@ const kubevimOptionsHelp = `
 Driver options of --type kubevim (KubeVim over gRPC: ETSI IFA 006 VI-VNFM
 and KubeVim's admin image download; --endpoint is KubeVim's gRPC address
 HOST:PORT; --credential token=TOKEN is a bearer token, sent over TLS only;
-KubeVim downloads images from this server's artifact URLs, so vnfpkgmd
-needs a --public-url KubeVim can reach):
+KubeVim downloads images from this server's artifact URLs or its OCI
+endpoint /v2, so vnfpkgmd needs an address KubeVim can reach: --public-url,
+or registry= below; KubeVim's API cannot delete images, so they stay in
+KubeVim when their package is deleted):
   tls=true|false
       connect with TLS (required to send the token credential) (default false)
   ca_file=PATH
@@ -27,6 +29,13 @@ needs a --public-url KubeVim can reach):
   retries=N
       retries of an idempotent call (queries, terminate, flavour delete) that
       found KubeVim unavailable (default 3)
+  image_source=http|registry
+      where KubeVim downloads images from: http, the artifact URL (needs
+      --public-url); registry, this server's OCI endpoint /v2 by digest (a
+      containerDisk) (default http)
+  registry=HOST[:PORT]
+      with image_source=registry: the OCI endpoint as KubeVim reaches it
+      (default: this server's own address)
 
 Example:
   vnfpkgm vim register --type kubevim --name kv --endpoint kubevim.example:50051 \

@@ -145,7 +145,7 @@ func decodeError(body []byte) (string, string) {
 // Info implements vim.Driver: what the API offers, without asking it.
 func (d *Driver) Info(ctx context.Context) (vim.Info, error) {
 	return vim.Info{Type: Type, Capabilities: []vim.Capability{
-		vim.CapImages, vim.CapFlavors, vim.CapCompute, vim.CapPause, vim.CapResume, vim.CapConsole,
+		vim.CapImages, vim.CapDeleteImages, vim.CapFlavors, vim.CapCompute, vim.CapPause, vim.CapResume, vim.CapConsole,
 	}}, nil
 }
 

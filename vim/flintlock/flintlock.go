@@ -188,7 +188,7 @@ func decodeRPCStatus(body []byte) (string, string) {
 
 // Info implements vim.Driver.
 func (d *Driver) Info(ctx context.Context) (vim.Info, error) {
-	return vim.Info{Type: Type, Capabilities: []vim.Capability{vim.CapImages, vim.CapFlavors, vim.CapCompute}}, nil
+	return vim.Info{Type: Type, Capabilities: []vim.Capability{vim.CapImages, vim.CapDeleteImages, vim.CapFlavors, vim.CapCompute}}, nil
 }
 
 // Close implements vim.Driver; the driver holds no resources.

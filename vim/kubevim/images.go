@@ -13,12 +13,18 @@ import (
 
 	"github.com/vnfpkgm/vnfpkgm/csar/digest"
 	"github.com/vnfpkgm/vnfpkgm/vim"
+	"github.com/vnfpkgm/vnfpkgm/vim/internal/restclient"
 )
 
 // Metadata keys AddImage stores with an image, besides the labels.
 const (
 	metaContainerFormat = "containerFormat"
 	metaDiskFormat      = "diskFormat"
+	// metaChecksum is the VNFD's checksum, ALGO:HEX, given with a
+	// registry source (whose message has no checksum field). It is what
+	// was declared, not what KubeVim computed: it is no label of the
+	// image and never taken for its checksum.
+	metaChecksum = "checksum"
 )
 
 // checksumAlgorithm is the name KubeVim is given for an algorithm: the
@@ -35,10 +41,12 @@ func checksumAlgorithm(name string) (string, error) {
 	return strings.ReplaceAll(strings.ToLower(a.Name), "-", ""), nil
 }
 
-// AddImage implements vim.Driver: KubeVim downloads the image from
-// spec.SourceURL and validates the VNFD's checksum itself; the driver
-// waits for the download, then checks the image KubeVim reports (size,
-// and checksum when it reports one). spec.Content is not read.
+// AddImage implements vim.Driver: KubeVim downloads the image, from
+// spec.SourceURL validating the VNFD's checksum itself (image_source
+// http), or from the catalogue's OCI endpoint by manifest digest
+// (image_source registry, spec.OCI); the driver waits for the download,
+// then checks the image KubeVim reports (size, and checksum when it
+// reports one in the VNFD's algorithm). spec.Content is not read.
 //
 // KubeVim's API has no image deletion: an image whose download failed or
 // that fails a check stays in KubeVim; the error names it.
@@ -46,8 +54,8 @@ func (d *Driver) AddImage(ctx context.Context, spec vim.ImageSpec) (*vim.Image, 
 	if spec.Name == "" {
 		return nil, fmt.Errorf("%w: kubevim: an image needs a name", vim.ErrInvalid)
 	}
-	if spec.SourceURL == "" {
-		return nil, fmt.Errorf("%w: kubevim: KubeVim downloads images from this server, which has no address it can reach: start vnfpkgmd with --public-url", vim.ErrNotSupported)
+	if d.st.imageSource == sourceHTTP && spec.SourceURL == "" {
+		return nil, fmt.Errorf("%w: kubevim: KubeVim downloads images from this server, which has no address it can reach: start vnfpkgmd with --public-url (or register the VIM with image_source=registry and registry=HOST:PORT)", vim.ErrNotSupported)
 	}
 	if spec.Checksum.Algorithm == "" || spec.Checksum.Hash == "" {
 		return nil, fmt.Errorf("%w: kubevim: image %q has no checksum for KubeVim to validate", vim.ErrInvalid, spec.Name)
@@ -60,7 +68,18 @@ func (d *Driver) AddImage(ctx context.Context, spec vim.ImageSpec) (*vim.Image, 
 		return nil, fmt.Errorf("%w: kubevim: image %q: %v", vim.ErrInvalid, spec.Name, err)
 	}
 	hash := strings.ToLower(spec.Checksum.Hash)
-	resp, err := d.admin.DownloadImage(ctx, downloadRequest(spec, algo, hash, d.st.imageTimeout))
+	req := downloadRequest(spec, d.st.imageTimeout)
+	if d.st.imageSource == sourceRegistry {
+		ref, _, err := restclient.ImageReference(ctx, Type, d.st.registryHost, spec)
+		if err != nil {
+			return nil, fmt.Errorf("kubevim: image %q: %w", spec.Name, err)
+		}
+		req.Source = registrySource(ref)
+		req.Metadata.Metadata.Fields[metaChecksum] = algo + ":" + hash
+	} else {
+		req.Source = httpSource(spec.SourceURL, algo, hash)
+	}
+	resp, err := d.admin.DownloadImage(ctx, req)
 	if err != nil {
 		return nil, d.mapErr(err, "downloading image "+spec.Name)
 	}
@@ -81,8 +100,9 @@ func (d *Driver) AddImage(ctx context.Context, spec vim.ImageSpec) (*vim.Image, 
 	return im, nil
 }
 
-// downloadRequest is the admin DownloadImage request for spec.
-func downloadRequest(spec vim.ImageSpec, algo, hash string, timeout time.Duration) *admin.DownloadImageRequest {
+// downloadRequest is the admin DownloadImage request for spec, without
+// its source.
+func downloadRequest(spec vim.ImageSpec, timeout time.Duration) *admin.DownloadImageRequest {
 	meta := map[string]string{metaContainerFormat: spec.ContainerFormat, metaDiskFormat: spec.DiskFormat}
 	for k, v := range spec.Labels {
 		meta[k] = v
@@ -93,18 +113,35 @@ func downloadRequest(spec vim.ImageSpec, algo, hash string, timeout time.Duratio
 	}
 	return &admin.DownloadImageRequest{
 		Metadata: md,
-		Source: &admin.ImageSource{
-			Type: admin.ImageSourceType_HTTP,
-			Http: &admin.HttpSource{
-				Url:       spec.SourceURL,
-				VerifyTls: proto.Bool(true),
-				Checksum:  &admin.Checksum{Algorithm: algo, Value: hash},
-			},
-		},
 		Options: &admin.DownloadOptions{
 			LazyDownload:     proto.Bool(false),
 			ValidateChecksum: proto.Bool(true),
 			Timeout:          proto.String(timeout.String()),
+		},
+	}
+}
+
+// httpSource is the download of url, validated against the VNFD's checksum.
+func httpSource(url, algo, hash string) *admin.ImageSource {
+	return &admin.ImageSource{
+		Type: admin.ImageSourceType_HTTP,
+		Http: &admin.HttpSource{
+			Url:       url,
+			VerifyTls: proto.Bool(true),
+			Checksum:  &admin.Checksum{Algorithm: algo, Value: hash},
+		},
+	}
+}
+
+// registrySource is the pull of ref, HOST[:PORT]/REPOSITORY@DIGEST. The
+// content cannot change under a digest, so a copy KubeVim already holds
+// is as good as a new pull (IF_NOT_PRESENT).
+func registrySource(ref string) *admin.ImageSource {
+	return &admin.ImageSource{
+		Type: admin.ImageSourceType_REGISTRY,
+		Registry: &admin.RegistrySource{
+			Image:      ref,
+			PullPolicy: admin.PullPolicy_IF_NOT_PRESENT.Enum(),
 		},
 	}
 }
@@ -162,7 +199,9 @@ func checkStored(im *vim.Image, spec vim.ImageSpec, algo, hash string) error {
 	if im.Checksum.Algorithm != "" {
 		got, err := checksumAlgorithm(im.Checksum.Algorithm)
 		if err != nil || got != algo {
-			return nil // another algorithm: KubeVim validated ours already
+			// Another algorithm: KubeVim validated ours already (HTTP
+			// source), or pulled the bytes by their digest (registry).
+			return nil
 		}
 	}
 	if !digest.Equal(im.Checksum.Hash, hash) {
@@ -218,6 +257,7 @@ func toImage(s *vivnfm.SoftwareImageInformation) *vim.Image {
 			if im.DiskFormat == "" {
 				im.DiskFormat = v
 			}
+		case metaChecksum:
 		default:
 			if im.Labels == nil {
 				im.Labels = map[string]string{}

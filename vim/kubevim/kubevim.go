@@ -4,11 +4,19 @@
 // module github.com/kube-nfv/kube-vim-api. It registers itself as the VIM
 // type "kubevim".
 //
-// Images are not uploaded: KubeVim pulls them. AddImage asks the admin
+// Images are not uploaded: KubeVim pulls them, from the source the option
+// image_source names. With http (the default) AddImage asks the admin
 // DownloadImage for an HTTP source, the image's artifact URL on this
-// server (vim.ImageSpec.SourceURL), with the VNFD's checksum and
-// validateChecksum on, then polls GetImageDownloadStatus until the
-// download is over. Flavours and compute are the VI-VNFM operations.
+// server (vim.ImageSpec.SourceURL), with the VNFD's checksum. With
+// registry it asks for a REGISTRY source, the image on this server's OCI
+// endpoint (/v2, vnfpkg/<vnfdId>/<softwareImageId>, a KubeVirt
+// containerDisk) named by its manifest digest: the registry source has no
+// checksum field, so the digest is what pins the bytes, and the VNFD's
+// checksum goes with the image's metadata (key "checksum", ALGO:HEX).
+// Either way validateChecksum is on, and the driver polls
+// GetImageDownloadStatus until the download is over, then checks what
+// KubeVim reports. KubeVim's API cannot delete images (no
+// vim.CapDeleteImages). Flavours and compute are the VI-VNFM operations.
 //
 // Configuration (vim.Config): Endpoint is the gRPC address host:port;
 // Credentials["token"] is a bearer token sent as the authorization
@@ -38,6 +46,7 @@ import (
 	"google.golang.org/grpc/status"
 
 	"github.com/vnfpkgm/vnfpkgm/vim"
+	"github.com/vnfpkgm/vnfpkgm/vim/internal/restclient"
 )
 
 // Type is the VIM type this package registers.
@@ -62,7 +71,15 @@ var Options = []vim.Option{
 	{Name: "compute_timeout", Value: "DURATION", Default: defaultComputeTimeout.String(), Help: "how long a compute may take to leave STARTING"},
 	{Name: "poll_interval", Value: "DURATION", Default: defaultPollInterval.String(), Help: "the polling period of those waits"},
 	{Name: "retries", Value: "N", Default: strconv.Itoa(defaultRetries), Help: "retries of an idempotent call (queries, terminate, flavour delete) that found KubeVim unavailable"},
+	{Name: "image_source", Value: "http|registry", Default: sourceHTTP, Help: "where KubeVim downloads images from: http, the artifact URL (needs --public-url); registry, this server's OCI endpoint /v2 by digest (a containerDisk)"},
+	{Name: "registry", Value: "HOST[:PORT]", Help: "with image_source=registry: the OCI endpoint as KubeVim reaches it (default: this server's own address)"},
 }
+
+// Image sources (the option image_source).
+const (
+	sourceHTTP     = "http"
+	sourceRegistry = "registry"
+)
 
 func init() {
 	vim.RegisterType(Type, vim.Definition{
@@ -84,6 +101,8 @@ type settings struct {
 	computeTimeout time.Duration
 	poll           time.Duration
 	retries        int
+	imageSource    string // sourceHTTP or sourceRegistry
+	registryHost   string // the option registry, "" for the server's own
 }
 
 // parseSettings reads and checks the options and the endpoint; errors are
@@ -121,8 +140,24 @@ func parseSettings(cfg vim.Config) (settings, error) {
 		}
 		*d.dst = v
 	}
-	st.retries, err = vim.IntOption(cfg.Options, "retries", defaultRetries, 0, 10)
-	return st, err
+	if st.retries, err = vim.IntOption(cfg.Options, "retries", defaultRetries, 0, 10); err != nil {
+		return st, err
+	}
+	switch v := strings.TrimSpace(cfg.Options["image_source"]); v {
+	case "", sourceHTTP:
+		st.imageSource = sourceHTTP
+	case sourceRegistry:
+		st.imageSource = sourceRegistry
+	default:
+		return st, vim.OptionErrorf("image_source", "%q is not http or registry", v)
+	}
+	if st.registryHost, err = restclient.RegistryHost(cfg.Options); err != nil {
+		return st, err
+	}
+	if st.registryHost != "" && st.imageSource != sourceRegistry {
+		return st, vim.OptionErrorf("registry", "is the OCI endpoint KubeVim pulls from: it needs image_source=registry")
+	}
+	return st, nil
 }
 
 // Check verifies a configuration before a VIM is registered, without
@@ -227,8 +262,10 @@ func (b bearer) RequireTransportSecurity() bool { return true }
 func (b bearer) String() string                 { return "bearer(redacted)" }
 
 // Info implements vim.Driver: KubeVim provides images (by download, not
-// upload: no image deletion in its API), flavours, compute and the compute
-// operations; it keeps no console log reachable through the API.
+// upload), flavours, compute and the compute operations. It has no
+// vim.CapDeleteImages: neither the VI-VNFM nor the admin API can delete
+// an image, so DeleteImage is vim.ErrNotSupported and images stay. It
+// keeps no console log reachable through the API.
 func (d *Driver) Info(ctx context.Context) (vim.Info, error) {
 	return vim.Info{Type: Type, Capabilities: []vim.Capability{
 		vim.CapImages, vim.CapFlavors, vim.CapCompute,

@@ -14,15 +14,18 @@ import (
 	"testing"
 	"time"
 
+	"github.com/kube-nfv/kube-vim-api/pkg/apis/admin"
 	"github.com/kube-nfv/kube-vim-api/pkg/apis/vivnfm"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/encoding/protowire"
+	"google.golang.org/protobuf/proto"
 	"k8s.io/apimachinery/pkg/api/resource"
 
 	"github.com/vnfpkgm/vnfpkgm/vim"
+	"github.com/vnfpkgm/vnfpkgm/vim/internal/standin"
 	"github.com/vnfpkgm/vnfpkgm/vim/kubevim"
 	"github.com/vnfpkgm/vnfpkgm/vim/kubevim/kubevimtest"
 )
@@ -285,6 +288,9 @@ func TestCheckConfig(t *testing.T) {
 		{"kubevim:50051", nil, map[string]string{"call_timeout": "0s"}, "call_timeout"},
 		{"kubevim:50051", nil, map[string]string{"retries": "99"}, "retries"},
 		{"kubevim:50051", nil, map[string]string{"namespace": "x"}, "namespace"},
+		{"kubevim:50051", nil, map[string]string{"image_source": "oci"}, "image_source"},
+		{"kubevim:50051", nil, map[string]string{"registry": "127.0.0.1:5000"}, "registry"},
+		{"kubevim:50051", nil, map[string]string{"image_source": "registry", "registry": "http://127.0.0.1:5000"}, "registry"},
 	} {
 		err := vim.CheckConfig(context.Background(), kubevim.Type, vim.Config{Endpoint: c.endpoint, Credentials: c.creds, Options: c.opts})
 		var oe *vim.OptionError
@@ -298,7 +304,8 @@ func TestInfo(t *testing.T) {
 	kv := kubevimtest.Start(t, kubevimtest.Options{})
 	d := open(t, kv, nil, nil)
 	info, _ := d.Info(context.Background())
-	if info.Type != "kubevim" || info.Has(vim.CapConsole) || !info.Has(vim.CapImages) || !info.Has(vim.CapCompute) || !info.Has(vim.CapReboot) {
+	if info.Type != "kubevim" || info.Has(vim.CapConsole) || !info.Has(vim.CapImages) || !info.Has(vim.CapCompute) || !info.Has(vim.CapReboot) ||
+		info.Has(vim.CapDeleteImages) {
 		t.Fatalf("%+v", info)
 	}
 }
@@ -346,5 +353,154 @@ func TestStandInRefusesUnknownFields(t *testing.T) {
 	}
 	if len(kv.Flavours()) != 0 {
 		t.Fatalf("the flavour was created")
+	}
+}
+
+// containerDisk stores random bytes as the disk of a containerDisk image
+// in a registry on 127.0.0.1 and returns the registry, the image spec
+// naming it on that registry (spec.OCI) and the disk's bytes.
+func containerDisk(t *testing.T) (*standin.Registry, vim.ImageSpec, []byte) {
+	t.Helper()
+	data := make([]byte, 200<<10)
+	rand.Read(data)
+	sum := sha512.Sum512(data)
+	reg := standin.NewRegistry()
+	t.Cleanup(reg.Close)
+	const repo, tag = "vnfpkg/sample-vnf/vdu1", "1.0"
+	ref := reg.Add(repo, tag, map[string][]byte{"disk/rootfs.qcow2": data})
+	_, dig, _ := strings.Cut(ref, "@")
+	spec := imageSpec("", hex.EncodeToString(sum[:]), int64(len(data)))
+	spec.OCI = func(context.Context) (*vim.OCIReference, error) {
+		return &vim.OCIReference{Registry: "http://" + reg.Host, Repository: repo, Tag: tag, Digest: dig}, nil
+	}
+	return reg, spec, data
+}
+
+// TestRegistrySource: with image_source=registry KubeVim pulls the
+// image by digest from the OCI endpoint (the stand-in checks the
+// manifest's and the layer's digests and hashes the disk file), and the
+// VNFD's checksum travels in the image's metadata, not as a label.
+func TestRegistrySource(t *testing.T) {
+	ctx := context.Background()
+	kv := kubevimtest.Start(t, kubevimtest.Options{})
+	d := open(t, kv, nil, map[string]string{"image_source": "registry"})
+	reg, spec, data := containerDisk(t)
+	ref, _ := spec.OCI(ctx)
+
+	im, err := d.AddImage(ctx, spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	held := kv.Images()[im.ID]
+	wantRef := reg.Host + "/" + ref.Repository + "@" + ref.Digest
+	if held.Reference != wantRef || held.ManifestDigest != ref.Digest || held.DiskFile != "disk/rootfs.qcow2" ||
+		held.Fetched != int64(len(data)) || held.Digest != spec.Checksum.Hash || held.SourceURL != "" {
+		t.Fatalf("the stand-in pulled %+v; want %s, disk/rootfs.qcow2 of %d bytes with digest %s", held, wantRef, len(data), spec.Checksum.Hash)
+	}
+	if got := held.Info.GetMetadata().GetFields()["checksum"]; got != "sha512:"+spec.Checksum.Hash {
+		t.Fatalf("metadata checksum %q", got)
+	}
+	if im.Status != "active" || im.Size != int64(len(data)) || im.Checksum.Hash != spec.Checksum.Hash || im.Labels["checksum"] != "" || im.Labels["softwareImageId"] != "VDU1" {
+		t.Fatalf("image %+v", im)
+	}
+
+	// The option registry names the host KubeVim reaches instead.
+	other := open(t, kv, nil, map[string]string{"image_source": "registry", "registry": reg.Host})
+	if _, err := other.AddImage(ctx, spec); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestRegistrySourceFailures(t *testing.T) {
+	ctx := context.Background()
+	kv := kubevimtest.Start(t, kubevimtest.Options{})
+	d := open(t, kv, nil, map[string]string{"image_source": "registry"})
+	reg, spec, _ := containerDisk(t)
+
+	// The disk is not what the VNFD declares.
+	bad := spec
+	bad.Checksum.Hash = strings.Repeat("0", len(spec.Checksum.Hash))
+	_, err := d.AddImage(ctx, bad)
+	var ie *kubevim.ImageError
+	if !errors.Is(err, vim.ErrChecksum) || !errors.As(err, &ie) || !strings.Contains(err.Error(), "disk/rootfs.qcow2") {
+		t.Fatalf("wrong checksum: %v, want ErrChecksum in an ImageError naming the disk file", err)
+	}
+	// The layer arrives damaged: its digest refuses it.
+	kv.CorruptDownloads(true)
+	if _, err := d.AddImage(ctx, spec); !errors.Is(err, vim.ErrChecksum) || !strings.Contains(err.Error(), "digest") {
+		t.Fatalf("corrupt layer: %v, want ErrChecksum naming the digest", err)
+	}
+	kv.CorruptDownloads(false)
+	// A manifest digest the registry does not have.
+	missing := spec
+	missing.OCI = func(ctx context.Context) (*vim.OCIReference, error) {
+		r, _ := spec.OCI(ctx)
+		r.Digest = "sha256:" + strings.Repeat("ab", 32)
+		return r, nil
+	}
+	if _, err := d.AddImage(ctx, missing); !errors.Is(err, vim.ErrUnavailable) || !strings.Contains(err.Error(), "404") {
+		t.Fatalf("unknown manifest: %v, want ErrUnavailable naming 404", err)
+	}
+	// A registry nobody listens on.
+	gone := open(t, kv, nil, map[string]string{"image_source": "registry", "registry": "127.0.0.1:1"})
+	if _, err := gone.AddImage(ctx, spec); !errors.Is(err, vim.ErrUnavailable) || !strings.Contains(err.Error(), "127.0.0.1:1") {
+		t.Fatalf("unreachable registry: %v, want ErrUnavailable naming it", err)
+	}
+	// Not a containerDisk.
+	ref := reg.Add("vnfpkg/x/plain", "1", map[string][]byte{"rootfs.qcow2": []byte("x")})
+	_, dig, _ := strings.Cut(ref, "@")
+	plain := spec
+	plain.OCI = func(context.Context) (*vim.OCIReference, error) {
+		return &vim.OCIReference{Registry: "http://" + reg.Host, Repository: "vnfpkg/x/plain", Digest: dig}, nil
+	}
+	if _, err := d.AddImage(ctx, plain); !errors.Is(err, vim.ErrUnavailable) || !strings.Contains(err.Error(), "containerDisk") {
+		t.Fatalf("no disk/: %v", err)
+	}
+	// The server has no address to give.
+	noAddr := spec
+	noAddr.OCI = nil
+	if _, err := d.AddImage(ctx, noAddr); !errors.Is(err, vim.ErrNotSupported) || !strings.Contains(err.Error(), "--public-url") {
+		t.Fatalf("no OCI reference: %v", err)
+	}
+}
+
+// TestStandInImageSources: the stand-in takes exactly one source of a
+// known kind, and a registry source it can check.
+func TestStandInImageSources(t *testing.T) {
+	kv := kubevimtest.Start(t, kubevimtest.Options{})
+	conn, err := grpc.NewClient(kv.Addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	c := admin.NewAdminClient(conn)
+	const ref = "127.0.0.1:5000/vnfpkg/a/vdu1@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+	reg := func(image string) *admin.RegistrySource { return &admin.RegistrySource{Image: image} }
+	for _, tc := range []struct {
+		src      *admin.ImageSource
+		validate bool
+		code     codes.Code
+		says     string
+	}{
+		{&admin.ImageSource{Type: admin.ImageSourceType_REGISTRY}, false, codes.InvalidArgument, "source.registry is required"},
+		{&admin.ImageSource{Registry: reg(ref)}, false, codes.InvalidArgument, "source.http is required"},
+		{&admin.ImageSource{Type: admin.ImageSourceType_REGISTRY, Registry: reg(ref), Http: &admin.HttpSource{Url: "http://x/y"}}, false, codes.InvalidArgument, "source.http is set"},
+		{&admin.ImageSource{Type: admin.ImageSourceType(9), Registry: reg(ref)}, false, codes.InvalidArgument, "not an ImageSourceType"},
+		{&admin.ImageSource{Type: admin.ImageSourceType_PVC, Pvc: &admin.PvcSource{Name: "p"}}, false, codes.Unimplemented, "PVC"},
+		{&admin.ImageSource{Type: admin.ImageSourceType_REGISTRY, Registry: reg("nginx:alpine")}, false, codes.InvalidArgument, "source.registry.image"},
+		{&admin.ImageSource{Type: admin.ImageSourceType_REGISTRY, Registry: reg("127.0.0.1:5000/vnfpkg/a/vdu1:1.0")}, true, codes.InvalidArgument, "pinned by digest"},
+		{&admin.ImageSource{Type: admin.ImageSourceType_REGISTRY, Registry: reg("127.0.0.1:5000/vnfpkg/a/vdu1@sha256:abc")}, false, codes.InvalidArgument, "not a sha256 digest"},
+		{&admin.ImageSource{Type: admin.ImageSourceType_REGISTRY, Registry: &admin.RegistrySource{Image: ref, PullPolicy: admin.PullPolicy(7).Enum()}}, false, codes.InvalidArgument, "pullPolicy"},
+	} {
+		_, err := c.DownloadImage(context.Background(), &admin.DownloadImageRequest{
+			Metadata: &admin.ImageMetadata{Name: "im"}, Source: tc.src,
+			Options: &admin.DownloadOptions{ValidateChecksum: proto.Bool(tc.validate)},
+		})
+		if status.Code(err) != tc.code || !strings.Contains(err.Error(), tc.says) {
+			t.Errorf("%v: %v, want %s saying %q", tc.src, err, tc.code, tc.says)
+		}
+	}
+	if len(kv.Images()) != 0 {
+		t.Fatalf("images created: %v", kv.Images())
 	}
 }

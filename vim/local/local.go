@@ -308,7 +308,7 @@ func (d *Driver) Info(ctx context.Context) (vim.Info, error) {
 		Type:    Type,
 		Version: d.version,
 		Capabilities: []vim.Capability{
-			vim.CapImages, vim.CapFlavors, vim.CapCompute,
+			vim.CapImages, vim.CapDeleteImages, vim.CapFlavors, vim.CapCompute,
 			vim.CapStart, vim.CapStop, vim.CapPause, vim.CapResume, vim.CapReboot,
 			vim.CapConsole,
 		},

@@ -308,7 +308,7 @@ func durationOption(opts map[string]string, key string, def time.Duration) (time
 func (d *Driver) Info(ctx context.Context) (vim.Info, error) {
 	info := vim.Info{Type: Type}
 	if d.image != nil {
-		info.Capabilities = append(info.Capabilities, vim.CapImages)
+		info.Capabilities = append(info.Capabilities, vim.CapImages, vim.CapDeleteImages)
 	}
 	if d.compute != nil {
 		info.Capabilities = append(info.Capabilities, vim.CapFlavors, vim.CapCompute,

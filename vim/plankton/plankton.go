@@ -155,7 +155,7 @@ func Open(ctx context.Context, cfg vim.Config) (*Driver, error) {
 
 // Info implements vim.Driver: images only.
 func (d *Driver) Info(ctx context.Context) (vim.Info, error) {
-	return vim.Info{Type: Type, Capabilities: []vim.Capability{vim.CapImages}}, nil
+	return vim.Info{Type: Type, Capabilities: []vim.Capability{vim.CapImages, vim.CapDeleteImages}}, nil
 }
 
 // Close implements vim.Driver; the driver holds no resources.

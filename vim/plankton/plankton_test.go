@@ -146,7 +146,7 @@ func TestRefusals(t *testing.T) {
 		t.Fatalf("compute: %v", err)
 	}
 	info, _ := d.Info(ctx)
-	if len(info.Capabilities) != 1 || !info.Has(vim.CapImages) {
+	if len(info.Capabilities) != 2 || !info.Has(vim.CapImages) || !info.Has(vim.CapDeleteImages) {
 		t.Fatalf("capabilities %v", info.Capabilities)
 	}
 	if err := vim.Require(ctx, d, vim.CapCompute); !errors.Is(err, vim.ErrNotSupported) {

@@ -10,6 +10,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -47,6 +48,11 @@ type Options struct {
 	// Corrupt flips a byte of every layer as it arrives (a transfer gone
 	// wrong): the digest check must refuse it.
 	Corrupt bool
+	// File, when set, reads each regular file of the layers as it streams
+	// by (path as in the tar, its bytes). What it learns must only be
+	// believed once Pull returns nil: a layer's digest is checked after
+	// its last byte. An error of File fails the pull (PullFailed).
+	File func(path string, r io.Reader) error
 }
 
 // Pull fetches HOST[:PORT]/REPO:TAG or HOST[:PORT]/REPO@DIGEST from a
@@ -91,14 +97,14 @@ func Pull(ctx context.Context, client *http.Client, ref string, opt Options) (*I
 		return nil, fail(InvalidImage, "%s is not an OCI image manifest with layers", ref)
 	}
 	img := &Image{ManifestDigest: digest, Files: map[string]int64{}}
-	if err := fetchBlob(ctx, client, base, m.Config.Digest, m.Config.Size, nil, false); err != nil {
+	if err := fetchBlob(ctx, client, base, m.Config.Digest, m.Config.Size, nil, Options{}); err != nil {
 		return nil, err
 	}
 	for _, l := range m.Layers {
 		if l.MediaType != "application/vnd.oci.image.layer.v1.tar" {
 			return nil, fail(InvalidImage, "layer %s is %s: only uncompressed tar layers are converted", l.Digest, l.MediaType)
 		}
-		if err := fetchBlob(ctx, client, base, l.Digest, l.Size, img.Files, opt.Corrupt); err != nil {
+		if err := fetchBlob(ctx, client, base, l.Digest, l.Size, img.Files, opt); err != nil {
 			return nil, err
 		}
 	}
@@ -107,7 +113,7 @@ func Pull(ctx context.Context, client *http.Client, ref string, opt Options) (*I
 
 // fetchBlob streams a blob through its digest check; a layer's regular
 // files go into files (nil for the config).
-func fetchBlob(ctx context.Context, client *http.Client, base, digest string, size int64, files map[string]int64, corrupt bool) error {
+func fetchBlob(ctx context.Context, client *http.Client, base, digest string, size int64, files map[string]int64, opt Options) error {
 	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, base+"/blobs/"+digest, nil)
 	resp, err := client.Do(req)
 	if err != nil {
@@ -119,13 +125,17 @@ func fetchBlob(ctx context.Context, client *http.Client, base, digest string, si
 	}
 	h := sha256.New()
 	var src io.Reader = resp.Body
-	if corrupt {
+	if opt.Corrupt {
 		src = &flipFirst{r: src}
 	}
 	cr := &countReader{r: io.TeeReader(src, h)}
 	var tarErr error
 	if files != nil {
-		tarErr = listFiles(cr, files)
+		tarErr = listFiles(cr, files, opt.File)
+	}
+	var fe *fileError
+	if errors.As(tarErr, &fe) {
+		return fail(PullFailed, "reading %s of layer %s: %v", fe.path, digest, fe.err)
 	}
 	// The rest (after the end blocks, or after a header that did not
 	// parse) is read too: the digest covers every byte and is checked
@@ -142,7 +152,9 @@ func fetchBlob(ctx context.Context, client *http.Client, base, digest string, si
 	return nil
 }
 
-func listFiles(r io.Reader, files map[string]int64) error {
+// listFiles records the regular files of a tar stream, each read by
+// read when it is set.
+func listFiles(r io.Reader, files map[string]int64, read func(string, io.Reader) error) error {
 	tr := tar.NewReader(r)
 	for {
 		hdr, err := tr.Next()
@@ -154,9 +166,23 @@ func listFiles(r io.Reader, files map[string]int64) error {
 		}
 		if hdr.Typeflag == tar.TypeReg {
 			files[hdr.Name] = hdr.Size
+			if read != nil {
+				if err := read(hdr.Name, tr); err != nil {
+					return &fileError{hdr.Name, err}
+				}
+			}
 		}
 	}
 }
+
+// fileError is an error of Options.File, told apart from a tar that does
+// not parse.
+type fileError struct {
+	path string
+	err  error
+}
+
+func (e *fileError) Error() string { return e.path + ": " + e.err.Error() }
 
 type countReader struct {
 	r io.Reader

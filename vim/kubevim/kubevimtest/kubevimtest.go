@@ -4,7 +4,7 @@
 // v0.0.5-alpha.15, following that module's protobuf definitions and the
 // KubeVim API document of the seeds (shared/seeds/000_*, "Admin API
 // Operations": DownloadImage from an HTTP source with a checksum and
-// validateChecksum, GetImageDownloadStatus).
+// validateChecksum, or from a container registry; GetImageDownloadStatus).
 //
 // It is strict, as the real server is: missing required fields and fields
 // the API does not define (anywhere in a request) are InvalidArgument,
@@ -12,6 +12,15 @@
 // FailedPrecondition, a wrong or missing bearer token Unauthenticated. It keeps state, so a test can observe what a client
 // did. DownloadImage really fetches the HTTP source in the background and
 // validates its checksum (csar/digest) before the image is COMPLETED.
+//
+// A REGISTRY source is really pulled too (registry.go): the manifest,
+// whose bytes must have the digest the reference pins and the one the
+// registry's Docker-Content-Digest says, then the config and each layer
+// against their digests, and the disk of the KubeVirt containerDisk, the
+// one regular file under disk/, is hashed as it streams. The source must
+// be exactly one kind: its type and the one matching message (http for
+// HTTP, registry for REGISTRY); PVC and S3 need a cluster (Unimplemented),
+// an unknown type is InvalidArgument.
 //
 // Query filters follow the SOL 013 grammar the REST binding uses, of
 // which the stand-in knows the one form clients here send:
@@ -96,8 +105,15 @@ type Image struct {
 	Info      *vivnfm.SoftwareImageInformation
 	Status    *admin.ImageDownloadStatus
 	SourceURL string
-	// Fetched is the number of bytes read from the source and Digest their
-	// hex digest in the requested algorithm.
+	// Reference is the image of a REGISTRY source as asked, and
+	// ManifestDigest the digest of the manifest pulled, DiskFile the
+	// containerDisk's file in its layer (disk/<file>).
+	Reference      string
+	ManifestDigest string
+	DiskFile       string
+	// Fetched is the number of bytes read from the source (of a registry:
+	// the disk file's) and Digest their hex digest in the requested
+	// algorithm.
 	Fetched int64
 	Digest  string
 }
@@ -179,7 +195,8 @@ func (s *Server) Images() map[string]Image {
 	out := make(map[string]Image, len(s.images))
 	for id, im := range s.images {
 		out[id] = Image{Info: proto.Clone(im.Info).(*vivnfm.SoftwareImageInformation), Status: proto.Clone(im.Status).(*admin.ImageDownloadStatus),
-			SourceURL: im.SourceURL, Fetched: im.Fetched, Digest: im.Digest}
+			SourceURL: im.SourceURL, Reference: im.Reference, ManifestDigest: im.ManifestDigest, DiskFile: im.DiskFile,
+			Fetched: im.Fetched, Digest: im.Digest}
 	}
 	return out
 }
@@ -283,8 +300,8 @@ func invalid(format string, args ...any) error {
 
 // ---- admin ----
 
-// DownloadImage implements admin.AdminServer: HTTP sources only (the
-// others need a cluster: Unimplemented), eager downloads only.
+// DownloadImage implements admin.AdminServer: HTTP and REGISTRY sources
+// (PVC and S3 need a cluster: Unimplemented), eager downloads only.
 func (s *Server) DownloadImage(ctx context.Context, req *admin.DownloadImageRequest) (*admin.DownloadImageResponse, error) {
 	md := req.GetMetadata()
 	if md.GetName() == "" {
@@ -294,29 +311,37 @@ func (s *Server) DownloadImage(ctx context.Context, req *admin.DownloadImageRequ
 	if src == nil {
 		return nil, invalid("source is required")
 	}
-	if src.GetType() != admin.ImageSourceType_HTTP {
-		return nil, status.Errorf(codes.Unimplemented, "source type %s is not served by this stand-in", src.GetType())
-	}
-	h := src.GetHttp()
-	if h == nil {
-		return nil, invalid("source.http is required for type HTTP")
-	}
-	u, err := url.Parse(h.GetUrl())
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return nil, invalid("source.http.url %q is not an http(s) URL", h.GetUrl())
+	if err := oneSourceKind(src); err != nil {
+		return nil, err
 	}
 	if req.GetOptions().GetLazyDownload() {
 		return nil, status.Error(codes.Unimplemented, "lazyDownload is not served by this stand-in")
 	}
-	want := digest.Want{}
-	if req.GetOptions().GetValidateChecksum() {
-		c := h.GetChecksum()
-		if c.GetAlgorithm() == "" || c.GetValue() == "" {
-			return nil, invalid("validateChecksum needs source.http.checksum with algorithm and value")
+	validate := req.GetOptions().GetValidateChecksum()
+	var (
+		want digest.Want
+		pull *registryPull
+		h    = src.GetHttp()
+	)
+	if src.GetType() == admin.ImageSourceType_REGISTRY {
+		var err error
+		if pull, err = parseRegistrySource(src.GetRegistry(), md, validate); err != nil {
+			return nil, err
 		}
-		want = digest.Want{Algorithm: c.GetAlgorithm(), Expected: c.GetValue()}
-		if err := digest.Validate(want); err != nil {
-			return nil, invalid("source.http.checksum: %v", err)
+	} else {
+		u, err := url.Parse(h.GetUrl())
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return nil, invalid("source.http.url %q is not an http(s) URL", h.GetUrl())
+		}
+		if validate {
+			c := h.GetChecksum()
+			if c.GetAlgorithm() == "" || c.GetValue() == "" {
+				return nil, invalid("validateChecksum needs source.http.checksum with algorithm and value")
+			}
+			want = digest.Want{Algorithm: c.GetAlgorithm(), Expected: c.GetValue()}
+			if err := digest.Validate(want); err != nil {
+				return nil, invalid("source.http.checksum: %v", err)
+			}
 		}
 	}
 	id := uuid.NewString()
@@ -331,11 +356,18 @@ func (s *Server) DownloadImage(ctx context.Context, req *admin.DownloadImageRequ
 		},
 		Status: &admin.ImageDownloadStatus{ImageId: &apis.Identifier{Value: id}, State: admin.DownloadState_PENDING, StartedAt: timestamppb.Now()},
 	}
+	if pull != nil {
+		im.Reference = pull.ref
+	}
 	s.mu.Lock()
 	s.images[id] = im
 	s.mu.Unlock()
 	s.wg.Add(1)
-	go s.fetch(id, h.GetUrl(), want)
+	if pull != nil {
+		go s.pull(id, pull)
+	} else {
+		go s.fetch(id, h.GetUrl(), want)
+	}
 	return &admin.DownloadImageResponse{ImageId: &apis.Identifier{Value: id}}, nil
 }
 
