@@ -35,6 +35,13 @@ const (
 	CapReboot Capability = "reboot"
 	// CapConsole: Compute.ConsoleLog works.
 	CapConsole Capability = "console"
+	// CapStorage: AllocateCompute creates and attaches the blank block
+	// volumes of ComputeSpec.Storage (those without an ImageID), and
+	// removes them with the compute.
+	CapStorage Capability = "storage"
+	// CapStorageImage: AllocateCompute creates block volumes from a
+	// software image (StorageSpec.ImageID).
+	CapStorageImage Capability = "storage-image"
 )
 
 // Info describes a VIM instance.
@@ -135,6 +142,47 @@ type ComputeSpec struct {
 	ImageID   string
 	FlavourID string
 	Labels    map[string]string
+	// Storage is the VDU's virtual block storage, in the order of its
+	// virtual_storage requirements: volumes made for this compute and
+	// removed with it. A driver that cannot make one of them refuses the
+	// whole allocation (ErrNotSupported) before creating anything; none
+	// drops a volume silently. CapStorage and CapStorageImage say which
+	// it can make.
+	Storage []StorageSpec
+}
+
+// StorageSpec is one block volume of a compute (SOL 001
+// tosca.nodes.nfv.Vdu.VirtualBlockStorage).
+type StorageSpec struct {
+	// Name is the storage node's name in the VNFD (unique per compute).
+	Name string
+	// SizeBytes is virtual_block_storage_data.size_of_storage; drivers
+	// round it up to their unit, never down.
+	SizeBytes int64
+	// ImageID, when set, is the VIM's id of the software image the volume
+	// starts from (the storage node's sw_image_data and SwImage artifact,
+	// registered with the VIM); empty: a blank volume.
+	ImageID string
+}
+
+// CheckStorage refuses a spec whose storage a driver of type typ cannot
+// make: blank volumes need blank, volumes from an image need fromImage.
+// why says what the VIM lacks; the error is ErrNotSupported, naming the
+// volume.
+func CheckStorage(typ string, spec ComputeSpec, blank, fromImage bool, why string) error {
+	for _, st := range spec.Storage {
+		if st.ImageID == "" && !blank || st.ImageID != "" && !fromImage {
+			kind := "a blank block volume"
+			if st.ImageID != "" {
+				kind = "a block volume from a software image"
+			}
+			return fmt.Errorf("%w: VIM type %s cannot make %s (virtual storage %s): %s", ErrNotSupported, typ, kind, st.Name, why)
+		}
+		if st.SizeBytes <= 0 {
+			return fmt.Errorf("%w: virtual storage %s has no size_of_storage", ErrInvalid, st.Name)
+		}
+	}
+	return nil
 }
 
 // Compute states. IFA 005 gives a VirtualCompute an operationalState
@@ -191,6 +239,9 @@ type Compute struct {
 	Detail      string            `json:"detail,omitempty"`
 	CreatedAt   time.Time         `json:"createdAt"`
 	Labels      map[string]string `json:"labels,omitempty"`
+	// Volumes are the VIM's ids of the block volumes attached for
+	// ComputeSpec.Storage, where the driver can tell them.
+	Volumes []string `json:"volumes,omitempty"`
 }
 
 // Operate actions (IFA 005 OperateComputeRequest).

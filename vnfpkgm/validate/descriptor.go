@@ -110,6 +110,18 @@ func (r *Report) fillFacts(v *vnfd.VNFD) {
 			if vdu.SwImage != nil {
 				rv.SoftwareImage = vdu.SwImage.ID
 			}
+			for _, name := range vdu.Storages {
+				rs := ReportStorage{ID: name}
+				for _, st := range f.Storages {
+					if st.ID == name {
+						rs.Kind, rs.SizeBytes = st.Kind, st.SizeBytes
+						if st.SwImage != nil {
+							rs.SoftwareImage, rs.ImageInPackage = st.SwImage.ID, st.SwImage.InPackage()
+						}
+					}
+				}
+				rv.VirtualStorages = append(rv.VirtualStorages, rs)
+			}
 			rf.VDUs = append(rf.VDUs, rv)
 		}
 		r.Flavours = append(r.Flavours, rf)
