@@ -122,6 +122,14 @@ func (r *Report) fillFacts(v *vnfd.VNFD) {
 				}
 				rv.VirtualStorages = append(rv.VirtualStorages, rs)
 			}
+			for _, b := range []struct {
+				f  *vnfd.BootFile
+				to **ReportBootFile
+			}{{vdu.Kernel, &rv.Kernel}, {vdu.Initrd, &rv.Initrd}} {
+				if b.f != nil {
+					*b.to = &ReportBootFile{Artifact: b.f.Artifact, Path: b.f.File, URI: b.f.URI}
+				}
+			}
 			rf.VDUs = append(rf.VDUs, rv)
 		}
 		r.Flavours = append(r.Flavours, rf)

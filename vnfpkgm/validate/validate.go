@@ -78,6 +78,19 @@ type ReportVDU struct {
 	// VirtualStorages are the targets of the VDU's virtual_storage
 	// requirements, in their order.
 	VirtualStorages []ReportStorage `json:"virtualStorages,omitempty"`
+	// Kernel and Initrd are the VDU's boot files (its artifacts named
+	// kernel and initrd, vnfd.BootFile).
+	Kernel *ReportBootFile `json:"kernel,omitempty"`
+	Initrd *ReportBootFile `json:"initrd,omitempty"`
+}
+
+// ReportBootFile is a boot file of a VDU: a file of the package (Path),
+// or a URL or a file on the VNFM host, which are not in the package
+// (URI, or neither).
+type ReportBootFile struct {
+	Artifact string `json:"artifact"`
+	Path     string `json:"path,omitempty"`
+	URI      string `json:"uri,omitempty"`
 }
 
 // ReportStorage is one virtual storage of a VDU.
