@@ -149,6 +149,24 @@ type ComputeSpec struct {
 	// drops a volume silently. CapStorage and CapStorageImage say which
 	// it can make.
 	Storage []StorageSpec
+	// Kernel and Initrd, when set, are the VDU's own boot files (the
+	// VNFD's artifacts of the VDU named kernel and initrd), for the
+	// drivers that boot a kernel held apart from the image (flintlock).
+	// The others boot as their image or their VIM's configuration says
+	// and do not read them (documented per driver).
+	Kernel, Initrd *BootFile
+}
+
+// BootFile is a kernel or initial ramdisk in the package, served by the
+// catalogue's OCI endpoint as an image holding the file.
+type BootFile struct {
+	// Path is the file in the package (for messages).
+	Path string
+	// OCI names the image holding the file; nil when the server has no
+	// address a VIM could reach.
+	OCI func(ctx context.Context) (*OCIReference, error)
+	// File is the file's path inside that image.
+	File string
 }
 
 // StorageSpec is one block volume of a compute (SOL 001

@@ -17,6 +17,7 @@ import (
 	"github.com/vnfpkgm/vnfpkgm/storage"
 	"github.com/vnfpkgm/vnfpkgm/tosca/vnfd"
 	"github.com/vnfpkgm/vnfpkgm/vim"
+	"github.com/vnfpkgm/vnfpkgm/vnfpkgm/oci"
 	"github.com/vnfpkgm/vnfpkgm/vnfpkgm/sol013"
 	"github.com/vnfpkgm/vnfpkgm/vnfpkgm/validate"
 )
@@ -772,6 +773,14 @@ func (s *Server) allocateCompute(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	kernel, err := s.bootFile(p, vdu, vdu.Kernel)
+	if err != nil {
+		return err
+	}
+	initrd, err := s.bootFile(p, vdu, vdu.Initrd)
+	if err != nil {
+		return err
+	}
 	var images []SoftwareImageInfo
 	decode(p.SoftwareImages, &images)
 	spec := vim.FlavourSpec{Name: p.ID + "-" + vdu.ID, VCPUs: max(vdu.NumVirtualCPU, 1), MemoryBytes: vdu.MemoryBytes}
@@ -810,6 +819,8 @@ func (s *Server) allocateCompute(c echo.Context) error {
 		Name: name, ImageID: img.VimImageID, FlavourID: fl.ID,
 		Labels:  map[string]string{"vnfPkgId": p.ID, "vduId": vdu.ID, "computeId": rec.ID},
 		Storage: volumes,
+		Kernel:  kernel,
+		Initrd:  initrd,
 	})
 	if err == nil {
 		err = s.db.SetVIMComputeID(ctx, rec.ID, vc.ID)
@@ -878,6 +889,36 @@ func (s *Server) storageSpecs(ctx context.Context, v *storage.VIM, p *storage.Pa
 			spec.ImageID = img.VimImageID
 		}
 		out = append(out, spec)
+	}
+	return out, nil
+}
+
+// bootFile is a boot file of a VDU as the drivers take it: named on the
+// OCI endpoint (ociReference). One that is not a file of the package (a
+// URL, a file on the VNFM host) cannot be served: 409.
+func (s *Server) bootFile(p *storage.Package, vdu *validate.ReportVDU, b *validate.ReportBootFile) (*vim.BootFile, error) {
+	if b == nil {
+		return nil, nil
+	}
+	if b.Path == "" {
+		where := "a file on the VNFM host"
+		if b.URI != "" {
+			where = "at " + b.URI
+		}
+		return nil, sol013.Problemf(http.StatusConflict, "the %s artifact of VDU %s (VNF package %s) is %s, not in the package: this server cannot serve it to a VIM", b.Artifact, vdu.ID, p.ID, where)
+	}
+	out := &vim.BootFile{Path: b.Path, File: oci.LayerPath(b.Path)}
+	if base := s.registryBase(); base != "" {
+		out.OCI = func(ctx context.Context) (*vim.OCIReference, error) {
+			repo, tag, digest, err := s.ociRegistry().BootFileReference(ctx, p.VnfdID, vdu.ID, b.Artifact)
+			if oci.NotServed(err) {
+				return nil, fmt.Errorf("%w: the %s artifact of VDU %s (VNF package %s, %s) is not served by the OCI endpoint: %v", vim.ErrNotSupported, b.Artifact, vdu.ID, p.ID, b.Path, err)
+			}
+			if err != nil {
+				return nil, err
+			}
+			return &vim.OCIReference{Registry: base, Repository: repo, Tag: tag, Digest: digest}, nil
+		}
 	}
 	return out, nil
 }
