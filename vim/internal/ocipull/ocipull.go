@@ -40,6 +40,9 @@ type Image struct {
 	ManifestDigest string
 	// Files are the regular files of the layers, by path, with their size.
 	Files map[string]int64
+	// SHA256 are the hex sha256 of the regular files' contents, by path:
+	// what a stand-in booted or attached, to compare with the source.
+	SHA256 map[string]string
 }
 
 // Options changes a pull for tests.
@@ -90,15 +93,15 @@ func Pull(ctx context.Context, client *http.Client, ref string, opt Options) (*I
 	if err := json.Unmarshal(body, &m); err != nil || m.SchemaVersion != 2 || len(m.Layers) == 0 {
 		return nil, fail(InvalidImage, "%s is not an OCI image manifest with layers", ref)
 	}
-	img := &Image{ManifestDigest: digest, Files: map[string]int64{}}
-	if err := fetchBlob(ctx, client, base, m.Config.Digest, m.Config.Size, nil, false); err != nil {
+	img := &Image{ManifestDigest: digest, Files: map[string]int64{}, SHA256: map[string]string{}}
+	if err := fetchBlob(ctx, client, base, m.Config.Digest, m.Config.Size, nil, nil, false); err != nil {
 		return nil, err
 	}
 	for _, l := range m.Layers {
 		if l.MediaType != "application/vnd.oci.image.layer.v1.tar" {
 			return nil, fail(InvalidImage, "layer %s is %s: only uncompressed tar layers are converted", l.Digest, l.MediaType)
 		}
-		if err := fetchBlob(ctx, client, base, l.Digest, l.Size, img.Files, opt.Corrupt); err != nil {
+		if err := fetchBlob(ctx, client, base, l.Digest, l.Size, img.Files, img.SHA256, opt.Corrupt); err != nil {
 			return nil, err
 		}
 	}
@@ -106,8 +109,8 @@ func Pull(ctx context.Context, client *http.Client, ref string, opt Options) (*I
 }
 
 // fetchBlob streams a blob through its digest check; a layer's regular
-// files go into files (nil for the config).
-func fetchBlob(ctx context.Context, client *http.Client, base, digest string, size int64, files map[string]int64, corrupt bool) error {
+// files go into files and sums (nil for the config).
+func fetchBlob(ctx context.Context, client *http.Client, base, digest string, size int64, files map[string]int64, sums map[string]string, corrupt bool) error {
 	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, base+"/blobs/"+digest, nil)
 	resp, err := client.Do(req)
 	if err != nil {
@@ -125,7 +128,7 @@ func fetchBlob(ctx context.Context, client *http.Client, base, digest string, si
 	cr := &countReader{r: io.TeeReader(src, h)}
 	var tarErr error
 	if files != nil {
-		tarErr = listFiles(cr, files)
+		tarErr = listFiles(cr, files, sums)
 	}
 	// The rest (after the end blocks, or after a header that did not
 	// parse) is read too: the digest covers every byte and is checked
@@ -142,7 +145,7 @@ func fetchBlob(ctx context.Context, client *http.Client, base, digest string, si
 	return nil
 }
 
-func listFiles(r io.Reader, files map[string]int64) error {
+func listFiles(r io.Reader, files map[string]int64, sums map[string]string) error {
 	tr := tar.NewReader(r)
 	for {
 		hdr, err := tr.Next()
@@ -154,6 +157,11 @@ func listFiles(r io.Reader, files map[string]int64) error {
 		}
 		if hdr.Typeflag == tar.TypeReg {
 			files[hdr.Name] = hdr.Size
+			h := sha256.New()
+			if _, err := io.Copy(h, tr); err != nil {
+				return err
+			}
+			sums[hdr.Name] = hex.EncodeToString(h.Sum(nil))
 		}
 	}
 }
