@@ -19,6 +19,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/vnfpkgm/vnfpkgm/vim/cloudhypervisor/cloudhypervisortest"
+	"github.com/vnfpkgm/vnfpkgm/vim/flintlock/flintlocktest"
 )
 
 const sampleVNFD = "Definitions/sample_vnf.yaml"
@@ -263,4 +264,130 @@ func TestCloudHypervisorVirtualStorage(t *testing.T) {
 	if n, m := len(dp.Volumes()), len(dp.Instances()); n != 0 || m != 0 {
 		t.Fatalf("after terminate: %d volumes, %d instances", n, m)
 	}
+}
+
+// bootArtifacts are VDU1's kernel and initrd artifacts (YAML at the
+// VDU's artifacts level), initrd being Files/kernel/initrd.img.
+const bootArtifacts = `        kernel:
+          type: tosca.artifacts.Deployment
+          file: ../Files/kernel/vmlinuz
+        initrd:
+          type: tosca.artifacts.File
+          file: ../Files/kernel/initrd.img
+`
+
+// TestFlintlockBootFilesAndStorage: a VDU with kernel and initrd
+// artifacts boots them from this server's /v2 (Flintlock pulls them and
+// the bytes it booted are the package's), not the configured kernel; a
+// storage with an image is an additional volume pulled from /v2; a blank
+// storage, and a kernel artifact outside the package, are refused with a
+// ProblemDetails before anything is made.
+func TestFlintlockBootFilesAndStorage(t *testing.T) {
+	initrd := []byte("an initramfs of the VNF\n")
+	seededNode := func(vnfd string) string {
+		return `    Seeded:
+      type: tosca.nodes.nfv.Vdu.VirtualBlockStorage
+      properties:
+        virtual_block_storage_data:
+          size_of_storage: 64 MiB
+` + swImageData(t, vnfd) + `      artifacts:
+        sw_image:
+          type: tosca.artifacts.nfv.SwImage
+          file: ../Files/images/sample-rootfs.qcow2
+`
+	}
+	pkg := editedSample(t, func(vnfd string) string {
+		vnfd = strings.Replace(vnfd, "      artifacts:\n", "      artifacts:\n"+bootArtifacts, 1)
+		return withStorage([]string{"Seeded"}, seededNode(vnfd))(vnfd)
+	}, map[string][]byte{"Files/kernel/initrd.img": initrd})
+	remote := editedSample(t, func(vnfd string) string {
+		return strings.Replace(vnfd, "      artifacts:\n", "      artifacts:\n        kernel:\n          type: tosca.artifacts.Deployment\n          file: https://images.example/vmlinuz\n", 1)
+	}, nil)
+	missing := editedSample(t, func(vnfd string) string {
+		return strings.Replace(vnfd, "      artifacts:\n", "      artifacts:\n        kernel:\n          type: tosca.artifacts.Deployment\n          file: ../Files/kernel/no-such-vmlinuz\n", 1)
+	}, nil)
+	blank := editedSample(t, withStorage([]string{"Data", "Logs"}, blankStorage), nil)
+
+	fl := flintlocktest.New()
+	defer fl.Close()
+	reg := flintlocktest.NewRegistry()
+	defer reg.Close()
+	configured := reg.Add("vnfpkgm/other-kernel", "1", map[string][]byte{"boot/vmlinux": []byte("not the VNF's kernel")})
+	s := startServer(t, "")
+	pkgID, info := s.onboard(t, pkg)
+	if info["onboardingState"] != "ONBOARDED" {
+		t.Fatalf("package with boot files: %v\n%s", info, s.log)
+	}
+	remoteID, rinfo := s.onboard(t, remote)
+	if rinfo["onboardingState"] != "ONBOARDED" {
+		t.Fatalf("package with a remote kernel: %v\n%s", rinfo, s.log)
+	}
+	blankID, _ := s.onboard(t, blank)
+	// A kernel artifact naming a file the package does not have: the
+	// package is not onboarded, and says which file.
+	_, minfo := s.onboard(t, missing)
+	if minfo["onboardingState"] != "ERROR" || !strings.Contains(fmt.Sprint(minfo["onboardingFailureDetails"]), "no-such-vmlinuz") {
+		t.Fatalf("package with a missing kernel: %v", minfo)
+	}
+
+	r := s.post(t, vims, map[string]any{"type": "flintlock", "name": "fl", "endpoint": fl.URL,
+		"options": map[string]any{"kernel_image": configured, "timeout": "2s", "retries": "1", "poll_interval": "50ms"}})
+	expectStatus(t, r, 201)
+	var v map[string]any
+	r.json(t, &v)
+	base := vims + "/" + v["id"].(string)
+	alloc := func(pkg string) response {
+		return s.post(t, base+"/compute", map[string]any{"vnfPkgId": pkg, "vduId": "VDU1"})
+	}
+
+	r = alloc(pkgID)
+	expectStatus(t, r, 201)
+	var comp map[string]any
+	r.json(t, &comp)
+	if comp["state"] != "RUNNING" || fmt.Sprint(comp["volumes"]) != "[Seeded]" {
+		t.Fatalf("allocated: %v", comp)
+	}
+	uid := comp["vimComputeId"].(string)
+	vm := fl.MicroVMs()[uid]
+	host := strings.TrimPrefix(s.base, "http://")
+	var vnfdID string = info["vnfdId"].(string)
+	kernelRepo := host + "/vnfpkg/" + vnfdID + "/vdu1/kernel@"
+	if !strings.HasPrefix(*vm.Spec.Kernel.Image, kernelRepo) || vm.Spec.Kernel.Filename != "disk/vmlinuz" {
+		t.Fatalf("kernel %s %s, want %s...", *vm.Spec.Kernel.Image, vm.Spec.Kernel.Filename, kernelRepo)
+	}
+	if vm.Spec.Initrd == nil || !strings.HasPrefix(*vm.Spec.Initrd.Image, host+"/vnfpkg/"+vnfdID+"/vdu1/initrd@") || vm.Spec.Initrd.Filename != "disk/initrd.img" {
+		t.Fatalf("initrd %+v", vm.Spec.Initrd)
+	}
+	booted := fl.Booted(uid)
+	if want := sha256Hex(zipMember(t, pkg, "Files/kernel/vmlinuz")); booted.KernelSHA256 != want {
+		t.Fatalf("Flintlock booted a kernel with sha256 %s, the package's is %s", booted.KernelSHA256, want)
+	}
+	if booted.InitrdSHA256 != sha256Hex(initrd) || booted.InitrdSize != int64(len(initrd)) {
+		t.Fatalf("initrd booted: %+v", booted)
+	}
+	var images []map[string]any
+	s.do("GET", base+"/software_images", nil).json(t, &images)
+	seededRef := ""
+	for _, im := range images {
+		if im["softwareImageId"] == "Seeded" {
+			seededRef = im["vimImageId"].(string)
+		}
+	}
+	if av := vm.Spec.AdditionalVolumes; seededRef == "" || len(av) != 1 || *av[0].ID != "Seeded" || *av[0].Source.ContainerSource != seededRef || av[0].SizeInMb != 64 {
+		t.Fatalf("additional volumes %+v, want Seeded from %q, 64 MiB", vm.Spec.AdditionalVolumes, seededRef)
+	}
+	for _, p := range fl.Pulls() {
+		if p == configured {
+			t.Fatalf("the configured kernel was pulled for a VDU with its own: %v", fl.Pulls())
+		}
+	}
+
+	// Refused before anything is made, each saying why.
+	n := len(fl.MicroVMs())
+	problem(t, "remote kernel", alloc(remoteID), 409, "kernel artifact of VDU VDU1", "https://images.example/vmlinuz", "not in the package")
+	problem(t, "blank storage", alloc(blankID), 409, "Data", "storage capability", "flintlock")
+	if len(fl.MicroVMs()) != n {
+		t.Fatalf("refused allocations made MicroVMs")
+	}
+	expectStatus(t, s.do("DELETE", base+"/compute/"+comp["id"].(string), nil), 204)
 }
