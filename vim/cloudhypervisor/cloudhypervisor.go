@@ -334,7 +334,10 @@ func (d *Driver) AllocateCompute(ctx context.Context, spec vim.ComputeSpec) (*vi
 	}
 	var in apiInstance
 	if err := d.api.Do(ctx, restclient.Call{Method: http.MethodPost, Path: "/instances", Body: req, Out: &in}); err != nil {
-		return nil, d.undo(ctx, req.ID, len(req.Volumes) > 0, err)
+		if len(req.Volumes) == 0 {
+			return nil, err
+		}
+		return nil, d.undo(ctx, req.ID, true, err)
 	}
 	c := toCompute(in)
 	c.Labels = spec.Labels
