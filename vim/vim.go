@@ -39,6 +39,13 @@ const (
 	CapReboot Capability = "reboot"
 	// CapConsole: Compute.ConsoleLog works.
 	CapConsole Capability = "console"
+	// CapStorage: AllocateCompute creates and attaches the blank block
+	// volumes of ComputeSpec.Storage (those without an ImageID), and
+	// removes them with the compute.
+	CapStorage Capability = "storage"
+	// CapStorageImage: AllocateCompute creates block volumes from a
+	// software image (StorageSpec.ImageID).
+	CapStorageImage Capability = "storage-image"
 )
 
 // Info describes a VIM instance.
@@ -139,6 +146,65 @@ type ComputeSpec struct {
 	ImageID   string
 	FlavourID string
 	Labels    map[string]string
+	// Storage is the VDU's virtual block storage, in the order of its
+	// virtual_storage requirements: volumes made for this compute and
+	// removed with it. A driver that cannot make one of them refuses the
+	// whole allocation (ErrNotSupported) before creating anything; none
+	// drops a volume silently. CapStorage and CapStorageImage say which
+	// it can make.
+	Storage []StorageSpec
+	// Kernel and Initrd, when set, are the VDU's own boot files (the
+	// VNFD's artifacts of the VDU named kernel and initrd), for the
+	// drivers that boot a kernel held apart from the image (flintlock).
+	// The others boot as their image or their VIM's configuration says
+	// and do not read them (documented per driver).
+	Kernel, Initrd *BootFile
+}
+
+// BootFile is a kernel or initial ramdisk in the package, served by the
+// catalogue's OCI endpoint as an image holding the file.
+type BootFile struct {
+	// Path is the file in the package (for messages).
+	Path string
+	// OCI names the image holding the file; nil when the server has no
+	// address a VIM could reach.
+	OCI func(ctx context.Context) (*OCIReference, error)
+	// File is the file's path inside that image.
+	File string
+}
+
+// StorageSpec is one block volume of a compute (SOL 001
+// tosca.nodes.nfv.Vdu.VirtualBlockStorage).
+type StorageSpec struct {
+	// Name is the storage node's name in the VNFD (unique per compute).
+	Name string
+	// SizeBytes is virtual_block_storage_data.size_of_storage; drivers
+	// round it up to their unit, never down.
+	SizeBytes int64
+	// ImageID, when set, is the VIM's id of the software image the volume
+	// starts from (the storage node's sw_image_data and SwImage artifact,
+	// registered with the VIM); empty: a blank volume.
+	ImageID string
+}
+
+// CheckStorage refuses a spec whose storage a driver of type typ cannot
+// make: blank volumes need blank, volumes from an image need fromImage.
+// why says what the VIM lacks; the error is ErrNotSupported, naming the
+// volume.
+func CheckStorage(typ string, spec ComputeSpec, blank, fromImage bool, why string) error {
+	for _, st := range spec.Storage {
+		if st.ImageID == "" && !blank || st.ImageID != "" && !fromImage {
+			kind := "a blank block volume"
+			if st.ImageID != "" {
+				kind = "a block volume from a software image"
+			}
+			return fmt.Errorf("%w: VIM type %s cannot make %s (virtual storage %s): %s", ErrNotSupported, typ, kind, st.Name, why)
+		}
+		if st.SizeBytes <= 0 {
+			return fmt.Errorf("%w: virtual storage %s has no size_of_storage", ErrInvalid, st.Name)
+		}
+	}
+	return nil
 }
 
 // Compute states. IFA 005 gives a VirtualCompute an operationalState
@@ -195,6 +261,9 @@ type Compute struct {
 	Detail      string            `json:"detail,omitempty"`
 	CreatedAt   time.Time         `json:"createdAt"`
 	Labels      map[string]string `json:"labels,omitempty"`
+	// Volumes are the VIM's ids of the block volumes attached for
+	// ComputeSpec.Storage, where the driver can tell them.
+	Volumes []string `json:"volumes,omitempty"`
 }
 
 // Operate actions (IFA 005 OperateComputeRequest).

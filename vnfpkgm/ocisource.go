@@ -8,12 +8,14 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"sync"
 
 	"github.com/labstack/echo/v4"
 
 	"github.com/vnfpkgm/vnfpkgm/storage"
 	"github.com/vnfpkgm/vnfpkgm/vim"
 	"github.com/vnfpkgm/vnfpkgm/vnfpkgm/oci"
+	"github.com/vnfpkgm/vnfpkgm/vnfpkgm/validate"
 )
 
 // registerOCIRoutes serves the OCI pull API (package oci) under /v2.
@@ -102,6 +104,82 @@ func (o ociSource) Images(ctx context.Context, vnfdID string) ([]oci.Image, erro
 			SoftwareImageID: sw.ID, Version: p.VnfSoftwareVersion, ImagePath: sw.ImagePath,
 		})
 	}
+	boot, err := o.s.packageBootFiles(ctx, p)
+	if err != nil {
+		// The software images are served all the same.
+		o.s.log.Warn("the boot files of a package are not served: its VNFD could not be read", "package", p.ID, "error", err)
+	}
+	return append(out, boot...), nil
+}
+
+// bootFileCache holds the boot files of packages by content key: a
+// package's content never changes under its key, so an entry is never
+// stale, and the VNFD is processed once per content, not per request.
+type bootFileCache struct {
+	mu      sync.Mutex
+	entries map[string][]oci.Image
+}
+
+// bootFileCacheSize bounds the cache; when full, an entry is dropped.
+const bootFileCacheSize = 256
+
+// packageBootFiles are the boot files of the package's VDUs (their VNFD
+// artifacts named kernel and initrd, vnfd.BootFile) that are files of the
+// package, as images of the OCI endpoint. The VNFD is processed again
+// (the first time a package's content is asked for).
+func (s *Server) packageBootFiles(ctx context.Context, p *storage.Package) ([]oci.Image, error) {
+	key := *p.ContentKey
+	c := &s.bootFiles
+	c.mu.Lock()
+	out, ok := c.entries[key]
+	c.mu.Unlock()
+	if ok {
+		return out, nil
+	}
+	obj, err := s.openContent(ctx, p)
+	if err != nil {
+		return nil, err
+	}
+	defer obj.Close()
+	rep, err := validate.Describe(ctx, obj, obj.Size(), validate.Options{Limits: s.cfg.Limits})
+	if err != nil {
+		return nil, err
+	}
+	out = []oci.Image{}
+	seen := map[string]bool{}
+	for _, fl := range rep.Flavours {
+		for _, vdu := range fl.VDUs {
+			for _, b := range []*validate.ReportBootFile{vdu.Kernel, vdu.Initrd} {
+				// A VDU of several flavours with the same file is one
+				// image; with different files, two, and the name they
+				// share is ambiguous: neither is served.
+				if b == nil || b.Path == "" {
+					continue
+				}
+				k := vdu.ID + "/" + b.Artifact + "/" + b.Path
+				if seen[k] {
+					continue
+				}
+				seen[k] = true
+				out = append(out, oci.Image{
+					PackageID: p.ID, ContentKey: key, VnfdID: p.VnfdID, SoftwareImageID: vdu.ID,
+					Version: p.VnfSoftwareVersion, ImagePath: b.Path, Artifact: b.Artifact,
+				})
+			}
+		}
+	}
+	c.mu.Lock()
+	if c.entries == nil {
+		c.entries = map[string][]oci.Image{}
+	}
+	if len(c.entries) >= bootFileCacheSize {
+		for k := range c.entries {
+			delete(c.entries, k)
+			break
+		}
+	}
+	c.entries[key] = out
+	c.mu.Unlock()
 	return out, nil
 }
 

@@ -47,6 +47,8 @@ type Server struct {
 	apiDoc, apiDocType []byte
 	// vims holds the open VIM drivers.
 	vims vimState
+	// bootFiles caches the VDU boot files of packages by content (ocisource.go).
+	bootFiles bootFileCache
 
 	// notifyState: subscriptions and notifications (notify.go).
 	notifyState

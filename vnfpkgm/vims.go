@@ -15,7 +15,9 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/vnfpkgm/vnfpkgm/storage"
+	"github.com/vnfpkgm/vnfpkgm/tosca/vnfd"
 	"github.com/vnfpkgm/vnfpkgm/vim"
+	"github.com/vnfpkgm/vnfpkgm/vnfpkgm/oci"
 	"github.com/vnfpkgm/vnfpkgm/vnfpkgm/sol013"
 	"github.com/vnfpkgm/vnfpkgm/vnfpkgm/validate"
 )
@@ -240,6 +242,7 @@ type computeInfo struct {
 	VimComputeID string          `json:"vimComputeId"`
 	VimImageID   string          `json:"vimImageId"`
 	VimFlavourID string          `json:"vimFlavourId"`
+	Volumes      []string        `json:"volumes,omitempty"`
 	State        string          `json:"state"`
 	StateReason  string          `json:"stateReason,omitempty"`
 	Detail       string          `json:"detail,omitempty"`
@@ -259,7 +262,7 @@ func toComputeInfo(c echo.Context, r *storage.VIMCompute, vc *vim.Compute) compu
 			"console": {vimHref(c, r.VimID, "compute", r.ID, "console")},
 		},
 	}
-	info.State, info.StateReason, info.Detail = vc.State, vc.StateReason, vc.Detail
+	info.State, info.StateReason, info.Detail, info.Volumes = vc.State, vc.StateReason, vc.Detail, vc.Volumes
 	return info
 }
 
@@ -853,7 +856,22 @@ func (s *Server) allocateCompute(c echo.Context) error {
 	if vdu.SoftwareImage == "" {
 		return sol013.Problemf(http.StatusConflict, "VDU %s of VNF package %s has no software image", vdu.ID, p.ID)
 	}
+	if err := checkStorage(ctx, d, v, p, vdu); err != nil {
+		return err
+	}
 	img, _, err := s.registerImage(ctx, v, p, vdu.SoftwareImage)
+	if err != nil {
+		return err
+	}
+	volumes, err := s.storageSpecs(ctx, v, p, vdu)
+	if err != nil {
+		return err
+	}
+	kernel, err := s.bootFile(p, vdu, vdu.Kernel)
+	if err != nil {
+		return err
+	}
+	initrd, err := s.bootFile(p, vdu, vdu.Initrd)
 	if err != nil {
 		return err
 	}
@@ -893,7 +911,10 @@ func (s *Server) allocateCompute(c echo.Context) error {
 	}
 	vc, err := d.AllocateCompute(ctx, vim.ComputeSpec{
 		Name: name, ImageID: img.VimImageID, FlavourID: fl.ID,
-		Labels: map[string]string{"vnfPkgId": p.ID, "vduId": vdu.ID, "computeId": rec.ID},
+		Labels:  map[string]string{"vnfPkgId": p.ID, "vduId": vdu.ID, "computeId": rec.ID},
+		Storage: volumes,
+		Kernel:  kernel,
+		Initrd:  initrd,
 	})
 	if err == nil {
 		err = s.db.SetVIMComputeID(ctx, rec.ID, vc.ID)
@@ -915,6 +936,85 @@ func (s *Server) allocateCompute(c echo.Context) error {
 	info := toComputeInfo(c, rec, vc)
 	c.Response().Header().Set(echo.HeaderLocation, info.Links["self"].Href)
 	return c.JSON(http.StatusCreated, info)
+}
+
+// checkStorage refuses, before anything is registered or created, a VDU
+// whose virtual storage the VIM cannot make: object and file storage (no
+// driver makes them), blank block volumes without vim.CapStorage, volumes
+// from an image without vim.CapStorageImage, an image that is not in the
+// package.
+func checkStorage(ctx context.Context, d vim.Driver, v *storage.VIM, p *storage.Package, vdu *validate.ReportVDU) error {
+	if len(vdu.VirtualStorages) == 0 {
+		return nil
+	}
+	info, err := d.Info(ctx)
+	if err != nil {
+		return vimError(err, "VIM "+v.ID)
+	}
+	for _, st := range vdu.VirtualStorages {
+		if st.Kind != vnfd.StorageBlock {
+			return sol013.Problemf(http.StatusConflict, "VDU %s of VNF package %s requires %s storage %s: only block storage (tosca.nodes.nfv.Vdu.VirtualBlockStorage) is made in a VIM", vdu.ID, p.ID, st.Kind, st.ID)
+		}
+		what, capability := "a blank block volume", vim.CapStorage
+		if st.SoftwareImage != "" {
+			what, capability = "a block volume from a software image", vim.CapStorageImage
+			if !st.ImageInPackage {
+				return sol013.Problemf(http.StatusConflict, "the software image of virtual storage %s (VDU %s, VNF package %s) is not in the package (sw_image_data without a SwImage artifact): it cannot be registered with a VIM", st.ID, vdu.ID, p.ID)
+			}
+		}
+		if !info.Has(capability) {
+			return sol013.Problemf(http.StatusConflict, "VDU %s of VNF package %s requires virtual storage %s, %s of %d bytes: VIM %s (type %s) has no %s capability", vdu.ID, p.ID, st.ID, what, st.SizeBytes, v.ID, info.Type, capability)
+		}
+	}
+	return nil
+}
+
+// storageSpecs are the block volumes of a VDU, their images registered
+// with the VIM (if they are not yet).
+func (s *Server) storageSpecs(ctx context.Context, v *storage.VIM, p *storage.Package, vdu *validate.ReportVDU) ([]vim.StorageSpec, error) {
+	var out []vim.StorageSpec
+	for _, st := range vdu.VirtualStorages {
+		spec := vim.StorageSpec{Name: st.ID, SizeBytes: st.SizeBytes}
+		if st.SoftwareImage != "" {
+			img, _, err := s.registerImage(ctx, v, p, st.SoftwareImage)
+			if err != nil {
+				return nil, err
+			}
+			spec.ImageID = img.VimImageID
+		}
+		out = append(out, spec)
+	}
+	return out, nil
+}
+
+// bootFile is a boot file of a VDU as the drivers take it: named on the
+// OCI endpoint (ociReference). One that is not a file of the package (a
+// URL, a file on the VNFM host) cannot be served: 409.
+func (s *Server) bootFile(p *storage.Package, vdu *validate.ReportVDU, b *validate.ReportBootFile) (*vim.BootFile, error) {
+	if b == nil {
+		return nil, nil
+	}
+	if b.Path == "" {
+		where := "a file on the VNFM host"
+		if b.URI != "" {
+			where = "at " + b.URI
+		}
+		return nil, sol013.Problemf(http.StatusConflict, "the %s artifact of VDU %s (VNF package %s) is %s, not in the package: this server cannot serve it to a VIM", b.Artifact, vdu.ID, p.ID, where)
+	}
+	out := &vim.BootFile{Path: b.Path, File: oci.LayerPath(b.Path)}
+	if base := s.registryBase(); base != "" {
+		out.OCI = func(ctx context.Context) (*vim.OCIReference, error) {
+			repo, tag, digest, err := s.ociRegistry().BootFileReference(ctx, p.VnfdID, vdu.ID, b.Artifact)
+			if oci.NotServed(err) {
+				return nil, fmt.Errorf("%w: the %s artifact of VDU %s (VNF package %s, %s) is not served by the OCI endpoint: %v", vim.ErrNotSupported, b.Artifact, vdu.ID, p.ID, b.Path, err)
+			}
+			if err != nil {
+				return nil, err
+			}
+			return &vim.OCIReference{Registry: base, Repository: repo, Tag: tag, Digest: digest}, nil
+		}
+	}
+	return out, nil
 }
 
 func (s *Server) deleteFlavour(d vim.Driver, vimID, id string) {

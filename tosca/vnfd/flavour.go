@@ -150,7 +150,8 @@ func (x *extractor) nodeImage(n *tosca.NodeTemplate) *SwImage {
 		switch {
 		case a.Type.IsA(TypeSwImage):
 			arts = append(arts, a)
-		case a.Type == nil && imageNode(n.Type):
+		case a.Type == nil && imageNode(n.Type) && !(n.Type.IsA(TypeVduCompute) && (name == ArtifactKernel || name == ArtifactInitrd)):
+			// (An untyped kernel or initrd of a VDU is its boot file.)
 			x.warnf(CodeSwImageUntyped, a.Pos,
 				"artifact %s of node %s has no type; it is taken as the node's software image (declare type: %s)", artifactName(a, name), n.Name, TypeSwImage)
 			arts = append(arts, a)
@@ -224,6 +225,27 @@ func (x *extractor) nodeImage(n *tosca.NodeTemplate) *SwImage {
 	return img
 }
 
+// bootFile is the artifact name of a VDU node as a boot file (nil when
+// there is none, or when it is the SwImage artifact).
+func bootFile(n *tosca.NodeTemplate, name string) *BootFile {
+	a := n.Artifacts[name]
+	if a == nil || a.Type.IsA(TypeSwImage) {
+		return nil
+	}
+	b := &BootFile{Artifact: name, Pos: a.Pos}
+	if a.Type != nil {
+		b.Type = a.Type.Name
+	}
+	switch {
+	case onVNFMHost(a):
+	case isURL(a.ResolvedFile):
+		b.URI = a.ResolvedFile
+	default:
+		b.File = a.ResolvedFile
+	}
+	return b
+}
+
 // onVNFMHost reports an artifact whose file is an absolute path (a file
 // on the VNFM host, tosca.CodeLenientHostArtifact), which the processor
 // leaves unresolved.
@@ -294,6 +316,8 @@ func (x *extractor) vdu(n *tosca.NodeTemplate, img *SwImage) *VDU {
 		BootData:    str(val(prop(n.Properties, "boot_data"))),
 		SwImage:     img,
 		Pos:         n.Pos,
+		Kernel:      bootFile(n, ArtifactKernel),
+		Initrd:      bootFile(n, ArtifactInitrd),
 	}
 	vp := prop(n.Properties, "vdu_profile")
 	pm := asMap(val(vp))

@@ -117,9 +117,40 @@ type VDU struct {
 	VirtualCompute VirtualCompute `json:"virtualCompute"`
 	SwImage        *SwImage       `json:"swImage,omitempty"`
 	// Storages are the targets of the virtual_storage requirements.
-	Storages []string       `json:"storages,omitempty"`
-	BootData string         `json:"bootData,omitempty"`
-	Pos      tosca.Position `json:"-"`
+	Storages []string `json:"storages,omitempty"`
+	BootData string   `json:"bootData,omitempty"`
+	// Kernel and Initrd are the VDU's own boot files, for VIMs that boot a
+	// kernel beside the image (see BootFile).
+	Kernel *BootFile      `json:"kernel,omitempty"`
+	Initrd *BootFile      `json:"initrd,omitempty"`
+	Pos    tosca.Position `json:"-"`
+}
+
+// Names of the artifacts of a Vdu.Compute node that are its boot files.
+const (
+	ArtifactKernel = "kernel"
+	ArtifactInitrd = "initrd"
+)
+
+// BootFile is a kernel or initial ramdisk a VDU boots with. SOL 001
+// (v2.6.1, v2.7.1) defines no artifact type for them: its only artifact
+// type for a VDU is tosca.artifacts.nfv.SwImage, the disk image. A boot
+// file is therefore the VDU's artifact named "kernel" or "initrd" (TOSCA
+// lets a node template carry artifacts of any type), of any type but
+// SwImage, typically tosca.artifacts.Deployment or tosca.artifacts.File:
+//
+//	artifacts:
+//	  kernel:
+//	    type: tosca.artifacts.Deployment
+//	    file: ../Files/kernel/vmlinuz
+type BootFile struct {
+	Artifact string `json:"artifact"` // "kernel" or "initrd"
+	Type     string `json:"type,omitempty"`
+	// File is the package path ("" when the artifact is a URL or a file
+	// on the VNFM host); URI the artifact's URL.
+	File string         `json:"file,omitempty"`
+	URI  string         `json:"uri,omitempty"`
+	Pos  tosca.Position `json:"-"`
 }
 
 // VduProfile is vdu_profile.

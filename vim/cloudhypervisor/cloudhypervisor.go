@@ -19,7 +19,19 @@
 //     no start, stop or reboot in the API, so the VIM has none;
 //   - states: Running is RUNNING; Paused and Standby are PAUSED; Shutdown
 //     and Stopped are STOPPED; Created is BUILDING;
-//   - console: GET /instances/{id}/logs (text, not the SSE stream).
+//   - console: GET /instances/{id}/logs (text, not the SSE stream);
+//   - virtual storage (vim.ComputeSpec.Storage): each blank volume is made
+//     with POST /volumes before the instance, its id the instance's id
+//     followed by "-vol<N>", its name the storage's name and size_gb the
+//     size rounded up to whole GiB (the dataplane makes size_gb * 2^30
+//     bytes), then attached by the instance's creation (volumes: volume_id
+//     and mount_path /mnt/<storage name>, characters other than letters,
+//     digits, '.', '_' and '-' replaced by '_'). TerminateCompute deletes
+//     the instance, then those volumes (found by their id, so that a
+//     terminate after a crash or a second terminate still finds them); a
+//     failed allocation deletes what it made. The document's
+//     CreateVolumeRequest has no image source: a volume from a software
+//     image is refused (vim.ErrNotSupported) before anything is made.
 //
 // Credentials: "token", sent as a bearer token and never logged or shown.
 package cloudhypervisor
@@ -145,7 +157,7 @@ func decodeError(body []byte) (string, string) {
 // Info implements vim.Driver: what the API offers, without asking it.
 func (d *Driver) Info(ctx context.Context) (vim.Info, error) {
 	return vim.Info{Type: Type, Capabilities: []vim.Capability{
-		vim.CapImages, vim.CapDeleteImages, vim.CapFlavors, vim.CapCompute, vim.CapPause, vim.CapResume, vim.CapConsole,
+		vim.CapImages, vim.CapDeleteImages, vim.CapFlavors, vim.CapCompute, vim.CapPause, vim.CapResume, vim.CapConsole, vim.CapStorage,
 	}}, nil
 }
 
@@ -162,23 +174,40 @@ type (
 		CreatedAt time.Time `json:"created_at"`
 	}
 	apiInstance struct {
-		ID          string    `json:"id"`
-		Name        string    `json:"name"`
-		Image       string    `json:"image"`
-		State       string    `json:"state"`
-		MemoryMB    int       `json:"memory_mb"`
-		MemoryMaxMB int       `json:"memory_max_mb"`
-		VCPUs       int       `json:"vcpus"`
-		CreatedAt   time.Time `json:"created_at"`
-		HasSnapshot bool      `json:"has_snapshot"`
+		ID          string             `json:"id"`
+		Name        string             `json:"name"`
+		Image       string             `json:"image"`
+		State       string             `json:"state"`
+		MemoryMB    int                `json:"memory_mb"`
+		MemoryMaxMB int                `json:"memory_max_mb"`
+		VCPUs       int                `json:"vcpus"`
+		CreatedAt   time.Time          `json:"created_at"`
+		HasSnapshot bool               `json:"has_snapshot"`
+		Volumes     []volumeAttachment `json:"volumes"`
 	}
 	createInstance struct {
-		ID          string `json:"id"`
-		Name        string `json:"name"`
-		Image       string `json:"image"`
-		MemoryMB    int    `json:"memory_mb"`
-		MemoryMaxMB int    `json:"memory_max_mb"`
-		VCPUs       int    `json:"vcpus"`
+		ID          string             `json:"id"`
+		Name        string             `json:"name"`
+		Image       string             `json:"image"`
+		MemoryMB    int                `json:"memory_mb"`
+		MemoryMaxMB int                `json:"memory_max_mb"`
+		VCPUs       int                `json:"vcpus"`
+		Volumes     []volumeAttachment `json:"volumes,omitempty"`
+	}
+	volumeAttachment struct {
+		VolumeID  string `json:"volume_id"`
+		MountPath string `json:"mount_path"`
+	}
+	createVolume struct {
+		ID     string `json:"id"`
+		Name   string `json:"name"`
+		SizeGB int64  `json:"size_gb"`
+	}
+	apiVolume struct {
+		ID         string  `json:"id"`
+		Name       string  `json:"name"`
+		SizeGB     int64   `json:"size_gb"`
+		AttachedTo *string `json:"attached_to"`
 	}
 )
 
@@ -277,9 +306,14 @@ func (d *Driver) QueryFlavour(ctx context.Context, id string) (*vim.Flavour, err
 // DeleteFlavour implements vim.Driver: nothing is stored, nothing to delete.
 func (d *Driver) DeleteFlavour(ctx context.Context, id string) error { return nil }
 
-// AllocateCompute creates and starts an instance (never retried: a
-// second POST could make a second instance).
+// AllocateCompute makes the volumes of the spec's storage, then creates
+// and starts an instance with them attached (no POST is retried: a second
+// one could make a second instance or volume). What a failed allocation
+// made is deleted again.
 func (d *Driver) AllocateCompute(ctx context.Context, spec vim.ComputeSpec) (*vim.Compute, error) {
+	if err := vim.CheckStorage(Type, spec, true, false, "the dataplane's CreateVolumeRequest (id, name, size_gb) has no image source"); err != nil {
+		return nil, err
+	}
 	fl, err := d.QueryFlavour(ctx, spec.FlavourID)
 	if err != nil {
 		return nil, err
@@ -289,13 +323,81 @@ func (d *Driver) AllocateCompute(ctx context.Context, spec vim.ComputeSpec) (*vi
 		ID: "vnfpkgm-" + uuid.NewString(), Name: spec.Name, Image: spec.ImageID,
 		MemoryMB: mb, MemoryMaxMB: mb, VCPUs: fl.VCPUs,
 	}
+	for i, st := range spec.Storage {
+		vol := createVolume{ID: volumeID(req.ID, i), Name: st.Name, SizeGB: (st.SizeBytes + 1<<30 - 1) >> 30}
+		// Attached before the call: a volume made by a POST whose answer
+		// was lost is deleted too.
+		req.Volumes = append(req.Volumes, volumeAttachment{VolumeID: vol.ID, MountPath: MountPath(st.Name)})
+		if err := d.api.Do(ctx, restclient.Call{Method: http.MethodPost, Path: "/volumes", Body: vol, Out: &apiVolume{}}); err != nil {
+			return nil, d.undo(ctx, req.ID, false, fmt.Errorf("volume %s for virtual storage %s (%d GiB): %w", vol.ID, st.Name, vol.SizeGB, err))
+		}
+	}
 	var in apiInstance
 	if err := d.api.Do(ctx, restclient.Call{Method: http.MethodPost, Path: "/instances", Body: req, Out: &in}); err != nil {
-		return nil, err
+		if len(req.Volumes) == 0 {
+			return nil, err
+		}
+		return nil, d.undo(ctx, req.ID, true, err)
 	}
 	c := toCompute(in)
 	c.Labels = spec.Labels
 	return c, nil
+}
+
+// volumeID is the id of the n-th volume of an instance.
+func volumeID(instance string, n int) string { return instance + "-vol" + strconv.Itoa(n) }
+
+// MountPath is where the volume of a virtual storage is mounted in the
+// guest: /mnt/<name>, with characters other than letters, digits, '.',
+// '_' and '-' replaced by '_'.
+func MountPath(name string) string {
+	b := []byte(name)
+	for i, c := range b {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '.' || c == '_' || c == '-') {
+			b[i] = '_'
+		}
+	}
+	if s := string(b); s != "" && s != "." && s != ".." {
+		return "/mnt/" + s
+	}
+	return "/mnt/_"
+}
+
+// undo removes what a failed allocation of instance made: the instance
+// itself when it may exist (its volumes are attached to it until it is
+// gone), then its volumes. err is the allocation's error; a failure to
+// undo is added to it.
+func (d *Driver) undo(ctx context.Context, instance string, deleteInstance bool, err error) error {
+	ctx = context.WithoutCancel(ctx)
+	var cerr error
+	if deleteInstance {
+		cerr = d.TerminateCompute(ctx, instance)
+	} else {
+		cerr = d.deleteVolumes(ctx, instance)
+	}
+	if cerr != nil {
+		return fmt.Errorf("%w (and removing what the allocation made failed: %v)", err, cerr)
+	}
+	return err
+}
+
+// deleteVolumes deletes the volumes made for an instance (by their ids).
+func (d *Driver) deleteVolumes(ctx context.Context, instance string) error {
+	var list []apiVolume
+	if err := d.api.Do(ctx, restclient.Call{Method: http.MethodGet, Path: "/volumes", Out: &list, Idempotent: true}); err != nil {
+		return err
+	}
+	var errs []error
+	for _, v := range list {
+		if !strings.HasPrefix(v.ID, instance+"-vol") {
+			continue
+		}
+		err := d.api.Do(ctx, restclient.Call{Method: http.MethodDelete, Path: "/volumes/" + url.PathEscape(v.ID), Idempotent: true})
+		if err = restclient.IgnoreNotFound(err); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
 }
 
 // The dataplane's six states (schema InstanceState) and what they are here.
@@ -313,6 +415,9 @@ func toCompute(in apiInstance) *vim.Compute {
 		ID: in.ID, Name: in.Name, ImageID: in.Image, CreatedAt: in.CreatedAt,
 		FlavourID: flavourid.ID(in.VCPUs, in.MemoryMB, 0),
 		Detail:    "dataplane state " + in.State,
+	}
+	for _, v := range in.Volumes {
+		c.Volumes = append(c.Volumes, v.VolumeID)
 	}
 	st, ok := states[in.State]
 	if !ok {
@@ -351,9 +456,16 @@ func (d *Driver) OperateCompute(ctx context.Context, id, action string) (*vim.Co
 	return toCompute(in), nil
 }
 
-// TerminateCompute stops and deletes an instance; one already gone is no error.
+// TerminateCompute stops and deletes an instance, then the volumes made
+// for it; what is already gone is no error.
 func (d *Driver) TerminateCompute(ctx context.Context, id string) error {
-	return restclient.IgnoreNotFound(d.api.Do(ctx, restclient.Call{Method: http.MethodDelete, Path: "/instances/" + url.PathEscape(id), Idempotent: true}))
+	if err := restclient.IgnoreNotFound(d.api.Do(ctx, restclient.Call{Method: http.MethodDelete, Path: "/instances/" + url.PathEscape(id), Idempotent: true})); err != nil {
+		return err
+	}
+	if err := d.deleteVolumes(ctx, id); err != nil {
+		return fmt.Errorf("instance %s deleted, its volumes not: %w", id, err)
+	}
+	return nil
 }
 
 // ConsoleLog implements vim.ConsoleReader: the instance's last log lines.

@@ -281,3 +281,98 @@ func TestStandInIsStrict(t *testing.T) {
 		t.Errorf("standby of an unknown instance: %d", got)
 	}
 }
+
+// TestComputeWithVolumes: the blank volumes of the storage are made with
+// POST /volumes, attached by the instance's creation and deleted with it;
+// a failed allocation leaves no volume; a volume from an image is refused
+// before anything is made.
+func TestComputeWithVolumes(t *testing.T) {
+	dp := standIn(t)
+	d := open(t, dp, nil)
+	ctx := context.Background()
+	img, err := d.AddImage(ctx, vim.ImageSpec{OCI: fixed(registry(t, []byte("disk")))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	fl, _ := d.CreateFlavour(ctx, vim.FlavourSpec{Name: "f", VCPUs: 1, MemoryBytes: 64 << 20})
+	spec := vim.ComputeSpec{Name: "vdu1", ImageID: img.ID, FlavourID: fl.ID, Storage: []vim.StorageSpec{
+		{Name: "data", SizeBytes: 1}, {Name: "logs store", SizeBytes: 3<<29 + 1},
+	}}
+	c, err := d.AllocateCompute(ctx, spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	vols := dp.Volumes()
+	want := map[string]struct {
+		name  string
+		gb    int
+		mount string
+	}{c.ID + "-vol0": {"data", 1, "/mnt/data"}, c.ID + "-vol1": {"logs store", 2, "/mnt/logs_store"}}
+	if len(vols) != 2 {
+		t.Fatalf("volumes: %+v", vols)
+	}
+	for id, w := range want {
+		v, ok := vols[id]
+		if !ok || v.Name != w.name || v.SizeGB != w.gb || v.AttachedTo == nil || *v.AttachedTo != c.ID || v.MountPath == nil || *v.MountPath != w.mount {
+			t.Fatalf("volume %s: %+v, want %+v attached to %s", id, v, w, c.ID)
+		}
+	}
+	if got, err := d.QueryCompute(ctx, c.ID); err != nil || len(got.Volumes) != 2 || got.Volumes[0] != c.ID+"-vol0" {
+		t.Fatalf("query: %+v %v", got, err)
+	}
+	// The volumes stay while the instance has them.
+	req, _ := http.NewRequest("DELETE", dp.URL+"/volumes/"+c.ID+"-vol0", nil)
+	req.Header.Set("Authorization", "Bearer "+dp.Token)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil || resp.StatusCode != 409 {
+		t.Fatalf("deleting an attached volume: %v %v", resp.StatusCode, err)
+	}
+	resp.Body.Close()
+
+	// A volume that cannot be deleted: terminate says so, and a second
+	// terminate finishes the work.
+	dp.Inject(cloudhypervisortest.Fault{Method: "DELETE", Path: "/volumes/", Status: 500})
+	if err := d.TerminateCompute(ctx, c.ID); !errors.Is(err, vim.ErrUnavailable) || !strings.Contains(err.Error(), "its volumes not") {
+		t.Fatalf("terminate with a volume refusing deletion: %v", err)
+	}
+	dp.ClearFaults()
+	if err := d.TerminateCompute(ctx, c.ID); err != nil {
+		t.Fatal(err)
+	}
+	if len(dp.Volumes()) != 0 || len(dp.Instances()) != 0 {
+		t.Fatalf("left after terminate: %v %v", dp.Volumes(), dp.Instances())
+	}
+
+	// The second volume's creation fails: the first is deleted.
+	dp.Inject(cloudhypervisortest.Fault{Method: "POST", Path: "/volumes", Status: 507, Skip: 1})
+	_, err = d.AllocateCompute(ctx, spec)
+	if !errors.Is(err, vim.ErrUnavailable) || !strings.Contains(err.Error(), "virtual storage logs store") || !strings.Contains(err.Error(), "POST /volumes: 507") {
+		t.Fatalf("second volume refused: %v", err)
+	}
+	dp.ClearFaults()
+	dp.Inject(cloudhypervisortest.Fault{Method: "POST", Path: "/volumes", Status: 400})
+	if _, err = d.AllocateCompute(ctx, spec); !errors.Is(err, vim.ErrInvalid) || !strings.Contains(err.Error(), "virtual storage data") {
+		t.Fatalf("first volume refused: %v", err)
+	}
+	dp.ClearFaults()
+	// The instance's creation fails: its volumes are deleted.
+	bad := spec
+	bad.ImageID = "no-such-image"
+	if _, err = d.AllocateCompute(ctx, bad); !errors.Is(err, vim.ErrInvalid) || !strings.Contains(err.Error(), "image_not_found") {
+		t.Fatalf("instance refused: %v", err)
+	}
+	if len(dp.Volumes()) != 0 || len(dp.Instances()) != 0 {
+		t.Fatalf("failed allocations left: %v %v", dp.Volumes(), dp.Instances())
+	}
+
+	// A volume from an image: the dataplane's API cannot make one.
+	before, beforeInstances := dp.Requests("POST", "/volumes"), dp.Requests("POST", "/instances")
+	withImage := spec
+	withImage.Storage = []vim.StorageSpec{{Name: "data", SizeBytes: 1 << 30}, {Name: "seeded", SizeBytes: 1 << 30, ImageID: img.ID}}
+	if _, err := d.AllocateCompute(ctx, withImage); !errors.Is(err, vim.ErrNotSupported) || !strings.Contains(err.Error(), "seeded") {
+		t.Fatalf("volume from an image: %v", err)
+	}
+	if dp.Requests("POST", "/volumes") != before || dp.Requests("POST", "/instances") != beforeInstances {
+		t.Fatalf("a refused allocation called the dataplane")
+	}
+}

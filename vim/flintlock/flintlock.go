@@ -12,9 +12,22 @@
 //     manifest digest (vim.ImageSpec.OCI), which becomes the id and is
 //     what rootVolume.source.containerSource names. Listing is not
 //     possible (there is nothing to list);
-//   - kernel and initrd: the container images of the options
-//     kernel_image and initrd_image (with kernel_filename,
-//     initrd_filename inside them);
+//   - kernel and initrd: the VDU's own (vim.ComputeSpec.Kernel and
+//     Initrd: its VNFD artifacts named kernel and initrd), as the
+//     catalogue's OCI endpoint serves them, by manifest digest, the file
+//     at disk/<file name> inside; else the container images of the
+//     options kernel_image and initrd_image (with kernel_filename,
+//     initrd_filename inside them). A configured initrd goes with the
+//     configured kernel only: with the VDU's kernel, the initrd is the
+//     VDU's or none;
+//   - virtual storage (vim.ComputeSpec.Storage): each volume from an
+//     image is an entry of additionalVolumes, its id the storage's name,
+//     its source.containerSource the storage's image (registered like a
+//     VDU's: its reference on the catalogue's OCI endpoint, so the volume
+//     holds the image's containerDisk files, disk/<file>, as the root
+//     volume does), sizeInMb the size in MiB rounded up. The MicroVM's
+//     deletion removes them. A blank volume is refused: the document's
+//     volumes always have a source (typesVolumeSource);
 //   - flavours: held in their ids (package flavourid); vcpu and
 //     memoryInMb come from them;
 //   - compute: POST /v1alpha1/microvm, then GET /v1alpha1/microvm/{uid}
@@ -188,7 +201,7 @@ func decodeRPCStatus(body []byte) (string, string) {
 
 // Info implements vim.Driver.
 func (d *Driver) Info(ctx context.Context) (vim.Info, error) {
-	return vim.Info{Type: Type, Capabilities: []vim.Capability{vim.CapImages, vim.CapDeleteImages, vim.CapFlavors, vim.CapCompute}}, nil
+	return vim.Info{Type: Type, Capabilities: []vim.Capability{vim.CapImages, vim.CapDeleteImages, vim.CapFlavors, vim.CapCompute, vim.CapStorageImage}}, nil
 }
 
 // Close implements vim.Driver; the driver holds no resources.
@@ -253,6 +266,7 @@ type (
 		Source     struct {
 			ContainerSource string `json:"containerSource"`
 		} `json:"source"`
+		SizeInMb int32 `json:"sizeInMb,omitempty"`
 	}
 	microVMSpec struct {
 		ID         string            `json:"id,omitempty"`
@@ -263,6 +277,7 @@ type (
 		Kernel     imageRef          `json:"kernel"`
 		Initrd     *imageRef         `json:"initrd,omitempty"`
 		RootVolume volume            `json:"rootVolume"`
+		Additional []volume          `json:"additionalVolumes,omitempty"`
 		UID        string            `json:"uid,omitempty"`
 		CreatedAt  time.Time         `json:"createdAt,omitempty"`
 	}
@@ -281,8 +296,11 @@ type (
 // AllocateCompute creates a MicroVM (never retried: a second POST could
 // make a second one) and waits until it is no longer PENDING.
 func (d *Driver) AllocateCompute(ctx context.Context, spec vim.ComputeSpec) (*vim.Compute, error) {
-	if d.set.kernelImage == "" {
-		return nil, vim.OptionErrorf("kernel_image", "is required to allocate compute: MicroVMs boot a kernel from a container image")
+	if spec.Kernel == nil && d.set.kernelImage == "" {
+		return nil, vim.OptionErrorf("kernel_image", "is required to allocate compute for a VDU without a kernel artifact: MicroVMs boot a kernel from a container image")
+	}
+	if err := vim.CheckStorage(Type, spec, false, true, "a Flintlock volume always has a source (typesVolumeSource: a container image or a virtiofs path)"); err != nil {
+		return nil, err
 	}
 	fl, err := d.QueryFlavour(ctx, spec.FlavourID)
 	if err != nil {
@@ -294,13 +312,36 @@ func (d *Driver) AllocateCompute(ctx context.Context, spec vim.ComputeSpec) (*vi
 	req := microVMSpec{
 		ID: "vnfpkgm-" + uuid.NewString(), Namespace: d.set.namespace, Labels: spec.Labels,
 		VCPU: int32(fl.VCPUs), MemoryInMb: int32(fl.MemoryBytes >> 20),
-		Kernel: imageRef{Image: d.set.kernelImage, Filename: d.set.kernelFile},
 	}
-	if d.set.initrdImage != "" {
+	if req.Kernel, err = d.bootImage(ctx, spec.Kernel, d.set.kernelImage, d.set.kernelFile); err != nil {
+		return nil, err
+	}
+	switch {
+	case spec.Initrd != nil:
+		req.Initrd = &imageRef{}
+		if *req.Initrd, err = d.bootImage(ctx, spec.Initrd, "", ""); err != nil {
+			return nil, err
+		}
+	case spec.Kernel == nil && d.set.initrdImage != "":
 		req.Initrd = &imageRef{Image: d.set.initrdImage, Filename: d.set.initrdFile}
 	}
 	req.RootVolume.ID = "root"
 	req.RootVolume.Source.ContainerSource = spec.ImageID
+	for _, st := range spec.Storage {
+		if _, err := d.QueryImage(ctx, st.ImageID); err != nil {
+			return nil, fmt.Errorf("the image of virtual storage %s: %w", st.Name, err)
+		}
+		if st.Name == "root" {
+			return nil, fmt.Errorf("%w: virtual storage %s: the root volume has that id", vim.ErrInvalid, st.Name)
+		}
+		mb := (st.SizeBytes + 1<<20 - 1) >> 20
+		if mb > 1<<31-1 {
+			return nil, fmt.Errorf("%w: virtual storage %s: %d MiB is more than sizeInMb (int32) holds", vim.ErrInvalid, st.Name, mb)
+		}
+		v := volume{ID: st.Name, SizeInMb: int32(mb)}
+		v.Source.ContainerSource = st.ImageID
+		req.Additional = append(req.Additional, v)
+	}
 	var resp microVMResponse
 	if err := d.api.Do(ctx, restclient.Call{Method: http.MethodPost, Path: "/v1alpha1/microvm", Body: req, Out: &resp}); err != nil {
 		return nil, err
@@ -314,6 +355,20 @@ func (d *Driver) AllocateCompute(ctx context.Context, spec vim.ComputeSpec) (*vi
 	}
 	c.Name, c.FlavourID, c.Labels = spec.Name, fl.ID, spec.Labels
 	return c, nil
+}
+
+// bootImage is the kernel or initrd of a MicroVM: the VDU's own (b), on
+// the catalogue's OCI endpoint, else the configured image (none when
+// configured is "").
+func (d *Driver) bootImage(ctx context.Context, b *vim.BootFile, configured, file string) (imageRef, error) {
+	if b == nil {
+		return imageRef{Image: configured, Filename: file}, nil
+	}
+	ref, _, err := restclient.OCIReference(ctx, Type, d.set.registry, "the VDU's boot file "+b.Path, b.OCI)
+	if err != nil {
+		return imageRef{}, err
+	}
+	return imageRef{Image: ref, Filename: b.File}, nil
 }
 
 // waitCreated polls a MicroVM until it leaves PENDING (compute_timeout).
@@ -349,6 +404,9 @@ func toCompute(vm *microVM) *vim.Compute {
 		FlavourID: flavourid.ID(int(vm.Spec.VCPU), int(vm.Spec.MemoryInMb), 0),
 		CreatedAt: vm.Spec.CreatedAt, Labels: vm.Spec.Labels,
 		Detail: "flintlock state " + vm.Status.State,
+	}
+	for _, v := range vm.Spec.Additional {
+		c.Volumes = append(c.Volumes, v.ID)
 	}
 	st, ok := states[vm.Status.State]
 	switch {

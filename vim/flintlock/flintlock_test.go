@@ -2,6 +2,8 @@ package flintlock_test
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"net/http"
 	"strings"
@@ -188,4 +190,68 @@ func TestCheck(t *testing.T) {
 			t.Errorf("%+v: %v, want an error on %s", c.cfg, err, c.option)
 		}
 	}
+}
+
+// TestBootFilesAndVolumes: the VDU's own kernel and initrd replace the
+// configured ones (and the configured initrd goes with the configured
+// kernel only); a volume from an image is an additional volume pulled by
+// Flintlock; a blank one is refused before anything is asked.
+func TestBootFilesAndVolumes(t *testing.T) {
+	f := newFixture(t, map[string]string{"initrd_image": "registry.example/initrd:1"})
+	ctx := context.Background()
+	img, err := f.d.AddImage(ctx, vim.ImageSpec{Name: "root", OCI: func(context.Context) (*vim.OCIReference, error) { return f.root, nil }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	fl, _ := f.d.CreateFlavour(ctx, vim.FlavourSpec{VCPUs: 1, MemoryBytes: 64 << 20})
+	ref := func(repo, file string, data []byte) *vim.BootFile {
+		r := f.reg.Add(repo, "1.0", map[string][]byte{file: data})
+		_, digest, _ := strings.Cut(r, "@")
+		o := &vim.OCIReference{Registry: "http://" + f.reg.Host, Repository: repo, Tag: "1.0", Digest: digest}
+		return &vim.BootFile{Path: "Files/" + file, File: file, OCI: func(context.Context) (*vim.OCIReference, error) { return o, nil }}
+	}
+	kernel := ref("vnfpkg/x/vdu1/kernel", "disk/vmlinuz", []byte("the VDU's kernel"))
+	initrd := ref("vnfpkg/x/vdu1/initrd", "disk/initrd.img", []byte("the VDU's initrd"))
+	data := f.reg.Add("vnfpkg/x/data", "1.0", map[string][]byte{"disk/data.img": []byte("data")})
+
+	c, err := f.d.AllocateCompute(ctx, vim.ComputeSpec{Name: "vdu1", ImageID: img.ID, FlavourID: fl.ID,
+		Kernel: kernel, Initrd: initrd, Storage: []vim.StorageSpec{{Name: "data", SizeBytes: 3<<20 + 1, ImageID: data}}})
+	if err != nil || c.State != vim.StateRunning || len(c.Volumes) != 1 || c.Volumes[0] != "data" {
+		t.Fatalf("allocate: %+v %v", c, err)
+	}
+	vm := f.fl.MicroVMs()[c.ID]
+	if !strings.HasSuffix(*vm.Spec.Kernel.Image, "/vnfpkg/x/vdu1/kernel@"+strings.Split(*vm.Spec.Kernel.Image, "@")[1]) || vm.Spec.Kernel.Filename != "disk/vmlinuz" ||
+		vm.Spec.Initrd == nil || vm.Spec.Initrd.Filename != "disk/initrd.img" {
+		t.Fatalf("kernel %+v initrd %+v", vm.Spec.Kernel, vm.Spec.Initrd)
+	}
+	if v := vm.Spec.AdditionalVolumes; len(v) != 1 || *v[0].ID != "data" || *v[0].Source.ContainerSource != data || v[0].SizeInMb != 4 {
+		t.Fatalf("additional volumes %+v", v)
+	}
+	b := f.fl.Booted(c.ID)
+	if b.KernelSHA256 != sha256Hex("the VDU's kernel") || b.InitrdSHA256 != sha256Hex("the VDU's initrd") {
+		t.Fatalf("booted %+v", b)
+	}
+
+	// The VDU's kernel without an initrd: the configured initrd is not
+	// put under another kernel.
+	c, err = f.d.AllocateCompute(ctx, vim.ComputeSpec{Name: "vdu1", ImageID: img.ID, FlavourID: fl.ID, Kernel: kernel})
+	if err != nil || f.fl.MicroVMs()[c.ID].Spec.Initrd != nil {
+		t.Fatalf("kernel alone: %+v %v", c, err)
+	}
+	// No address for the catalogue: an error, not the configured kernel.
+	if _, err := f.d.AllocateCompute(ctx, vim.ComputeSpec{Name: "vdu1", ImageID: img.ID, FlavourID: fl.ID, Kernel: &vim.BootFile{Path: "Files/vmlinuz"}}); !errors.Is(err, vim.ErrNotSupported) || !strings.Contains(err.Error(), "Files/vmlinuz") {
+		t.Fatalf("kernel not served: %v", err)
+	}
+	n := len(f.fl.MicroVMs())
+	if _, err := f.d.AllocateCompute(ctx, vim.ComputeSpec{Name: "vdu1", ImageID: img.ID, FlavourID: fl.ID, Storage: []vim.StorageSpec{{Name: "blank", SizeBytes: 1 << 20}}}); !errors.Is(err, vim.ErrNotSupported) || !strings.Contains(err.Error(), "blank") {
+		t.Fatalf("blank volume: %v", err)
+	}
+	if len(f.fl.MicroVMs()) != n {
+		t.Fatal("a refused allocation made a MicroVM")
+	}
+}
+
+func sha256Hex(s string) string {
+	h := sha256.Sum256([]byte(s))
+	return hex.EncodeToString(h[:])
 }

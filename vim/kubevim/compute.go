@@ -100,6 +100,9 @@ func (d *Driver) AllocateCompute(ctx context.Context, spec vim.ComputeSpec) (*vi
 	if spec.Name == "" || spec.ImageID == "" || spec.FlavourID == "" {
 		return nil, fmt.Errorf("%w: kubevim: a compute needs a name, an image and a flavour", vim.ErrInvalid)
 	}
+	if err := vim.CheckStorage(Type, spec, false, false, "the kube-vim-api's AllocateComputeRequest carries no storage and its ViVnfm service has no storage operations"); err != nil {
+		return nil, err
+	}
 	resp, err := d.vi.AllocateVirtualisedComputeResource(ctx, &vivnfm.AllocateComputeRequest{
 		ComputeName:      proto.String(spec.Name),
 		ComputeFlavourId: &apis.Identifier{Value: spec.FlavourID},

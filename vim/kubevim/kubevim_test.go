@@ -105,6 +105,13 @@ func TestLifecycle(t *testing.T) {
 		t.Fatalf("QueryFlavour: %v %+v", err, got)
 	}
 
+	// Virtual storage: the API has no way to ask for it; refused, not dropped.
+	for _, st := range []vim.StorageSpec{{Name: "data", SizeBytes: 1 << 30}, {Name: "seeded", SizeBytes: 1 << 30, ImageID: im.ID}} {
+		_, err := d.AllocateCompute(ctx, vim.ComputeSpec{Name: "vdu1", ImageID: im.ID, FlavourID: fl.ID, Storage: []vim.StorageSpec{st}})
+		if !errors.Is(err, vim.ErrNotSupported) || !strings.Contains(err.Error(), st.Name) {
+			t.Fatalf("storage %s: %v, want ErrNotSupported naming it", st.Name, err)
+		}
+	}
 	c, err := d.AllocateCompute(ctx, vim.ComputeSpec{Name: "vdu1", ImageID: im.ID, FlavourID: fl.ID, Labels: map[string]string{"vduId": "VDU1"}})
 	if err != nil {
 		t.Fatal(err)

@@ -133,6 +133,11 @@ func (d *Driver) launch(ctx context.Context, in *instance) error {
 		"-pidfile", filepath.Join(dir, "qemu.pid"),
 		"-daemonize",
 	}
+	for _, v := range in.Volumes {
+		args = append(args,
+			"-drive", "file="+qemuPath(filepath.Join(dir, v+".qcow2"))+",if=none,id="+v+",format=qcow2",
+			"-device", "nvme,drive="+v+",serial="+v)
+	}
 	if strings.HasPrefix(d.machine, "q35") || strings.HasPrefix(d.machine, "pc") {
 		// A guest with a pvpanic driver reports its panics (GUEST_PANICKED).
 		args = append(args, "-device", "pvpanic")
@@ -183,12 +188,34 @@ func (d *Driver) AllocateCompute(ctx context.Context, spec vim.ComputeSpec) (*vi
 	if err != nil {
 		return nil, err
 	}
+	if err := vim.CheckStorage(Type, spec, true, true, ""); err != nil {
+		return nil, err
+	}
+	// The volumes' images, checked before anything is made.
+	volImages := make([]*vim.Image, len(spec.Storage))
+	for i, st := range spec.Storage {
+		if st.ImageID != "" {
+			if volImages[i], err = d.QueryImage(ctx, st.ImageID); err != nil {
+				return nil, fmt.Errorf("the image of virtual storage %s: %w", st.Name, err)
+			}
+		}
+	}
 	in := &instance{
 		Compute: vim.Compute{
 			ID: newID(), Name: spec.Name, ImageID: img.ID, FlavourID: fl.ID,
 			State: vim.StateBuilding, CreatedAt: time.Now().UTC(), Labels: maps.Clone(spec.Labels),
 		},
 		Accel: d.accel,
+	}
+	// Recorded before the files are made: an image a volume is made from
+	// is in use from now on (DeleteImage).
+	for i, img := range volImages {
+		in.Volumes = append(in.Volumes, "vol"+strconv.Itoa(i))
+		id := ""
+		if img != nil {
+			id = img.ID
+		}
+		in.VolumeImages = append(in.VolumeImages, id)
 	}
 	dir := d.instanceDir(in.ID)
 	d.mu.Lock()
@@ -210,16 +237,39 @@ func (d *Driver) AllocateCompute(ctx context.Context, spec vim.ComputeSpec) (*vi
 			args = append(args, strconv.FormatInt(fl.DiskBytes, 10))
 		}
 	}
-	if out, err := exec.CommandContext(ctx, d.qemuImg, args...).CombinedOutput(); err != nil {
-		if errors.Is(err, exec.ErrNotFound) {
-			return fail(fmt.Errorf("%w: %s is not installed (apt-get install qemu-utils)", vim.ErrUnavailable, d.qemuImg))
+	if err := d.qemuImgCreate(ctx, args); err != nil {
+		return fail(err)
+	}
+	for i, st := range spec.Storage {
+		name := in.Volumes[i]
+		args := []string{"create", "-q", "-f", "qcow2"}
+		size := st.SizeBytes
+		if img := volImages[i]; img != nil {
+			args = append(args, "-F", qemuFormats[img.DiskFormat], "-b", d.imagePath(img.ID))
+			if info, err := d.imgInfo(ctx, d.imagePath(img.ID), qemuFormats[img.DiskFormat]); err == nil && info.VirtualSize > size {
+				size = info.VirtualSize
+			}
 		}
-		return fail(fmt.Errorf("%w: qemu-img create: %v: %s", vim.ErrUnavailable, err, bytes.TrimSpace(out)))
+		args = append(args, filepath.Join(dir, name+".qcow2"), strconv.FormatInt(size, 10))
+		if err := d.qemuImgCreate(ctx, args); err != nil {
+			return fail(fmt.Errorf("virtual storage %s: %w", st.Name, err))
+		}
 	}
 	if err := d.launch(ctx, in); err != nil {
 		return fail(err)
 	}
 	return d.QueryCompute(ctx, in.ID)
+}
+
+// qemuImgCreate runs qemu-img with args.
+func (d *Driver) qemuImgCreate(ctx context.Context, args []string) error {
+	if out, err := exec.CommandContext(ctx, d.qemuImg, args...).CombinedOutput(); err != nil {
+		if errors.Is(err, exec.ErrNotFound) {
+			return fmt.Errorf("%w: %s is not installed (apt-get install qemu-utils)", vim.ErrUnavailable, d.qemuImg)
+		}
+		return fmt.Errorf("%w: qemu-img create: %v: %s", vim.ErrUnavailable, err, bytes.TrimSpace(out))
+	}
+	return nil
 }
 
 // QueryCompute reports an instance's state: from QMP query-status while

@@ -255,6 +255,11 @@ func (d *Driver) DeleteImage(ctx context.Context, id string) error {
 		if in.ImageID == id {
 			return fmt.Errorf("%w: image %s is used by compute %s (%s)", vim.ErrConflict, id, in.ID, in.Name)
 		}
+		for i, vi := range in.VolumeImages {
+			if vi == id {
+				return fmt.Errorf("%w: image %s is used by volume %s of compute %s (%s)", vim.ErrConflict, id, in.Volumes[i], in.ID, in.Name)
+			}
+		}
 	}
 	for _, p := range []string{d.imageMetaPath(id), d.imagePath(id)} {
 		if err := os.Remove(p); err != nil && !errors.Is(err, fs.ErrNotExist) {

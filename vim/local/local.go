@@ -8,8 +8,16 @@
 //	images/<sha256>.json       its metadata (vim.Image)
 //	flavours/<id>.json         flavour records (vim.Flavour)
 //	instances/<id>/            one per compute: instance.json, overlay.qcow2
-//	                           (a qcow2 overlay over the image), console.log,
-//	                           qemu.pid, qmp.sock, qemu.log (QEMU's stderr)
+//	                           (a qcow2 overlay over the image), vol<N>.qcow2
+//	                           (the virtual storage), console.log, qemu.pid,
+//	                           qmp.sock, qemu.log (QEMU's stderr)
+//
+// Virtual storage (vim.ComputeSpec.Storage): each volume is a qcow2 file
+// in the instance's directory, blank or an overlay over the storage's
+// image (grown to size_of_storage when that is larger), attached as a
+// further NVMe disk whose serial is vol<N> (/dev/nvme1n1, ... in storage
+// order; /dev/disk/by-id names it by serial). The files go with the
+// instance's directory when it is terminated.
 //
 // QEMU runs with -daemonize, so instances outlive the driver; a driver
 // opened later over the same DataDir finds them again through qemu.pid and
@@ -310,7 +318,7 @@ func (d *Driver) Info(ctx context.Context) (vim.Info, error) {
 		Capabilities: []vim.Capability{
 			vim.CapImages, vim.CapDeleteImages, vim.CapFlavors, vim.CapCompute,
 			vim.CapStart, vim.CapStop, vim.CapPause, vim.CapResume, vim.CapReboot,
-			vim.CapConsole,
+			vim.CapConsole, vim.CapStorage, vim.CapStorageImage,
 		},
 	}, nil
 }
@@ -432,6 +440,9 @@ type instance struct {
 	// console is "empty since the start" while it has not grown past it.
 	LaunchedAt time.Time `json:"launchedAt"`
 	ConsoleAt  int64     `json:"consoleAt"`
+	// VolumeImages are the images the volumes (Compute.Volumes) are
+	// overlays over, "" for a blank one: those images are in use.
+	VolumeImages []string `json:"volumeImages,omitempty"`
 }
 
 func (d *Driver) instanceDir(id string) string { return filepath.Join(d.dir, "instances", id) }

@@ -5,10 +5,12 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"io"
 	"maps"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -474,5 +476,81 @@ func TestGuestReboots(t *testing.T) {
 	panic := qmpEvent{Event: "GUEST_PANICKED"}
 	if !panicked(append(events, panic)) || panicked(append([]qmpEvent{panic}, events...)) {
 		t.Error("panicked must hold only for a panic after the last reset")
+	}
+}
+
+// TestComputeVolumes: the virtual storage becomes qcow2 files in the
+// instance's directory (blank, or an overlay over the storage's image),
+// attached as further NVMe disks the guest sees, removed with the
+// instance; the image a volume is made from is in use.
+func TestComputeVolumes(t *testing.T) {
+	s := needSample(t)
+	testenv.Command(t, "qemu-system-x86_64", "qemu-system-x86")
+	ctx := context.Background()
+	dir := t.TempDir()
+	d := open(t, dir)
+	img := addSample(t, d, s, map[string]string{LabelKernel: s.kernel})
+	fl, err := d.CreateFlavour(ctx, vim.FlavourSpec{Name: "tiny", VCPUs: 1, MemoryBytes: 128 << 20})
+	if err != nil {
+		t.Fatal(err)
+	}
+	spec := vim.ComputeSpec{Name: "vdu1", ImageID: img.ID, FlavourID: fl.ID, Storage: []vim.StorageSpec{
+		{Name: "data", SizeBytes: 3 << 20}, {Name: "seeded", SizeBytes: 1, ImageID: img.ID},
+	}}
+	bad := spec
+	bad.Storage = []vim.StorageSpec{{Name: "seeded", SizeBytes: 1 << 20, ImageID: "0000000000000000000000000000000000000000000000000000000000000000"}}
+	if _, err := d.AllocateCompute(ctx, bad); !errors.Is(err, vim.ErrNotFound) || !strings.Contains(err.Error(), "virtual storage seeded") {
+		t.Fatalf("a volume from an unknown image: %v", err)
+	}
+	if ents, _ := os.ReadDir(filepath.Join(dir, "instances")); len(ents) != 0 {
+		t.Fatalf("a refused allocation left %d instance directories", len(ents))
+	}
+
+	c, err := d.AllocateCompute(ctx, spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { d.TerminateCompute(context.Background(), c.ID) })
+	if len(c.Volumes) != 2 || c.Volumes[0] != "vol0" || c.Volumes[1] != "vol1" {
+		t.Fatalf("volumes %v", c.Volumes)
+	}
+	idir := d.instanceDir(c.ID)
+	// qemu-img info -U: QEMU holds the files.
+	info := func(file string) (size int64, backing string) {
+		t.Helper()
+		b, err := exec.Command("qemu-img", "info", "-U", "--output=json", file).Output()
+		if err != nil {
+			t.Fatalf("qemu-img info %s: %v", file, err)
+		}
+		var v struct {
+			VirtualSize int64  `json:"virtual-size"`
+			Backing     string `json:"backing-filename"`
+		}
+		if err := json.Unmarshal(b, &v); err != nil {
+			t.Fatal(err)
+		}
+		return v.VirtualSize, v.Backing
+	}
+	if size, backing := info(filepath.Join(idir, "vol0.qcow2")); size != 3<<20 || backing != "" {
+		t.Fatalf("vol0: %d bytes over %q, want a blank 3 MiB", size, backing)
+	}
+	base, _ := info(d.imagePath(img.ID))
+	if size, backing := info(filepath.Join(idir, "vol1.qcow2")); size != base || backing != d.imagePath(img.ID) {
+		t.Fatalf("vol1: %d bytes over %q, want an overlay over the image, no smaller (%d)", size, backing, base)
+	}
+	if err := d.DeleteImage(ctx, img.ID); !errors.Is(err, vim.ErrConflict) {
+		t.Fatalf("deleting the image: %v, want a conflict", err)
+	}
+	waitMarker(t, d, c.ID, 1, 60*time.Second)
+	// The guest's kernel found three NVMe controllers: the root disk and
+	// the two volumes.
+	if con := console(t, d, c.ID); !strings.Contains(con, "nvme2") {
+		t.Fatalf("the guest does not see a third NVMe disk; console:\n%s", con[max(0, len(con)-3000):])
+	}
+	if err := d.TerminateCompute(ctx, c.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(idir); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("instance directory left: %v", err)
 	}
 }

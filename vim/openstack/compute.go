@@ -135,16 +135,46 @@ func (d *Driver) AllocateCompute(ctx context.Context, spec vim.ComputeSpec) (*vi
 	if spec.Name == "" || spec.ImageID == "" || spec.FlavourID == "" {
 		return nil, fmt.Errorf("%w: openstack: a compute needs a name, an image and a flavour", vim.ErrInvalid)
 	}
+	if err := vim.CheckStorage(Type, spec, true, true, ""); err != nil {
+		return nil, err
+	}
 	s, err := servers.Create(ctx, c, servers.CreateOpts{
-		Name:      spec.Name,
-		ImageRef:  spec.ImageID,
-		FlavorRef: spec.FlavourID,
-		Metadata:  spec.Labels,
+		Name:        spec.Name,
+		ImageRef:    spec.ImageID,
+		FlavorRef:   spec.FlavourID,
+		Metadata:    spec.Labels,
+		BlockDevice: blockDevices(spec),
 	}, nil).Extract()
 	if err != nil {
 		return nil, mapErr(err, "creating server "+spec.Name)
 	}
 	return d.waitStable(ctx, c, s.ID, "")
+}
+
+// blockDevices is the block_device_mapping_v2 of a spec with storage (nil
+// without): the image as the local boot disk (boot_index 0, as the nova
+// client sends it when an image and further block devices are given), then
+// one Cinder volume per storage, blank or from its image, of the size
+// rounded up to GiB, not bootable, deleted with the server.
+func blockDevices(spec vim.ComputeSpec) []servers.BlockDevice {
+	if len(spec.Storage) == 0 {
+		return nil
+	}
+	out := []servers.BlockDevice{{
+		SourceType: servers.SourceImage, UUID: spec.ImageID, DestinationType: servers.DestinationLocal,
+		BootIndex: 0, DeleteOnTermination: true,
+	}}
+	for _, st := range spec.Storage {
+		bd := servers.BlockDevice{
+			SourceType: servers.SourceBlank, DestinationType: servers.DestinationVolume,
+			VolumeSize: int(ceilDiv(st.SizeBytes, 1<<30)), BootIndex: -1, DeleteOnTermination: true,
+		}
+		if st.ImageID != "" {
+			bd.SourceType, bd.UUID = servers.SourceImage, st.ImageID
+		}
+		out = append(out, bd)
+	}
+	return out
 }
 
 // QueryCompute implements vim.Driver.

@@ -35,6 +35,7 @@ type fakeServer struct {
 	then                    string // the status after the next GET; "" if none
 	fault                   string
 	metadata                map[string]string
+	bdms                    []map[string]any // block_device_mapping_v2 as sent
 }
 
 func newFakeNova(t *testing.T) (*fakeNova, *httptest.Server) {
@@ -123,6 +124,7 @@ func (f *fakeNova) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			ImageRef  string            `json:"imageRef"`
 			FlavorRef string            `json:"flavorRef"`
 			Metadata  map[string]string `json:"metadata"`
+			BDMs      []map[string]any  `json:"block_device_mapping_v2"`
 		}
 		_ = json.Unmarshal(body["server"], &s)
 		if _, ok := f.flavors[s.FlavorRef]; !ok {
@@ -131,7 +133,7 @@ func (f *fakeNova) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		f.next++
 		fs := &fakeServer{id: fmt.Sprintf("server-%d", f.next), name: s.Name, image: s.ImageRef, flavor: s.FlavorRef,
-			status: "BUILD", then: "ACTIVE", metadata: s.Metadata}
+			status: "BUILD", then: "ACTIVE", metadata: s.Metadata, bdms: s.BDMs}
 		if s.ImageRef == "broken-image" {
 			fs.then, fs.fault = "ERROR", "No valid host was found."
 		}
@@ -450,5 +452,49 @@ func TestKeystoneAuth(t *testing.T) {
 	}
 	if strings.Contains(err.Error(), "s3cr3t-pw") {
 		t.Errorf("the password is in the error: %v", err)
+	}
+}
+
+// TestNovaServerWithVolumes: the storage is asked of Nova as Cinder
+// volumes in block_device_mapping_v2, deleted with the server; without
+// storage no mapping is sent.
+func TestNovaServerWithVolumes(t *testing.T) {
+	f, srv := newFakeNova(t)
+	d := novaDriver(t, srv.URL+"/v2.1/")
+	ctx := context.Background()
+	if err := vim.Require(ctx, d, vim.CapStorage, vim.CapStorageImage); err != nil {
+		t.Fatal(err)
+	}
+	fl, err := d.CreateFlavour(ctx, vim.FlavourSpec{Name: "tiny", VCPUs: 1, MemoryBytes: 128 << 20})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := d.AllocateCompute(ctx, vim.ComputeSpec{Name: "vdu1", ImageID: "img-1", FlavourID: fl.ID, Storage: []vim.StorageSpec{
+		{Name: "data", SizeBytes: 30_000_000_000}, {Name: "seeded", SizeBytes: 1 << 30, ImageID: "img-2"},
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.mu.Lock()
+	got, _ := json.Marshal(f.servers[c.ID].bdms)
+	f.mu.Unlock()
+	want := `[{"boot_index":0,"delete_on_termination":true,"destination_type":"local","source_type":"image","uuid":"img-1"},` +
+		`{"boot_index":-1,"delete_on_termination":true,"destination_type":"volume","source_type":"blank","volume_size":28},` +
+		`{"boot_index":-1,"delete_on_termination":true,"destination_type":"volume","source_type":"image","uuid":"img-2","volume_size":1}]`
+	if string(got) != want {
+		t.Fatalf("block_device_mapping_v2:\n%s\nwant\n%s", got, want)
+	}
+	c2, err := d.AllocateCompute(ctx, vim.ComputeSpec{Name: "vdu2", ImageID: "img-1", FlavourID: fl.ID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.mu.Lock()
+	none := f.servers[c2.ID].bdms
+	f.mu.Unlock()
+	if none != nil {
+		t.Fatalf("a server without storage was sent %v", none)
+	}
+	if _, err := d.AllocateCompute(ctx, vim.ComputeSpec{Name: "vdu3", ImageID: "img-1", FlavourID: fl.ID, Storage: []vim.StorageSpec{{Name: "empty"}}}); !errors.Is(err, vim.ErrInvalid) {
+		t.Fatalf("a storage without size: %v", err)
 	}
 }

@@ -22,6 +22,15 @@
 //   - Options["hash_algorithms"]: comma-separated algorithms computed while
 //     uploading, in addition to the VNFD's declared one (see AddImage).
 //
+// Virtual storage (vim.ComputeSpec.Storage) is asked of Nova in the
+// server's block_device_mapping_v2: one volume (destination_type volume,
+// so Cinder makes it) per storage, blank or from the storage's image,
+// volume_size rounded up to GiB, boot_index -1, delete_on_termination
+// true, so that Nova deletes the volumes with the server; the server's
+// image is given as the first mapping, the local boot disk. A cloud
+// without Cinder fails the server: the compute is ERROR (VIM_FAULT) with
+// Nova's fault.
+//
 // Credentials are used for authentication only; they are never logged or
 // put into error messages.
 package openstack
@@ -311,8 +320,11 @@ func (d *Driver) Info(ctx context.Context) (vim.Info, error) {
 		info.Capabilities = append(info.Capabilities, vim.CapImages, vim.CapDeleteImages)
 	}
 	if d.compute != nil {
+		// Storage: Cinder volumes that Nova makes from the server's
+		// block_device_mapping_v2 (a cloud without Cinder fails the server).
 		info.Capabilities = append(info.Capabilities, vim.CapFlavors, vim.CapCompute,
-			vim.CapStart, vim.CapStop, vim.CapPause, vim.CapResume, vim.CapReboot)
+			vim.CapStart, vim.CapStop, vim.CapPause, vim.CapResume, vim.CapReboot,
+			vim.CapStorage, vim.CapStorageImage)
 	}
 	return info, nil
 }

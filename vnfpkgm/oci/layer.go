@@ -35,6 +35,10 @@ const (
 // that the layer of the same image is the same bytes whenever it is made.
 var epoch = time.Unix(0, 0)
 
+// LayerPath is where the layer holds the file of a package path:
+// disk/<file name>.
+func LayerPath(imagePath string) string { return diskDir + path.Base(imagePath) }
+
 // layerHeader returns the tar headers that precede the image bytes: the
 // disk/ directory, then disk/<file> of size bytes, both owned 107:107.
 func layerHeader(imagePath string, size int64) ([]byte, error) {

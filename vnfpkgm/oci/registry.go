@@ -11,6 +11,13 @@
 // as KubeVirt's containerDisk: one uncompressed tar layer holding
 // disk/<file of imagePath>, owned 107:107.
 //
+// A VDU's boot files (its VNFD artifacts named kernel and initrd, see
+// vnfd.BootFile) are served the same way, for the VIMs that boot a kernel
+// held in a container image (Flintlock): the repository
+// vnfpkg/<vnfdId>/<vduId>/kernel (or /initrd), laid out alike, the file
+// at disk/<file of its path>. A fourth component keeps them apart from
+// the software images, whose names have three.
+//
 // The layer is never stored: it is streamed from the package (tar header,
 // the image's bytes read from the stored package, padding, end blocks),
 // and a Range reads only the part of the image it covers (for an image
@@ -58,6 +65,32 @@ type Image struct {
 	// Version is the package's vnfSoftwareVersion.
 	Version   string
 	ImagePath string // inside the package
+	// Artifact is "" for a software image; for a boot file of the VDU
+	// SoftwareImageID, the artifact's name: "kernel" or "initrd".
+	Artifact string
+}
+
+// BootArtifacts are the artifact names served as boot files.
+var BootArtifacts = []string{"kernel", "initrd"}
+
+// Repository is the image's repository name: RepositoryName, followed by
+// "/<artifact>" for a boot file.
+func (img Image) Repository() (string, bool) {
+	n, ok := RepositoryName(img.VnfdID, img.SoftwareImageID)
+	if ok && img.Artifact != "" {
+		n += "/" + img.Artifact
+	}
+	return n, ok
+}
+
+// key is what the image's layer digest is stored under
+// (storage.OCILayer.SoftwareImageID): the software image id, or
+// "<vduId>/<artifact>" for a boot file.
+func (img Image) key() string {
+	if img.Artifact == "" {
+		return img.SoftwareImageID
+	}
+	return img.SoftwareImageID + "/" + img.Artifact
 }
 
 // ErrNotFound is what a Source answers for a vnfdId no ONBOARDED package has.
@@ -199,8 +232,14 @@ func (r *Registry) resolve(ctx context.Context, name string) (*Image, error) {
 		return nil, &regError{http.StatusBadRequest, "NAME_INVALID", fmt.Sprintf("%q is not a repository name", name)}
 	}
 	parts := strings.Split(name, "/")
-	if len(parts) != 3 || parts[0] != RepositoryPrefix {
-		return nil, notFound("NAME_UNKNOWN", "repository %s is unknown: repositories are %s/<vnfdId>/<softwareImageId>", name, RepositoryPrefix)
+	artifact := ""
+	if len(parts) == 4 && slices.Contains(BootArtifacts, parts[3]) {
+		artifact = parts[3]
+	} else if len(parts) != 3 || parts[0] != RepositoryPrefix {
+		return nil, notFound("NAME_UNKNOWN", "repository %s is unknown: repositories are %s/<vnfdId>/<softwareImageId> and %s/<vnfdId>/<vduId>/kernel or initrd", name, RepositoryPrefix, RepositoryPrefix)
+	}
+	if parts[0] != RepositoryPrefix {
+		return nil, notFound("NAME_UNKNOWN", "repository %s is unknown: repositories start with %s/", name, RepositoryPrefix)
 	}
 	ids, err := r.src.VnfdIDs(ctx)
 	if err != nil {
@@ -228,17 +267,19 @@ func (r *Registry) resolve(ctx context.Context, name string) (*Image, error) {
 	}
 	var found []Image
 	for _, im := range images {
-		if c, ok := NameComponent(im.SoftwareImageID); ok && c == parts[2] {
+		if c, ok := NameComponent(im.SoftwareImageID); ok && c == parts[2] && im.Artifact == artifact {
 			found = append(found, im)
 		}
 	}
-	switch len(found) {
-	case 0:
+	switch {
+	case len(found) == 0 && artifact != "":
+		return nil, notFound("NAME_UNKNOWN", "repository %s is unknown: the package of vnfdId %s has no VDU that maps to %s with a %s artifact inside the package", name, vnfdIDs[0], parts[2], artifact)
+	case len(found) == 0:
 		return nil, notFound("NAME_UNKNOWN", "repository %s is unknown: the package of vnfdId %s has no software image inside it that maps to %s", name, vnfdIDs[0], parts[2])
-	case 1:
+	case len(found) == 1:
 		return &found[0], nil
 	}
-	return nil, notFound("NAME_UNKNOWN", "repository %s is ambiguous: several software images of vnfdId %s map to it", name, vnfdIDs[0])
+	return nil, notFound("NAME_UNKNOWN", "repository %s is ambiguous: several images of vnfdId %s map to it", name, vnfdIDs[0])
 }
 
 // described is what an image is served as.
@@ -275,17 +316,29 @@ func (r *Registry) describe(ctx context.Context, img *Image) (*described, error)
 		return nil, err
 	}
 	d.configDigest = sha256Digest(d.config)
+	annotations := map[string]string{
+		"org.opencontainers.image.version":       img.Version,
+		"com.github.vnfpkgm.vnfd-id":             img.VnfdID,
+		"com.github.vnfpkgm.software-image-id":   img.SoftwareImageID,
+		"com.github.vnfpkgm.vnf-package-id":      img.PackageID,
+		"com.github.vnfpkgm.software-image-path": img.ImagePath,
+	}
+	if img.Artifact != "" {
+		// A boot file: the VDU and the artifact, not a software image.
+		annotations = map[string]string{
+			"org.opencontainers.image.version":  img.Version,
+			"com.github.vnfpkgm.vnfd-id":        img.VnfdID,
+			"com.github.vnfpkgm.vdu-id":         img.SoftwareImageID,
+			"com.github.vnfpkgm.artifact":       img.Artifact,
+			"com.github.vnfpkgm.vnf-package-id": img.PackageID,
+			"com.github.vnfpkgm.artifact-path":  img.ImagePath,
+		}
+	}
 	d.manifest, err = json.Marshal(manifest{
 		SchemaVersion: 2, MediaType: MediaTypeManifest,
-		Config: descriptor{MediaType: MediaTypeConfig, Digest: d.configDigest, Size: int64(len(d.config))},
-		Layers: []descriptor{{MediaType: MediaTypeLayer, Digest: row.Digest, Size: row.Size}},
-		Annotations: map[string]string{
-			"org.opencontainers.image.version":       img.Version,
-			"com.github.vnfpkgm.vnfd-id":             img.VnfdID,
-			"com.github.vnfpkgm.software-image-id":   img.SoftwareImageID,
-			"com.github.vnfpkgm.vnf-package-id":      img.PackageID,
-			"com.github.vnfpkgm.software-image-path": img.ImagePath,
-		},
+		Config:      descriptor{MediaType: MediaTypeConfig, Digest: d.configDigest, Size: int64(len(d.config))},
+		Layers:      []descriptor{{MediaType: MediaTypeLayer, Digest: row.Digest, Size: row.Size}},
+		Annotations: annotations,
 	})
 	if err != nil {
 		return nil, err
@@ -324,14 +377,14 @@ type (
 // when there is none yet for its content and layout. Concurrent requests
 // for the same image wait for one computation.
 func (r *Registry) layerOf(ctx context.Context, img *Image) (*storage.OCILayer, error) {
-	row, err := r.store.GetOCILayer(ctx, img.PackageID, img.SoftwareImageID)
+	row, err := r.store.GetOCILayer(ctx, img.PackageID, img.key())
 	if err == nil && row.Layout == Layout && row.ContentKey == img.ContentKey {
 		return row, nil
 	}
 	if err != nil && !errors.Is(err, storage.ErrNotFound) {
 		return nil, err
 	}
-	key := img.PackageID + "/" + img.SoftwareImageID
+	key := img.PackageID + "/" + img.key()
 	r.mu.Lock()
 	f, running := r.flights[key]
 	if !running {
@@ -371,12 +424,12 @@ func (r *Registry) computeLayer(ctx context.Context, img *Image) (*storage.OCILa
 	if err != nil {
 		return nil, fmt.Errorf("layer of %s in package %s: %w", img.ImagePath, img.PackageID, err)
 	}
-	row := &storage.OCILayer{PackageID: img.PackageID, SoftwareImageID: img.SoftwareImageID,
+	row := &storage.OCILayer{PackageID: img.PackageID, SoftwareImageID: img.key(),
 		Layout: Layout, ContentKey: img.ContentKey, Digest: digest, Size: l.size()}
 	if err := r.store.PutOCILayer(ctx, row); err != nil {
 		return nil, err
 	}
-	r.log.Info("OCI layer digest computed", "package", img.PackageID, "softwareImage", img.SoftwareImageID, "digest", digest, "size", row.Size)
+	r.log.Info("OCI layer digest computed", "package", img.PackageID, "softwareImage", img.key(), "digest", digest, "size", row.Size)
 	return row, nil
 }
 
@@ -521,7 +574,7 @@ func (r *Registry) catalog(w http.ResponseWriter, req *http.Request) error {
 		}
 		count := map[string]int{}
 		for _, im := range images {
-			if n, ok := RepositoryName(im.VnfdID, im.SoftwareImageID); ok {
+			if n, ok := im.Repository(); ok {
 				count[n]++
 			}
 		}
@@ -612,16 +665,26 @@ func NotServed(err error) bool {
 // the software image softwareImageID of the onboarded package of vnfdID
 // is served (computing its layer digest if it was never asked for).
 func (r *Registry) Reference(ctx context.Context, vnfdID, softwareImageID string) (repo, tag, digest string, err error) {
-	repo, ok := RepositoryName(vnfdID, softwareImageID)
+	return r.reference(ctx, Image{VnfdID: vnfdID, SoftwareImageID: softwareImageID})
+}
+
+// BootFileReference is Reference for the boot file artifact ("kernel" or
+// "initrd") of the VDU vduID.
+func (r *Registry) BootFileReference(ctx context.Context, vnfdID, vduID, artifact string) (repo, tag, digest string, err error) {
+	return r.reference(ctx, Image{VnfdID: vnfdID, SoftwareImageID: vduID, Artifact: artifact})
+}
+
+func (r *Registry) reference(ctx context.Context, want Image) (repo, tag, digest string, err error) {
+	repo, ok := want.Repository()
 	if !ok {
-		return "", "", "", notFound("NAME_UNKNOWN", "software image %s of vnfdId %s has no repository name", softwareImageID, vnfdID)
+		return "", "", "", notFound("NAME_UNKNOWN", "image %s of vnfdId %s has no repository name", want.key(), want.VnfdID)
 	}
 	img, err := r.resolve(ctx, repo)
 	if err != nil {
 		return "", "", "", err
 	}
-	if img.VnfdID != vnfdID || img.SoftwareImageID != softwareImageID {
-		return "", "", "", notFound("NAME_UNKNOWN", "repository %s serves software image %s of vnfdId %s", repo, img.SoftwareImageID, img.VnfdID)
+	if img.VnfdID != want.VnfdID || img.SoftwareImageID != want.SoftwareImageID || img.Artifact != want.Artifact {
+		return "", "", "", notFound("NAME_UNKNOWN", "repository %s serves image %s of vnfdId %s", repo, img.key(), img.VnfdID)
 	}
 	d, err := r.describe(ctx, img)
 	if err != nil {

@@ -185,3 +185,50 @@ func TestReferrers(t *testing.T) {
 		t.Fatalf("referrers of an unknown repository: %d %s", w.Code, w.Body)
 	}
 }
+
+// TestBootFiles: a VDU's kernel is its own repository, one component
+// longer than a software image's, laid out alike, its digest stored apart
+// from the VDU's image.
+func TestBootFiles(t *testing.T) {
+	r, src := newTestRegistry()
+	kernel := Image{PackageID: "p4", ContentKey: "k-p4", VnfdID: "vnf-c", SoftwareImageID: "VDU1", Version: "1.0", ImagePath: "Files/kernel/vmlinuz", Artifact: "kernel"}
+	src.images["vnf-c"] = append(src.images["vnf-c"], kernel)
+	src.data["Files/kernel/vmlinuz"] = imageBytes(1234)
+
+	_, v := get(t, r, "/v2/_catalog")
+	if got := v["repositories"].([]any); len(got) != 4 || got[3] != "vnfpkg/vnf-c/vdu1/kernel" {
+		t.Fatalf("catalog %v", got)
+	}
+	w, m := get(t, r, "/v2/vnfpkg/vnf-c/vdu1/kernel/manifests/1.0")
+	if w.Code != 200 {
+		t.Fatalf("kernel manifest: %d %s", w.Code, w.Body)
+	}
+	manifestDigest := w.Header().Get("Docker-Content-Digest")
+	ann := m["annotations"].(map[string]any)
+	if ann["com.github.vnfpkgm.artifact"] != "kernel" || ann["com.github.vnfpkgm.vdu-id"] != "VDU1" || ann["com.github.vnfpkgm.artifact-path"] != "Files/kernel/vmlinuz" {
+		t.Fatalf("annotations %v", ann)
+	}
+	layer := m["layers"].([]any)[0].(map[string]any)["digest"].(string)
+	w, _ = get(t, r, "/v2/vnfpkg/vnf-c/vdu1/kernel/blobs/"+layer)
+	if w.Code != 200 || !bytes.Contains(w.Body.Bytes(), []byte("disk/vmlinuz")) || !bytes.Contains(w.Body.Bytes(), imageBytes(1234)) {
+		t.Fatalf("kernel layer: %d, %d bytes", w.Code, w.Body.Len())
+	}
+	repo, tag, digest, err := r.BootFileReference(context.Background(), "vnf-c", "VDU1", "kernel")
+	if err != nil || repo != "vnfpkg/vnf-c/vdu1/kernel" || tag != "1.0" || digest != manifestDigest {
+		t.Fatalf("reference %s %s %s %v", repo, tag, digest, err)
+	}
+	// The VDU's image and its kernel have their own digests.
+	w1, _ := get(t, r, "/v2/vnfpkg/vnf-c/vdu1/manifests/1.0")
+	w2, _ := get(t, r, "/v2/vnfpkg/vnf-c/vdu1/kernel/manifests/1.0")
+	if w1.Header().Get("Docker-Content-Digest") == w2.Header().Get("Docker-Content-Digest") {
+		t.Fatal("the image and its kernel share a manifest")
+	}
+	for _, name := range []string{"vnfpkg/vnf-c/vdu1/initrd", "vnfpkg/vnf-c/vdu1/bios", "vnfpkg/vnf-c/vdu2/kernel"} {
+		if w, v := get(t, r, "/v2/"+name+"/manifests/1.0"); w.Code != 404 || errorCode(v) != "NAME_UNKNOWN" {
+			t.Errorf("%s: %d %s", name, w.Code, w.Body)
+		}
+	}
+	if _, _, _, err := r.BootFileReference(context.Background(), "vnf-c", "VDU1", "initrd"); !NotServed(err) {
+		t.Fatalf("no initrd: %v", err)
+	}
+}

@@ -110,6 +110,26 @@ func (r *Report) fillFacts(v *vnfd.VNFD) {
 			if vdu.SwImage != nil {
 				rv.SoftwareImage = vdu.SwImage.ID
 			}
+			for _, name := range vdu.Storages {
+				rs := ReportStorage{ID: name}
+				for _, st := range f.Storages {
+					if st.ID == name {
+						rs.Kind, rs.SizeBytes = st.Kind, st.SizeBytes
+						if st.SwImage != nil {
+							rs.SoftwareImage, rs.ImageInPackage = st.SwImage.ID, st.SwImage.InPackage()
+						}
+					}
+				}
+				rv.VirtualStorages = append(rv.VirtualStorages, rs)
+			}
+			for _, b := range []struct {
+				f  *vnfd.BootFile
+				to **ReportBootFile
+			}{{vdu.Kernel, &rv.Kernel}, {vdu.Initrd, &rv.Initrd}} {
+				if b.f != nil {
+					*b.to = &ReportBootFile{Artifact: b.f.Artifact, Path: b.f.File, URI: b.f.URI}
+				}
+			}
 			rf.VDUs = append(rf.VDUs, rv)
 		}
 		r.Flavours = append(r.Flavours, rf)

@@ -75,6 +75,36 @@ type ReportVDU struct {
 	SoftwareImage string `json:"softwareImage,omitempty"`
 	MinInstances  int    `json:"minInstances"`
 	MaxInstances  int    `json:"maxInstances"`
+	// VirtualStorages are the targets of the VDU's virtual_storage
+	// requirements, in their order.
+	VirtualStorages []ReportStorage `json:"virtualStorages,omitempty"`
+	// Kernel and Initrd are the VDU's boot files (its artifacts named
+	// kernel and initrd, vnfd.BootFile).
+	Kernel *ReportBootFile `json:"kernel,omitempty"`
+	Initrd *ReportBootFile `json:"initrd,omitempty"`
+}
+
+// ReportBootFile is a boot file of a VDU: a file of the package (Path),
+// or a URL or a file on the VNFM host, which are not in the package
+// (URI, or neither).
+type ReportBootFile struct {
+	Artifact string `json:"artifact"`
+	Path     string `json:"path,omitempty"`
+	URI      string `json:"uri,omitempty"`
+}
+
+// ReportStorage is one virtual storage of a VDU.
+type ReportStorage struct {
+	ID   string `json:"id"`
+	Kind string `json:"kind"` // block, object or file (vnfd.Storage*)
+	// SizeBytes is size_of_storage (block, file) or max_size_of_storage (object).
+	SizeBytes int64 `json:"sizeOfStorage"`
+	// SoftwareImage is the id of the storage's software image, when it
+	// has one (the storage node's name, as for a VDU).
+	SoftwareImage string `json:"softwareImage,omitempty"`
+	// ImageInPackage: the image is delivered with the package (a SwImage
+	// artifact), not only described by sw_image_data.
+	ImageInPackage bool `json:"imageInPackage,omitempty"`
 }
 
 // ReportSoftwareImage is a software image as SOL 005 lists it.

@@ -16,7 +16,12 @@
 // It is strict where the real server would be: a body with a field the
 // schema does not have, a missing required field or a value of the wrong
 // type is 400; standby and restore in the wrong state are 409; deleting an
-// attached volume is 409. It keeps its state, so that tests observe what a
+// attached volume is 409 (the document's "Conflict - volume is attached").
+// The document gives a volume no state of its own: it is attached while
+// attached_to and mount_path are set, by the instance's creation
+// (CreateInstanceRequest.volumes, 400 volume_not_found or volume_attached
+// otherwise) or POST /instances/{id}/volumes/{volumeId}, and detached by
+// the instance's deletion or the DELETE of that path. It keeps its state, so that tests observe what a
 // driver did. Images are really pulled: POST /images fetches the manifest
 // and every blob of the OCI reference over HTTP (the registries it knows
 // are plain-HTTP ones, as a dataplane configured with insecure registries
@@ -182,6 +187,17 @@ func (s *Server) Instances() map[string]Instance {
 	out := map[string]Instance{}
 	for id, in := range s.instances {
 		out[id] = *in
+	}
+	return out
+}
+
+// Volumes returns a copy of every volume, by id.
+func (s *Server) Volumes() map[string]Volume {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := map[string]Volume{}
+	for id, v := range s.volumes {
+		out[id] = *v
 	}
 	return out
 }

@@ -16,13 +16,17 @@
 //
 // It is strict: a field the document does not define, a value of the
 // wrong type, a missing namespace, kernel image, root volume source, vcpu
-// or memoryInMb, or a uid given at creation is INVALID_ARGUMENT (400); a
-// second MicroVM with the same namespace and id is ALREADY_EXISTS (409).
-// Creation is asynchronous as in Flintlock: the answer is PENDING, and the
-// MicroVM is CREATED on the next read once its root volume, kernel and
-// initrd images were pulled (over plain HTTP, every digest checked,
+// or memoryInMb, an additional volume without an id or a source, two
+// volumes with one id, a negative sizeInMb, or a uid given at creation is
+// INVALID_ARGUMENT (400); a second MicroVM with the same namespace and id
+// is ALREADY_EXISTS (409). Creation is asynchronous as in Flintlock: the
+// answer is PENDING, and the MicroVM is CREATED on the next read once its
+// root volume, additional volumes (those with a containerSource), kernel
+// and initrd images were pulled (over plain HTTP, every digest checked,
 // package ocipull) and the kernel and initrd files found in them, or
 // FAILED otherwise (the state has no reason field; Failures says why).
+// Booted records what the kernel and initrd files held (their sha256), so
+// that a test checks the bytes a MicroVM would boot.
 // A deleted MicroVM is DELETING on the next read, then gone.
 package flintlocktest
 
@@ -162,6 +166,13 @@ type Server struct {
 	vms      map[string]*MicroVM // by uid
 	outcome  map[string]string   // uid -> the state the next read shows
 	failures map[string]string   // uid -> why it FAILED
+	booted   map[string]Boot     // uid -> the boot files pulled
+}
+
+// Boot is what a MicroVM's kernel and initrd files held, as pulled.
+type Boot struct {
+	KernelSHA256, InitrdSHA256 string // hex; "" when there is none
+	KernelSize, InitrdSize     int64
 }
 
 // New starts a stand-in on 127.0.0.1; Close stops it.
@@ -170,6 +181,7 @@ func New() *Server {
 		Recorder: &standin.Recorder{},
 		client:   &http.Client{Timeout: time.Minute},
 		vms:      map[string]*MicroVM{}, outcome: map[string]string{}, failures: map[string]string{},
+		booted: map[string]Boot{},
 	}
 	s.srv = httptest.NewServer(http.HandlerFunc(s.serve))
 	s.URL = s.srv.URL
@@ -188,6 +200,13 @@ func (s *Server) MicroVMs() map[string]MicroVM {
 		out[uid] = *vm
 	}
 	return out
+}
+
+// Booted returns what the kernel and initrd of a MicroVM held.
+func (s *Server) Booted(uid string) Boot {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.booted[uid]
 }
 
 // Failure says why a MicroVM FAILED.
@@ -343,13 +362,15 @@ func (s *Server) create(r *http.Request, corrupt bool) (any, *rpcError) {
 		spec.Provider = "firecracker"
 	}
 	vm := &MicroVM{Version: 1, Spec: spec, Status: MicroVMStatus{State: Pending}}
-	outcome, why := Created, s.pullAll(r, &spec, corrupt)
+	boot, why := s.pullAll(r, &spec, corrupt)
+	outcome := Created
 	if why != "" {
 		outcome = Failed
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.vms[spec.UID] = vm
+	s.booted[spec.UID] = boot
 	s.outcome[spec.UID] = outcome
 	if why != "" {
 		s.failures[spec.UID] = why
@@ -377,6 +398,23 @@ func validate(spec *MicroVMSpec) *rpcError {
 	case spec.RootVolume.Source == nil || spec.RootVolume.Source.ContainerSource == nil || *spec.RootVolume.Source.ContainerSource == "":
 		return rpcErrf(3, "rootVolume.source.containerSource is required")
 	}
+	ids := map[string]bool{*spec.RootVolume.ID: true}
+	for i, v := range spec.AdditionalVolumes {
+		switch {
+		case v.ID == nil || *v.ID == "":
+			return rpcErrf(3, "additionalVolumes[%d] has no id", i)
+		case ids[*v.ID]:
+			return rpcErrf(3, "two volumes have the id %s", *v.ID)
+		case v.Source == nil || (v.Source.ContainerSource == nil || *v.Source.ContainerSource == "") && (v.Source.VirtiofsSource == nil || *v.Source.VirtiofsSource == ""):
+			return rpcErrf(3, "additionalVolumes[%d] (%s) has no source", i, *v.ID)
+		case v.SizeInMb < 0:
+			return rpcErrf(3, "additionalVolumes[%d] (%s): sizeInMb %d is negative", i, *v.ID, v.SizeInMb)
+		}
+		ids[*v.ID] = true
+	}
+	if spec.RootVolume.SizeInMb < 0 {
+		return rpcErrf(3, "rootVolume: sizeInMb %d is negative", spec.RootVolume.SizeInMb)
+	}
 	for _, ifc := range spec.Interfaces {
 		if ifc.Type != "" && ifc.Type != "MACVTAP" && ifc.Type != "TAP" {
 			return rpcErrf(3, "interface type %q is not MACVTAP or TAP", ifc.Type)
@@ -385,25 +423,42 @@ func validate(spec *MicroVMSpec) *rpcError {
 	return nil
 }
 
-// pullAll pulls the root volume, kernel and initrd images and checks the
-// kernel and initrd files are in theirs; it returns why it failed, or "".
-func (s *Server) pullAll(r *http.Request, spec *MicroVMSpec, corrupt bool) string {
-	type want struct{ ref, file string }
-	wants := []want{{*spec.RootVolume.Source.ContainerSource, ""}, {*spec.Kernel.Image, orDefault(spec.Kernel.Filename, "boot/vmlinux")}}
+// pullAll pulls the root volume, additional volume, kernel and initrd
+// images and checks the kernel and initrd files are in theirs; it returns
+// what those files held and why it failed, or "".
+func (s *Server) pullAll(r *http.Request, spec *MicroVMSpec, corrupt bool) (Boot, string) {
+	type want struct {
+		ref, file string
+		sum       *string
+		size      *int64
+	}
+	var boot Boot
+	wants := []want{{ref: *spec.RootVolume.Source.ContainerSource}}
+	for _, v := range spec.AdditionalVolumes {
+		if v.Source.ContainerSource != nil && *v.Source.ContainerSource != "" {
+			wants = append(wants, want{ref: *v.Source.ContainerSource})
+		}
+	}
+	wants = append(wants, want{*spec.Kernel.Image, orDefault(spec.Kernel.Filename, "boot/vmlinux"), &boot.KernelSHA256, &boot.KernelSize})
 	if spec.Initrd != nil {
-		wants = append(wants, want{*spec.Initrd.Image, orDefault(spec.Initrd.Filename, "initrd")})
+		wants = append(wants, want{*spec.Initrd.Image, orDefault(spec.Initrd.Filename, "initrd"), &boot.InitrdSHA256, &boot.InitrdSize})
 	}
 	for _, w := range wants {
 		img, err := ocipull.Pull(r.Context(), s.client, w.ref, ocipull.Options{Corrupt: corrupt})
 		if err != nil {
-			return err.Error()
+			return boot, err.Error()
 		}
 		s.Pulled(w.ref)
-		if _, ok := img.Files[w.file]; w.file != "" && !ok {
-			return fmt.Sprintf("%s has no file %s", w.ref, w.file)
+		if w.file == "" {
+			continue
 		}
+		size, ok := img.Files[w.file]
+		if !ok {
+			return boot, fmt.Sprintf("%s has no file %s", w.ref, w.file)
+		}
+		*w.sum, *w.size = img.SHA256[w.file], size
 	}
-	return ""
+	return boot, ""
 }
 
 func orDefault(s, def string) string {

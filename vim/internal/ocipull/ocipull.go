@@ -41,6 +41,9 @@ type Image struct {
 	ManifestDigest string
 	// Files are the regular files of the layers, by path, with their size.
 	Files map[string]int64
+	// SHA256 are the hex sha256 of the regular files' contents, by path:
+	// what a stand-in checks the bytes it booted or attached against.
+	SHA256 map[string]string
 }
 
 // Options changes a pull for tests.
@@ -96,15 +99,15 @@ func Pull(ctx context.Context, client *http.Client, ref string, opt Options) (*I
 	if err := json.Unmarshal(body, &m); err != nil || m.SchemaVersion != 2 || len(m.Layers) == 0 {
 		return nil, fail(InvalidImage, "%s is not an OCI image manifest with layers", ref)
 	}
-	img := &Image{ManifestDigest: digest, Files: map[string]int64{}}
-	if err := fetchBlob(ctx, client, base, m.Config.Digest, m.Config.Size, nil, Options{}); err != nil {
+	img := &Image{ManifestDigest: digest, Files: map[string]int64{}, SHA256: map[string]string{}}
+	if err := fetchBlob(ctx, client, base, m.Config.Digest, m.Config.Size, nil, nil, Options{}); err != nil {
 		return nil, err
 	}
 	for _, l := range m.Layers {
 		if l.MediaType != "application/vnd.oci.image.layer.v1.tar" {
 			return nil, fail(InvalidImage, "layer %s is %s: only uncompressed tar layers are converted", l.Digest, l.MediaType)
 		}
-		if err := fetchBlob(ctx, client, base, l.Digest, l.Size, img.Files, opt); err != nil {
+		if err := fetchBlob(ctx, client, base, l.Digest, l.Size, img.Files, img.SHA256, opt); err != nil {
 			return nil, err
 		}
 	}
@@ -112,8 +115,8 @@ func Pull(ctx context.Context, client *http.Client, ref string, opt Options) (*I
 }
 
 // fetchBlob streams a blob through its digest check; a layer's regular
-// files go into files (nil for the config).
-func fetchBlob(ctx context.Context, client *http.Client, base, digest string, size int64, files map[string]int64, opt Options) error {
+// files go into files and their sha256 into sums (nil for the config).
+func fetchBlob(ctx context.Context, client *http.Client, base, digest string, size int64, files map[string]int64, sums map[string]string, opt Options) error {
 	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, base+"/blobs/"+digest, nil)
 	resp, err := client.Do(req)
 	if err != nil {
@@ -131,7 +134,7 @@ func fetchBlob(ctx context.Context, client *http.Client, base, digest string, si
 	cr := &countReader{r: io.TeeReader(src, h)}
 	var tarErr error
 	if files != nil {
-		tarErr = listFiles(cr, files, opt.File)
+		tarErr = listFiles(cr, files, sums, opt.File)
 	}
 	var fe *fileError
 	if errors.As(tarErr, &fe) {
@@ -152,9 +155,9 @@ func fetchBlob(ctx context.Context, client *http.Client, base, digest string, si
 	return nil
 }
 
-// listFiles records the regular files of a tar stream, each read by
-// read when it is set.
-func listFiles(r io.Reader, files map[string]int64, read func(string, io.Reader) error) error {
+// listFiles records the regular files of a tar stream and their sha256,
+// each read by read when it is set.
+func listFiles(r io.Reader, files map[string]int64, sums map[string]string, read func(string, io.Reader) error) error {
 	tr := tar.NewReader(r)
 	for {
 		hdr, err := tr.Next()
@@ -166,11 +169,17 @@ func listFiles(r io.Reader, files map[string]int64, read func(string, io.Reader)
 		}
 		if hdr.Typeflag == tar.TypeReg {
 			files[hdr.Name] = hdr.Size
+			h := sha256.New()
 			if read != nil {
-				if err := read(hdr.Name, tr); err != nil {
+				if err := read(hdr.Name, io.TeeReader(tr, h)); err != nil {
 					return &fileError{hdr.Name, err}
 				}
 			}
+			// What read left of the file (all of it without read).
+			if _, err := io.Copy(h, tr); err != nil {
+				return err
+			}
+			sums[hdr.Name] = hex.EncodeToString(h.Sum(nil))
 		}
 	}
 }

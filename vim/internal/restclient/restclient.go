@@ -304,20 +304,27 @@ func RegistryHost(opts map[string]string) (string, error) {
 // when set (the option "registry") or else the endpoint's own; it returns
 // the manifest digest too.
 func ImageReference(ctx context.Context, vimType, registryHost string, spec vim.ImageSpec) (ref, digest string, err error) {
-	if spec.OCI == nil {
-		return "", "", fmt.Errorf("%w: VIM type %s has its images pulled from the catalogue's OCI endpoint, and this server has no address to give it (it listens on every address: set --public-url, or the VIM's option registry)", vim.ErrNotSupported, vimType)
+	return OCIReference(ctx, vimType, registryHost, "its images", spec.OCI)
+}
+
+// OCIReference is ImageReference for any image of the catalogue's OCI
+// endpoint named by oci (what says what it is, in the error when oci is
+// nil).
+func OCIReference(ctx context.Context, vimType, registryHost, what string, oci func(context.Context) (*vim.OCIReference, error)) (ref, digest string, err error) {
+	if oci == nil {
+		return "", "", fmt.Errorf("%w: VIM type %s has %s pulled from the catalogue's OCI endpoint, and this server has no address to give it (it listens on every address: set --public-url, or the VIM's option registry)", vim.ErrNotSupported, vimType, what)
 	}
-	oci, err := spec.OCI(ctx)
+	ref2, err := oci(ctx)
 	if err != nil {
 		return "", "", err
 	}
 	host := registryHost
 	if host == "" {
-		u, err := url.Parse(oci.Registry)
+		u, err := url.Parse(ref2.Registry)
 		if err != nil || u.Host == "" {
-			return "", "", fmt.Errorf("%w: OCI endpoint %q has no host", vim.ErrInvalid, oci.Registry)
+			return "", "", fmt.Errorf("%w: OCI endpoint %q has no host", vim.ErrInvalid, ref2.Registry)
 		}
 		host = u.Host
 	}
-	return host + "/" + oci.Repository + "@" + oci.Digest, oci.Digest, nil
+	return host + "/" + ref2.Repository + "@" + ref2.Digest, ref2.Digest, nil
 }

@@ -23,6 +23,9 @@ type Fault struct {
 	// CorruptPull flips a byte of every layer the request's image pulls
 	// read, as a transfer gone wrong would: the digest check refuses it.
 	CorruptPull bool
+	// Skip lets the first Skip matching requests through untouched (the
+	// fault hits the next ones): e.g. the second volume of an allocation.
+	Skip int
 }
 
 // Recorder holds the faults and the record of one stand-in.
@@ -78,8 +81,12 @@ func (r *Recorder) Begin(req *http.Request) (Fault, bool) {
 	}
 	r.requests[req.Method+" "+req.URL.Path]++
 	var fault Fault
-	for _, f := range r.faults {
+	for i, f := range r.faults {
 		if (f.Method == "" || f.Method == req.Method) && strings.HasPrefix(req.URL.Path, f.Path) {
+			if f.Skip > 0 {
+				r.faults[i].Skip--
+				continue
+			}
 			fault = f
 		}
 	}
