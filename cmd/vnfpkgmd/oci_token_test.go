@@ -38,13 +38,13 @@ func registryWithAuth(t *testing.T, extra ...string) (s *server, pkg string, ima
 	}
 	pkg = samplePackage(t)
 	dir := t.TempDir()
-	open := startServer(t, dir)
+	open := startServer(t, dir, "--insecure-no-auth")
 	_, info := open.onboard(t, pkg)
 	if info["onboardingState"] != "ONBOARDED" {
 		t.Fatalf("sample package: %v\n%s", info, open.log)
 	}
 	images = onboardedImages(t, info)
-	// Authentication off: /v2 is open and there is no token service.
+	// --insecure-no-auth: /v2 is open as before, and there is no token service.
 	r := open.do("GET", "/v2/", nil)
 	if r.status != 200 || r.header.Get("WWW-Authenticate") != "" {
 		t.Fatalf("/v2/ without authentication: %d %v", r.status, r.header)
