@@ -29,6 +29,9 @@ func (s *Server) registerOCIRoutes(e *echo.Echo) {
 	for _, m := range []string{http.MethodGet, http.MethodHead, http.MethodPut, http.MethodPost, http.MethodPatch, http.MethodDelete} {
 		e.Add(m, "/v2/*", h)
 	}
+	// The token endpoint of the registry token flow (ocitoken.go).
+	e.GET(RegistryTokenPath, s.registryToken)
+	e.POST(RegistryTokenPath, s.registryToken)
 }
 
 func (s *Server) ociRegistry() *oci.Registry {

@@ -23,6 +23,9 @@ type authState struct {
 	// server is the built-in authorization server (nil without
 	// --clients-file).
 	server *authserver.Server
+	// issuerToken is the discovered token endpoint of --auth-issuer,
+	// where the registry's token endpoint exchanges client credentials.
+	issuerToken issuerTokenEndpoint
 }
 
 // authClient fetches the issuer's keys and introspects tokens: addresses
@@ -58,7 +61,9 @@ func (s *Server) setupAuth(ctx context.Context) error {
 		}
 		v.Introspector = in
 	}
-	s.auth.guard = &auth.Guard{Validator: v, Policy: auth.DefaultPolicy(a.Scopes), Realm: "vnfpkgm"}
+	policy := auth.DefaultPolicy(a.Scopes)
+	policy.Rules = append(s.registryRules(), policy.Rules...) // ocitoken.go
+	s.auth.guard = &auth.Guard{Validator: v, Policy: policy, Realm: "vnfpkgm"}
 	if a.TLSClientCA != "" {
 		s.auth.guard.CertPrincipal = s.auth.server.CertificatePrincipal
 	}

@@ -31,17 +31,26 @@ func (g *Guard) Middleware() echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
 			req := c.Request()
-			scope, protected := g.Policy.Required(req.Method, req.URL.Path)
-			if !protected {
+			rule := g.Policy.Match(req.Method, req.URL.Path)
+			if rule.Public {
 				return next(c)
+			}
+			refuse := g.refuse
+			if rule.Refuse != nil {
+				refuse = func(c echo.Context, err error) error {
+					if e, ok := err.(*Error); ok {
+						return rule.Refuse(c, e)
+					}
+					return err
+				}
 			}
 			p, err := g.authenticate(req)
 			if err != nil {
-				return g.refuse(c, err)
+				return refuse(c, err)
 			}
-			if !p.Has(scope) {
-				return g.refuse(c, &Error{Status: http.StatusForbidden, Code: CodeInsufficientScope,
-					Description: "this request needs the scope " + scope, Scope: scope})
+			if !p.Has(rule.Scope) {
+				return refuse(c, &Error{Status: http.StatusForbidden, Code: CodeInsufficientScope,
+					Description: "this request needs the scope " + rule.Scope, Scope: rule.Scope})
 			}
 			c.Set(PrincipalKey, p)
 			return next(c)

@@ -2,7 +2,12 @@ package auth
 
 import (
 	"net/http"
+	"net/http/httptest"
 	"testing"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/vnfpkgm/vnfpkgm/vnfpkgm/sol013"
 )
 
 func TestBearerToken(t *testing.T) {
@@ -87,5 +92,53 @@ func TestChallenge(t *testing.T) {
 	}
 	if got := (&Error{Status: 401}).Challenge("r"); got != `Bearer realm="r"` {
 		t.Fatalf("a request without credentials gets no error code (RFC 6750 §3.1): %s", got)
+	}
+}
+
+// A rule with its own refusal (the OCI registry's) answers in place of the
+// guard; Exact covers its path only.
+func TestRuleRefuseAndExact(t *testing.T) {
+	var refused []*Error
+	g := &Guard{Realm: "r", Policy: Policy{Rules: []Rule{
+		{Prefix: "/v2/token", Exact: true, Methods: []string{http.MethodGet}, Public: true},
+		{Prefix: "/v2", Scope: "read", Refuse: func(c echo.Context, e *Error) error {
+			refused = append(refused, e)
+			return c.String(499, "registry refusal")
+		}},
+	}, DefaultRead: "read", DefaultWrite: "write"}}
+	e := echo.New()
+	e.HTTPErrorHandler = sol013.HTTPErrorHandler
+	e.Use(g.Middleware())
+	e.Any("/*", func(c echo.Context) error { return c.String(200, "served") })
+	for _, c := range []struct {
+		method, path, authorization string
+		status                      int
+		code                        string // of the refusal passed to Refuse
+	}{
+		{"GET", "/v2/token", "", 200, ""},
+		{"HEAD", "/v2/token", "", 499, ""},
+		{"GET", "/v2/token/manifests/1", "", 499, ""},
+		{"GET", "/v2/", "", 499, ""},
+		{"GET", "/v2/a/manifests/1", "Bearer abc", 499, CodeInvalidToken},
+		{"GET", "/v2/a/manifests/1", "Basic dTpw", 499, CodeInvalidRequest},
+		{"GET", "/vnfpkgm/v1/vnf_packages", "", 401, ""},
+	} {
+		refused = nil
+		req := httptest.NewRequest(c.method, c.path, nil)
+		if c.authorization != "" {
+			req.Header.Set("Authorization", c.authorization)
+		}
+		rec := httptest.NewRecorder()
+		e.ServeHTTP(rec, req)
+		if rec.Code != c.status {
+			t.Errorf("%s %s: %d %s, want %d", c.method, c.path, rec.Code, rec.Body, c.status)
+			continue
+		}
+		if c.status == 499 && (len(refused) != 1 || refused[0].Code != c.code) {
+			t.Errorf("%s %s: refusals %+v, want one with code %q", c.method, c.path, refused, c.code)
+		}
+		if c.status != 499 && len(refused) != 0 {
+			t.Errorf("%s %s: the rule's refusal answered", c.method, c.path)
+		}
 	}
 }

@@ -4,6 +4,8 @@ import (
 	"net/http"
 	"strings"
 	"time"
+
+	"github.com/labstack/echo/v4"
 )
 
 // Principal is the consumer a valid token (or client certificate) stands
@@ -42,13 +44,19 @@ var DefaultScopes = Scopes{Read: "vnfpkgm:read", Write: "vnfpkgm:write", Admin: 
 // methods it applies to. Public routes need nothing.
 type Rule struct {
 	Prefix  string
+	Exact   bool     // the path Prefix only, nothing below it
 	Methods []string // none: every method
 	Public  bool
 	Scope   string
+	// Refuse answers a request of this rule the guard refuses, in place
+	// of the ProblemDetails with the RFC 6750 challenge: for an API with
+	// an error format and challenge of its own (the OCI registry). nil:
+	// the guard's answer.
+	Refuse func(c echo.Context, e *Error) error
 }
 
 func (r Rule) matches(method, path string) bool {
-	if !hasPathPrefix(path, r.Prefix) {
+	if r.Exact && path != r.Prefix || !hasPathPrefix(path, r.Prefix) {
 		return false
 	}
 	if len(r.Methods) == 0 {
@@ -109,16 +117,23 @@ func DefaultPolicy(s Scopes) Policy {
 // Required returns the scope a request needs, and whether it needs a
 // token at all.
 func (p Policy) Required(method, path string) (scope string, protected bool) {
+	r := p.Match(method, path)
+	if r.Public {
+		return "", false
+	}
+	return r.Scope, true
+}
+
+// Match returns the rule that decides a request: the first that matches,
+// else the default rule of its method.
+func (p Policy) Match(method, path string) Rule {
 	for _, r := range p.Rules {
 		if r.matches(method, path) {
-			if r.Public {
-				return "", false
-			}
-			return r.Scope, true
+			return r
 		}
 	}
 	if method == http.MethodGet || method == http.MethodHead || method == http.MethodOptions {
-		return p.DefaultRead, true
+		return Rule{Scope: p.DefaultRead}
 	}
-	return p.DefaultWrite, true
+	return Rule{Scope: p.DefaultWrite}
 }

@@ -60,6 +60,14 @@ func (v *Validator) Validate(ctx context.Context, token string) (*Principal, err
 	return v.Introspector.Validate(ctx, token)
 }
 
+// IsJWT reports whether token has the form of a JWT (a JWS compact
+// serialization whose header names an algorithm), as opposed to an
+// opaque token or a password. It says nothing of its validity.
+func IsJWT(token string) bool {
+	_, ok := jwtHeader(token)
+	return ok
+}
+
 type joseHeader struct {
 	Alg string `json:"alg"`
 	Kid string `json:"kid"`

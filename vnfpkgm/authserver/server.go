@@ -1,6 +1,7 @@
 package authserver
 
 import (
+	"context"
 	"crypto/x509"
 	"encoding/json"
 	"errors"
@@ -93,7 +94,7 @@ func (s *Server) token(c echo.Context) error {
 	if aud := form.Get("audience"); aud != "" && aud != s.Audience {
 		return tokenError(c, http.StatusBadRequest, "invalid_target", "this server issues tokens for the audience "+s.Audience+" only")
 	}
-	signed, err := s.sign(c, client.ID, scopes)
+	signed, err := s.sign(c.Request().Context(), client.ID, scopes)
 	if err != nil {
 		return err
 	}
@@ -126,9 +127,37 @@ func clientCredentials(req *http.Request, form url.Values) (id, secret string, e
 	return form.Get("client_id"), form.Get("client_secret"), nil
 }
 
+// Errors of Issue.
+var (
+	ErrInvalidClient = errors.New("client authentication failed")
+	ErrScope         = errors.New("the client may not have every scope requested")
+)
+
+// Issue is the client credentials grant without HTTP, for the server's
+// other token endpoints (the OCI registry's): an access token for the
+// client id and secret with scopes (none: the client's own), as the
+// token endpoint would issue it, and its lifetime.
+func (s *Server) Issue(ctx context.Context, id, secret string, scopes []string) (string, time.Duration, error) {
+	client, ok := s.Clients.Authenticate(id, secret)
+	if !ok {
+		return "", 0, ErrInvalidClient
+	}
+	if len(scopes) == 0 {
+		scopes = client.Scopes
+	}
+	if !client.Allows(scopes) {
+		return "", 0, ErrScope
+	}
+	signed, err := s.sign(ctx, client.ID, scopes)
+	if err != nil {
+		return "", 0, err
+	}
+	return signed, s.TokenTTL, nil
+}
+
 // sign makes an RFC 9068 JWT access token.
-func (s *Server) sign(c echo.Context, clientID string, scopes []string) (string, error) {
-	key, err := s.Keys.Signer(c.Request().Context())
+func (s *Server) sign(ctx context.Context, clientID string, scopes []string) (string, error) {
+	key, err := s.Keys.Signer(ctx)
 	if err != nil {
 		return "", err
 	}

@@ -218,10 +218,20 @@ func notFound(code, format string, args ...any) *regError {
 }
 
 func writeError(w http.ResponseWriter, e *regError) {
+	encodeError(w, e.status, e.code, e.message, nil)
+}
+
+// encodeError writes {"errors":[{"code","message","detail"}]}, detail
+// omitted when nil.
+func encodeError(w http.ResponseWriter, status int, code, message string, detail any) {
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Del("Content-Length")
-	w.WriteHeader(e.status)
-	json.NewEncoder(w).Encode(map[string]any{"errors": []map[string]string{{"code": e.code, "message": e.message}}})
+	w.WriteHeader(status)
+	entry := map[string]any{"code": code, "message": message}
+	if detail != nil {
+		entry["detail"] = detail
+	}
+	json.NewEncoder(w).Encode(map[string]any{"errors": []map[string]any{entry}})
 }
 
 // resolve finds the image of a repository name. A name that two vnfdIds
