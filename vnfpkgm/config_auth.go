@@ -35,7 +35,11 @@ type AuthConfig struct {
 	SealFile              string
 	// InsecureNoAuth lets the server listen beyond loopback without
 	// authentication.
-	InsecureNoAuth  bool
+	InsecureNoAuth bool
+	// OCIPublic serves the /v2 pull API without a token when authentication
+	// is on: for VIMs whose image pulls carry no registry credentials
+	// (Cloud Hypervisor's dataplane, Flintlock, KubeVim's registry source).
+	OCIPublic       bool
 	TLSCert, TLSKey string
 	TLSClientCA     string // mutual TLS: CA bundle of accepted client certificates
 }
@@ -70,6 +74,7 @@ func (a *AuthConfig) register(fs *flag.FlagSet) {
 	fs.DurationVar(&a.TokenTTL, "auth-token-ttl", a.TokenTTL, "built-in authorization server: lifetime of the access tokens it issues")
 	fs.DurationVar(&a.KeyRotation, "auth-key-rotation", a.KeyRotation, "built-in authorization server: a signing key signs this long, then the next one is made")
 	fs.StringVar(&a.SealFile, "auth-seal-file", a.SealFile, "built-in authorization server: 32-byte key sealing the signing keys in the database, the same for every replica (default DATA_DIR/auth-seal.key, made when absent)")
+	fs.BoolVar(&a.OCIPublic, "oci-public", a.OCIPublic, "serve the read-only /v2 registry (software images) without a token when authentication is on, for VIMs that pull without credentials (default: the read scope, through the registry token flow)")
 	fs.BoolVar(&a.InsecureNoAuth, "insecure-no-auth", a.InsecureNoAuth, "serve without authentication on an address beyond loopback")
 	fs.StringVar(&a.TLSCert, "tls-cert", a.TLSCert, "serve HTTPS with this certificate chain (PEM; reloaded on SIGHUP)")
 	fs.StringVar(&a.TLSKey, "tls-key", a.TLSKey, "private key of --tls-cert (PEM)")

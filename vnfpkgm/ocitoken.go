@@ -65,7 +65,17 @@ const (
 // itself), every other request under /v2 needs the read scope whatever
 // its method (the registry answers writes 405), and refusals there are
 // the registry's 401 with its challenge.
+//
+// With --oci-public, pulls (GET and HEAD) need no token; the token
+// endpoint still answers, for clients that authenticate anyway.
 func (s *Server) registryRules() []auth.Rule {
+	if s.cfg.Auth.OCIPublic {
+		return []auth.Rule{
+			{Prefix: RegistryTokenPath, Exact: true, Methods: []string{http.MethodGet, http.MethodPost}, Public: true},
+			{Prefix: "/v2", Methods: []string{http.MethodGet, http.MethodHead}, Public: true},
+			{Prefix: "/v2", Scope: s.cfg.Auth.Scopes.Read, Refuse: s.registryRefuse},
+		}
+	}
 	return []auth.Rule{
 		{Prefix: RegistryTokenPath, Exact: true, Methods: []string{http.MethodGet, http.MethodPost}, Public: true},
 		{Prefix: "/v2", Scope: s.cfg.Auth.Scopes.Read, Refuse: s.registryRefuse},

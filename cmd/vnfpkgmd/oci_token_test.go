@@ -400,3 +400,29 @@ func TestOCIRegistryTokenWithHydra(t *testing.T) {
 		})
 	}
 }
+
+// TestOCIPublicPulls: with --oci-public, a VIM that pulls without
+// registry credentials gets the manifest and the layer with no token,
+// while writes under /v2 and the package API still need one.
+func TestOCIPublicPulls(t *testing.T) {
+	s, _, images, _ := registryWithAuth(t, "--oci-public")
+	repo, tag := images[0].repo, images[0].tag
+	manifest := "/v2/" + repo + "/manifests/" + tag
+	r := s.do("GET", manifest, nil, "Accept", "application/vnd.oci.image.manifest.v1+json")
+	expectStatus(t, r, 200)
+	var m struct {
+		Layers []struct{ Digest string } `json:"layers"`
+	}
+	r.json(t, &m)
+	if len(m.Layers) != 1 {
+		t.Fatalf("manifest without a token: %s", r.body)
+	}
+	expectStatus(t, s.do("HEAD", "/v2/"+repo+"/blobs/"+m.Layers[0].Digest, nil), 200)
+	expectStatus(t, s.do("GET", "/v2/"+repo+"/tags/list", nil), 200)
+	if r := s.do("PUT", manifest, nil); r.status != 401 || !strings.HasPrefix(r.header.Get("WWW-Authenticate"), "Bearer realm=") {
+		t.Fatalf("PUT %s without a token: %d %v", manifest, r.status, r.header)
+	}
+	if r := s.do("GET", pkgs, nil); r.status != 401 {
+		t.Fatalf("GET %s without a token: %d, want 401", pkgs, r.status)
+	}
+}
