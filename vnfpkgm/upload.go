@@ -62,7 +62,18 @@ func uploadBody(c echo.Context, body io.Reader) (io.Reader, error) {
 }
 
 // uploadContent is PUT /vnf_packages/{id}/package_content.
-func (s *Server) uploadContent(c echo.Context) error {
+func (s *Server) uploadContent(c echo.Context) (err error) {
+	defer func() {
+		if err != nil {
+			// The rest of the body is not read: the connection cannot
+			// serve another request, and net/http would otherwise read up
+			// to 256 KiB of it, with no deadline, before sending the
+			// answer: a refused upload (409, 404, a busy database) from a
+			// client that stalled would never get its answer and would
+			// hold the connection for good.
+			c.Response().Header().Set(echo.HeaderConnection, "close")
+		}
+	}()
 	ctx := c.Request().Context()
 	id := pathParam(c, "id")
 	idle := s.idleBody(c)
@@ -77,10 +88,6 @@ func (s *Server) uploadContent(c echo.Context) error {
 	defer hold.stopRenewing()
 	if err := s.storeContent(ctx, id, body, hold); err != nil {
 		s.backToCreated(id, hold, err)
-		// The rest of the body is not read: the connection cannot serve
-		// another request (and net/http would otherwise try to read up to
-		// 256 KiB of it from a client that may have stalled).
-		c.Response().Header().Set(echo.HeaderConnection, "close")
 		return err
 	}
 	idle.clear()

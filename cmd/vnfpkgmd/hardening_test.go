@@ -6,7 +6,9 @@ package main_test
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -15,6 +17,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -204,6 +207,27 @@ func TestStalledUploadIsCut(t *testing.T) {
 	pkg := testPkg{vnfdID: newVnfdID(71)}.build(t)
 	s.uploadBytes(t, ids[0], pkg.zip, "application/zip")
 	s.mustOnboard(t, ids[0])
+}
+
+// TestRefusedUploadAnsweredAtOnce: an upload refused before its body is
+// read (here 409, the package is ONBOARDED; the same path answers a busy
+// database) reaches a client that has stalled, and the server closes the
+// connection. Before, net/http first tried to read 256 KiB more of the
+// body, with no deadline: the answer never came and the connection stayed.
+func TestRefusedUploadAnsweredAtOnce(t *testing.T) {
+	s := startServer(t, "")
+	id := s.createPackage(t)
+	s.uploadBytes(t, id, testPkg{vnfdID: newVnfdID(73)}.build(t).zip, "application/zip")
+	s.mustOnboard(t, id)
+	c := stalledUpload(t, s, id, 4096)
+	c.SetReadDeadline(time.Now().Add(time.Minute)) // a bound for a broken server
+	answer, err := io.ReadAll(c)
+	if err != nil && !errors.Is(err, syscall.ECONNRESET) {
+		t.Fatalf("no answer to a refused upload, and the connection not closed: %v (got %q)", err, answer)
+	}
+	if !bytes.HasPrefix(answer, []byte("HTTP/1.1 409 ")) || !bytes.Contains(answer, []byte("Connection: close")) {
+		t.Fatalf("answer to an upload of an onboarded package: %q", answer)
+	}
 }
 
 // silentOrigin accepts connections and never answers.
