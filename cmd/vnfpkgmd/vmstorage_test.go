@@ -186,16 +186,9 @@ func TestCloudHypervisorVirtualStorage(t *testing.T) {
 	if sinfo["onboardingState"] != "ONBOARDED" {
 		t.Fatalf("package with a seeded storage: %v\n%s\n%s", sinfo, seededVNFD, s.log)
 	}
-	r := s.post(t, vims, map[string]any{"type": "cloudhypervisor", "name": "ch", "endpoint": dp.URL, "options": map[string]any{"timeout": "1s", "retries": "1"}})
-	expectStatus(t, r, 201)
-	var v map[string]any
-	r.json(t, &v)
-	base := vims + "/" + v["id"].(string)
-	alloc := func(pkg string) response {
-		return s.post(t, base+"/compute", map[string]any{"vnfPkgId": pkg, "vduId": "VDU1"})
-	}
+	base, alloc := registerVDU1VIM(t, s, map[string]any{"type": "cloudhypervisor", "name": "ch", "endpoint": dp.URL, "options": map[string]any{"timeout": "1s", "retries": "1"}})
 
-	r = alloc(pkgID)
+	r := alloc(pkgID)
 	expectStatus(t, r, 201)
 	var comp map[string]any
 	r.json(t, &comp)
@@ -330,17 +323,10 @@ func TestFlintlockBootFilesAndStorage(t *testing.T) {
 		t.Fatalf("package with a missing kernel: %v", minfo)
 	}
 
-	r := s.post(t, vims, map[string]any{"type": "flintlock", "name": "fl", "endpoint": fl.URL,
+	base, alloc := registerVDU1VIM(t, s, map[string]any{"type": "flintlock", "name": "fl", "endpoint": fl.URL,
 		"options": map[string]any{"kernel_image": configured, "timeout": "2s", "retries": "1", "poll_interval": "50ms"}})
-	expectStatus(t, r, 201)
-	var v map[string]any
-	r.json(t, &v)
-	base := vims + "/" + v["id"].(string)
-	alloc := func(pkg string) response {
-		return s.post(t, base+"/compute", map[string]any{"vnfPkgId": pkg, "vduId": "VDU1"})
-	}
 
-	r = alloc(pkgID)
+	r := alloc(pkgID)
 	expectStatus(t, r, 201)
 	var comp map[string]any
 	r.json(t, &comp)
@@ -390,4 +376,18 @@ func TestFlintlockBootFilesAndStorage(t *testing.T) {
 		t.Fatalf("refused allocations made MicroVMs")
 	}
 	expectStatus(t, s.do("DELETE", base+"/compute/"+comp["id"].(string), nil), 204)
+}
+
+// registerVDU1VIM registers the VIM described by body; alloc allocates
+// compute for VDU1 of a package on it.
+func registerVDU1VIM(t *testing.T, s *server, body map[string]any) (base string, alloc func(pkg string) response) {
+	t.Helper()
+	r := s.post(t, vims, body)
+	expectStatus(t, r, 201)
+	var v map[string]any
+	r.json(t, &v)
+	base = vims + "/" + v["id"].(string)
+	return base, func(pkg string) response {
+		return s.post(t, base+"/compute", map[string]any{"vnfPkgId": pkg, "vduId": "VDU1"})
+	}
 }
