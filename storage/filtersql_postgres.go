@@ -220,7 +220,11 @@ var memberColumns = []Column{ColSoftwareImages, ColAdditionalArtifacts, ColUserD
 // the table was vacuumed. The GIN index moves to the stored column and
 // the irregular flag gets a partial index (the column keeps its own
 // statistics, so the planner knows the few rows it holds); the
-// expression indexes of migration 5 are dropped. The columns are not in
+// expression indexes of migration 5 are dropped. The jsonb is stored
+// MAIN (compressed in the row, out of it only as a last resort): a row
+// grown past TOAST's target then moves its text out rather than the
+// jsonb, so the recheck of a match reads its heap page alone, not the
+// TOAST table too. The columns are not in
 // the model (SQLite has none, and gorm must never write them): lists
 // select their columns by name (packageColumns).
 var postgresStoredColumns = func() []string {
@@ -230,7 +234,8 @@ var postgresStoredColumns = func() []string {
 		stmts = append(stmts,
 			"DROP INDEX IF EXISTS "+ix+"_jsonb",
 			"DROP INDEX IF EXISTS "+ix+"_irregular",
-			"ALTER TABLE vnf_packages ADD COLUMN IF NOT EXISTS "+c+"_jsonb jsonb GENERATED ALWAYS AS (vnfpkgm_jsonb("+c+")) STORED",
+			"ALTER TABLE vnf_packages ADD COLUMN IF NOT EXISTS "+c+"_jsonb jsonb GENERATED ALWAYS AS (vnfpkgm_jsonb("+c+")) STORED,"+
+				" ALTER COLUMN "+c+"_jsonb SET STORAGE MAIN",
 			"ALTER TABLE vnf_packages ADD COLUMN IF NOT EXISTS "+c+"_irregular boolean GENERATED ALWAYS AS (vnfpkgm_json_irregular("+c+")) STORED",
 			"CREATE INDEX IF NOT EXISTS "+ix+"_jsonb ON vnf_packages USING gin ("+c+"_jsonb jsonb_path_ops)",
 			"CREATE INDEX IF NOT EXISTS "+ix+"_irregular ON vnf_packages ("+c+"_irregular) WHERE "+c+"_irregular")
