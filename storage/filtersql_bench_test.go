@@ -38,6 +38,12 @@ func openFilterBench(b *testing.B) *DB {
 			return
 		}
 		filterBenchErr = fillShaped(filterBenchDB, benchRows)
+		if filterBenchErr == nil && filterBenchDB.g.Dialector.Name() == "postgres" {
+			// The steady state of a table autovacuum keeps: the
+			// visibility map set, so the planner's costs (and plans) are
+			// those a served database sees, not those of a fresh fill.
+			filterBenchErr = filterBenchDB.g.Exec("VACUUM ANALYZE vnf_packages").Error
+		}
 		if filterBenchErr == nil {
 			filterBenchErr = filterBenchDB.Optimize(context.Background())
 		}

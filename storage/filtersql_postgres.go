@@ -132,16 +132,20 @@ func (postgresJSON) search(col string, keys []string, leaf func(value, typ strin
 	}
 }
 
-// memberPrefilter is served by the jsonb_path_ops GIN index on
-// vnfpkgm_jsonb(col) and the index on vnfpkgm_json_irregular(col)
-// (migration 5), as a BitmapOr. The jsonpath predicate (@@, whose
-// comparison holds when some item reached holds) in lax mode unwraps one
-// level of array at each key and at the leaf, which is how documents are
-// shaped; a document it could miss (an array directly inside an array)
-// or that jsonb refuses (vnfpkgm_jsonb gives NULL) is irregular, and
-// passes to the exact test. For a regular document the jsonpath
-// predicate is the test itself (the same leaves reached, string equality
-// by code point), so irregular is the only exact test needed.
+// memberPrefilter is served by the jsonb_path_ops GIN index on the
+// stored jsonb column of col and the partial index on its stored
+// irregular flag (migration 7, see postgresStoredColumns), as a BitmapOr;
+// a column without stored columns reads vnfpkgm_jsonb(col) and
+// vnfpkgm_json_irregular(col) instead, which is what those columns hold.
+// The jsonpath predicate (@@, whose comparison holds when some item
+// reached holds) in lax mode unwraps one level of array at each key and
+// at the leaf, which is how documents are shaped; a document it could
+// miss (an array directly inside an array) or that jsonb refuses
+// (vnfpkgm_jsonb gives NULL) is irregular, and passes to the exact test.
+// For a regular document the jsonpath predicate is the test itself (the
+// same leaves reached, string equality by code point), so irregular is
+// the only exact test needed. Reading the stored columns, a row the index
+// returns is rechecked without parsing its text again.
 func (postgresJSON) memberPrefilter(col string, path, values []string) (*compiled, string) {
 	var member strings.Builder
 	member.WriteString("$")
@@ -152,10 +156,15 @@ func (postgresJSON) memberPrefilter(col string, path, values []string) (*compile
 	for i, v := range values {
 		tests[i] = member.String() + " == " + jsonString(v)
 	}
+	doc, irregular := "vnfpkgm_jsonb("+col+")", "vnfpkgm_json_irregular("+col+")"
+	for _, c := range memberColumns {
+		if col == quoteIdent(string(c)) {
+			doc, irregular = quoteIdent(string(c)+"_jsonb"), quoteIdent(string(c)+"_irregular")
+		}
+	}
 	// A literal rather than a bound parameter: the planner estimates the
 	// selectivity of the constant (for a generic plan it cannot).
-	irregular := "vnfpkgm_json_irregular(" + col + ")"
-	return &compiled{sql: "(vnfpkgm_jsonb(" + col + ") @@ " + quoteLiteral(strings.Join(tests, " || ")) +
+	return &compiled{sql: "(" + doc + " @@ " + quoteLiteral(strings.Join(tests, " || ")) +
 		"::jsonpath OR " + irregular + ")"}, irregular
 }
 
@@ -188,11 +197,48 @@ var postgresMemberIndexes = func() []string {
 		"CREATE OR REPLACE FUNCTION vnfpkgm_json_irregular(doc text) RETURNS boolean LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE AS $$" +
 			" BEGIN RETURN (" + unparsable + ") OR doc ~ '\\[[[:space:]]*\\['; END $$",
 	}
-	for _, col := range []Column{ColSoftwareImages, ColAdditionalArtifacts, ColUserDefinedData} {
+	for _, col := range memberColumns {
 		ix := "ix_vnf_packages_" + string(col)
 		stmts = append(stmts,
 			"CREATE INDEX IF NOT EXISTS "+ix+"_jsonb ON vnf_packages USING gin (vnfpkgm_jsonb("+string(col)+") jsonb_path_ops)",
 			"CREATE INDEX IF NOT EXISTS "+ix+"_irregular ON vnf_packages ((vnfpkgm_json_irregular("+string(col)+")))")
+	}
+	return stmts
+}()
+
+// memberColumns are the JSON columns whose array members lists filter on
+// with eq/in: those of the indexes of migrations 5 and 7.
+var memberColumns = []Column{ColSoftwareImages, ColAdditionalArtifacts, ColUserDefinedData}
+
+// postgresStoredColumns (migration 7) parse each member column once, at
+// write time: <col>_jsonb is vnfpkgm_jsonb(<col>) and <col>_irregular
+// vnfpkgm_json_irregular(<col>), stored generated columns that PostgreSQL
+// computes on every insert and update of the row. A row the GIN index
+// returns is then rechecked from the stored jsonb; before, each was
+// parsed again from its text, and the PL/pgSQL function called twice,
+// which made a member matched by 1% of a million rows cost 200 ms once
+// the table was vacuumed. The GIN index moves to the stored column and
+// the irregular flag gets a partial index (the column keeps its own
+// statistics, so the planner knows the few rows it holds); the
+// expression indexes of migration 5 are dropped. The jsonb is stored
+// MAIN (compressed in the row, out of it only as a last resort): a row
+// grown past TOAST's target then moves its text out rather than the
+// jsonb, so the recheck of a match reads its heap page alone, not the
+// TOAST table too. The columns are not in
+// the model (SQLite has none, and gorm must never write them): lists
+// select their columns by name (packageColumns).
+var postgresStoredColumns = func() []string {
+	var stmts []string
+	for _, col := range memberColumns {
+		c, ix := string(col), "ix_vnf_packages_"+string(col)
+		stmts = append(stmts,
+			"DROP INDEX IF EXISTS "+ix+"_jsonb",
+			"DROP INDEX IF EXISTS "+ix+"_irregular",
+			"ALTER TABLE vnf_packages ADD COLUMN IF NOT EXISTS "+c+"_jsonb jsonb GENERATED ALWAYS AS (vnfpkgm_jsonb("+c+")) STORED,"+
+				" ALTER COLUMN "+c+"_jsonb SET STORAGE MAIN",
+			"ALTER TABLE vnf_packages ADD COLUMN IF NOT EXISTS "+c+"_irregular boolean GENERATED ALWAYS AS (vnfpkgm_json_irregular("+c+")) STORED",
+			"CREATE INDEX IF NOT EXISTS "+ix+"_jsonb ON vnf_packages USING gin ("+c+"_jsonb jsonb_path_ops)",
+			"CREATE INDEX IF NOT EXISTS "+ix+"_irregular ON vnf_packages ("+c+"_irregular) WHERE "+c+"_irregular")
 	}
 	return stmts
 }()

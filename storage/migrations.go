@@ -46,6 +46,7 @@ var migrations = []migration{
 	{4, "the host owning a compute of a host-local VIM", AddColumns(&VIMCompute{}, "OwnerHost")},
 	{5, "PostgreSQL: jsonb_path_ops indexes for array members in the list filters", postgresOnly(createIndexes(postgresMemberIndexes))},
 	{6, "vim_images: left_in_vim, why an image stays in a VIM that cannot delete it", AddColumns(&VIMImage{}, "LeftInVIM")},
+	{7, "PostgreSQL: the member columns parsed once, as stored generated columns, for the member indexes", postgresOnly(createIndexes(postgresStoredColumns))},
 }
 
 // v1Models are the tables of migration 1.
@@ -215,13 +216,23 @@ func checkColumns(tx *gorm.DB, models []any) error {
 		if err != nil {
 			return err
 		}
-		cols, err := tx.Migrator().ColumnTypes(m)
+		// Not Migrator().ColumnTypes: its query is the one AutoMigrate
+		// prepared in this transaction (migrateV1 on an existing
+		// database), before a step added columns, and PostgreSQL refuses
+		// to run a prepared statement whose result changed ("cached plan
+		// must not change result type"). This text is prepared here only.
+		rows, err := tx.Raw("SELECT * FROM " + quoteIdent(s.Table) + " WHERE 1 = 0").Rows()
+		if err != nil {
+			return fmt.Errorf("columns of %s: %w", s.Table, err)
+		}
+		cols, err := rows.Columns()
+		rows.Close()
 		if err != nil {
 			return fmt.Errorf("columns of %s: %w", s.Table, err)
 		}
 		have := map[string]bool{}
 		for _, c := range cols {
-			have[strings.ToLower(c.Name())] = true
+			have[strings.ToLower(c)] = true
 		}
 		for _, f := range s.Fields {
 			if f.DBName != "" && !have[strings.ToLower(f.DBName)] {

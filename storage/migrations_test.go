@@ -29,7 +29,7 @@ func TestMigrationsRecordedOnce(t *testing.T) {
 		t.Fatal(err)
 	}
 	first := migrationNames(t, db)
-	want := "1,2,3,4,5,6,table:auth_signing_keys,table:content_deletions,table:jobs,table:notifications,table:oci_layers,table:sequences,table:subscriptions,table:vim_computes,table:vim_images,table:vims,table:vnf_packages"
+	want := "1,2,3,4,5,6,7,table:auth_signing_keys,table:content_deletions,table:jobs,table:notifications,table:oci_layers,table:sequences,table:subscriptions,table:vim_computes,table:vim_images,table:vims,table:vnf_packages"
 	if strings.Join(first, ",") != want {
 		t.Fatalf("%s: recorded %v, want %s", engineName(), first, want)
 	}

@@ -158,7 +158,7 @@ func (db *DB) uniqueViolation(ctx context.Context, op string, p *Package, err er
 // GetPackage returns the package with this id.
 func (db *DB) GetPackage(ctx context.Context, id string) (*Package, error) {
 	var p Package
-	if err := db.ctx(ctx).Where("id = ?", id).Take(&p).Error; err != nil {
+	if err := db.ctx(ctx).Select(packageColumns).Where("id = ?", id).Take(&p).Error; err != nil {
 		return nil, dbErr("get package "+id, err)
 	}
 	return &p, nil
@@ -168,7 +168,7 @@ func (db *DB) GetPackage(ctx context.Context, id string) (*Package, error) {
 // (the SOL 003 onboarded_vnf_packages/{vnfdId} view).
 func (db *DB) GetOnboardedPackage(ctx context.Context, vnfdID string) (*Package, error) {
 	var p Package
-	if err := db.ctx(ctx).Where("onboarded_vnfd_id = ?", vnfdID).Take(&p).Error; err != nil {
+	if err := db.ctx(ctx).Select(packageColumns).Where("onboarded_vnfd_id = ?", vnfdID).Take(&p).Error; err != nil {
 		return nil, dbErr("get onboarded package "+vnfdID, err)
 	}
 	return &p, nil
