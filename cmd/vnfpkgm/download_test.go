@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -255,6 +256,47 @@ func TestDownloadInterruptedByUser(t *testing.T) {
 	sameFile(t, file, want)
 	if gets := rec.contentGets(); len(gets) != 1 || gets[0].rng != fmt.Sprintf("bytes=%d-%d", stall, len(want)-1) {
 		t.Fatalf("--continue requested %+v", gets)
+	}
+}
+
+// TestDownloadProcessInterruptedBySIGINT sends a real SIGINT to the built
+// CLI mid-download: the signal handler is installed lazily (interrupt.go),
+// on the first request, and must be in place before the first byte lands.
+func TestDownloadProcessInterruptedBySIGINT(t *testing.T) {
+	t.Parallel()
+	bin := cliBinary(t)
+	s, id, want := onboarded(t)
+	const stall = 60_000
+	staller, via := newProxy(t, s.base)
+	staller.stallAfter = stall
+	file := filepath.Join(t.TempDir(), "pkg.zip")
+	cmd := exec.Command(bin, "--endpoint", via, "package", "download", id, "--file", file)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		if st, err := os.Stat(file + ".part"); err == nil && st.Size() == stall {
+			break
+		}
+		if time.Now().After(deadline) {
+			cmd.Process.Kill()
+			t.Fatalf("the download did not start: %s", stderr.Bytes())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if err := cmd.Process.Signal(os.Interrupt); err != nil {
+		t.Fatal(err)
+	}
+	err := cmd.Wait()
+	var exit *exec.ExitError
+	if !errors.As(err, &exit) || exit.ExitCode() != exitInterrupted || !strings.Contains(stderr.String(), "--continue") {
+		t.Fatalf("after SIGINT: %v (want exit %d): %s", err, exitInterrupted, stderr.Bytes())
+	}
+	if st, err := os.Stat(file + ".part"); err != nil || st.Size() != stall {
+		t.Fatalf("the partial file after SIGINT: %v %v (want %d bytes of %d)", err, st, stall, len(want))
 	}
 }
 

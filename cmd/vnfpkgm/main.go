@@ -15,9 +15,7 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/signal"
 	"strings"
-	"syscall"
 
 	"github.com/vnfpkgm/vnfpkgm/internal/version"
 )
@@ -118,10 +116,8 @@ Run 'vnfpkgm COMMAND [SUBCOMMAND] -h' for a command's options.
 `
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
 	beforeValidate = relaxGCForValidate
-	os.Exit(run(ctx, os.Args[1:], os.Stdout, os.Stderr))
+	os.Exit(run(&interruptContext{}, os.Args[1:], os.Stdout, os.Stderr))
 }
 
 // run executes one command line; it never panics on user input and

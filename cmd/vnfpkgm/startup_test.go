@@ -113,6 +113,32 @@ func TestHelpRunsNoPackageInitWork(t *testing.T) {
 	}
 }
 
+// TestPrintingCommandsWatchNoSignals: the commands that only print do not
+// start the SIGINT/SIGTERM watcher (two goroutines and a thread, a tenth
+// of their run); a command that talks to the server does.
+func TestPrintingCommandsWatchNoSignals(t *testing.T) {
+	for _, args := range [][]string{{"help"}, {"--version"}, {"validate", "--help"}, {"package", "list", "--help"}} {
+		ic := &interruptContext{}
+		var out, errOut bytes.Buffer
+		if code := run(ic, args, &out, &errOut); code != exitOK {
+			t.Fatalf("vnfpkgm %v: exit %d: %s", args, code, errOut.Bytes())
+		}
+		if ic.ctx != nil {
+			t.Errorf("vnfpkgm %v started the signal watcher", args)
+		}
+	}
+	ic := &interruptContext{}
+	var out, errOut bytes.Buffer
+	// Nothing listens on port 1: the request fails, after asking the context.
+	if code := run(ic, []string{"--endpoint", "http://127.0.0.1:1", "package", "list"}, &out, &errOut); code != exitUnreachable {
+		t.Fatalf("package list against a closed port: exit %d: %s", code, errOut.Bytes())
+	}
+	if ic.ctx == nil {
+		t.Fatal("package list sent a request without watching for SIGINT")
+	}
+	ic.stop()
+}
+
 // BenchmarkStartup runs the CLI as a process per iteration for commands
 // that only print, next to two references: a Go program that only prints
 // (what any Go binary pays here) and testdata/startupfloor, which links
