@@ -9,6 +9,7 @@ import (
 	"io"
 	"math"
 	"path"
+	"runtime"
 	"strings"
 	"sync"
 
@@ -126,24 +127,32 @@ const (
 // uploaded (beside the blob store). A goroutine follows the archive's
 // structure (zip local headers, tar headers, tar.gz) and digests each
 // member in the same pass, overlapping the writer: Write only copies into
-// one of a few buffers. It never fails the upload: on anything it cannot
-// follow it stops digesting and records why.
+// one of a few buffers, and WriteShared hands over the caller's buffer
+// without a copy. It never fails the upload: on anything it cannot follow
+// it stops digesting and records why.
 type StreamDigester struct {
-	work   chan []byte
-	free   chan []byte
-	done   chan struct{}
-	result *Precomputed
-	once   sync.Once
-	fill   []byte // the buffer Write is filling, nil between buffers
+	work    chan handoff
+	free    chan []byte // Write's buffers, back from the parser
+	owned   int         // Write's buffers allocated so far
+	recycle func([]byte)
+	done    chan struct{}
+	result  *Precomputed
+	once    sync.Once
+	fill    []byte // the buffer Write is filling, nil between buffers
+}
+
+// handoff is a piece of the stream passed to the parsing goroutine, which
+// calls release(b) once it has consumed b.
+type handoff struct {
+	b       []byte
+	release func([]byte)
 }
 
 // NewStreamDigester starts a digester; Close must follow.
 func NewStreamDigester(opts StreamOptions) *StreamDigester {
-	d := &StreamDigester{work: make(chan []byte, streamBuffers), free: make(chan []byte, streamBuffers), done: make(chan struct{})}
-	for range streamBuffers {
-		d.free <- make([]byte, 0, streamChunk)
-	}
-	p := newStreamParser(opts, &chanReader{work: d.work, free: d.free})
+	d := &StreamDigester{work: make(chan handoff, streamBuffers), free: make(chan []byte, streamBuffers), done: make(chan struct{})}
+	d.recycle = func(b []byte) { d.free <- b[:0] }
+	p := newStreamParser(opts, &chanReader{work: d.work})
 	go func() {
 		defer close(d.done)
 		defer p.src.drain()
@@ -161,60 +170,81 @@ func NewStreamDigester(opts StreamOptions) *StreamDigester {
 
 // Write copies b into the buffer being filled, handing each full buffer
 // to the parsing goroutine (socket reads are often a few KiB: handing
-// each over would cost a channel operation and a buffer apiece). It
+// each over would cost a channel operation and a buffer apiece). Its
+// buffers are allocated on first use, at most streamBuffers of them. It
 // always succeeds.
 func (d *StreamDigester) Write(b []byte) (int, error) {
 	n := len(b)
 	for len(b) > 0 {
 		if d.fill == nil {
-			d.fill = <-d.free
+			if d.owned < streamBuffers {
+				d.owned++
+				d.fill = make([]byte, 0, streamChunk)
+			} else {
+				d.fill = <-d.free
+			}
 		}
 		k := min(len(b), cap(d.fill)-len(d.fill))
 		d.fill = append(d.fill, b[:k]...)
 		b = b[k:]
 		if len(d.fill) == cap(d.fill) {
-			d.work <- d.fill
-			d.fill = nil
+			d.flush()
 		}
 	}
 	return n, nil
+}
+
+// WriteShared hands b itself to the parsing goroutine, after what Write
+// still holds; the parser calls release(b) once it is done with it, and b
+// must not change until then. For large pieces (an upload's 1 MiB reads):
+// it saves copying every byte. It may block while streamBuffers pieces
+// are waiting to be parsed.
+func (d *StreamDigester) WriteShared(b []byte, release func([]byte)) {
+	if len(b) == 0 {
+		release(b)
+		return
+	}
+	d.flush()
+	d.work <- handoff{b: b, release: release}
+}
+
+// flush hands over the buffer Write is filling, if it holds anything.
+func (d *StreamDigester) flush() {
+	if len(d.fill) > 0 {
+		d.work <- handoff{b: d.fill, release: d.recycle}
+		d.fill = nil
+	}
 }
 
 // Close ends the stream and returns what was digested. Later calls
 // return the same result.
 func (d *StreamDigester) Close() *Precomputed {
 	d.once.Do(func() {
-		if len(d.fill) > 0 {
-			d.work <- d.fill
-		}
-		d.fill = nil
+		d.flush()
 		close(d.work)
 	})
 	<-d.done
 	return d.result
 }
 
-// chanReader reads the chunks the writer hands over, giving each buffer
-// back once consumed.
+// chanReader reads the pieces the writer hands over, releasing each once
+// consumed.
 type chanReader struct {
-	work <-chan []byte
-	free chan<- []byte
+	work <-chan handoff
 	cur  []byte
-	buf  []byte // the buffer cur is a suffix of
-	n    int64  // bytes read so far: the stream position
+	held handoff // the piece cur is a suffix of (b nil: none)
+	n    int64   // bytes read so far: the stream position
 }
 
 func (r *chanReader) Read(p []byte) (int, error) {
 	for len(r.cur) == 0 {
-		if r.buf != nil {
-			r.free <- r.buf[:0]
-			r.buf = nil
-		}
-		b, ok := <-r.work
+		r.releaseHeld()
+		runtime.Gosched()
+		h, ok := <-r.work
 		if !ok {
 			return 0, io.EOF
 		}
-		r.buf, r.cur = b, b
+		r.held, r.cur = h, h.b
 	}
 	n := copy(p, r.cur)
 	r.cur = r.cur[n:]
@@ -222,15 +252,20 @@ func (r *chanReader) Read(p []byte) (int, error) {
 	return n, nil
 }
 
+func (r *chanReader) releaseHeld() {
+	if r.held.b != nil {
+		r.held.release(r.held.b)
+		r.held = handoff{}
+	}
+}
+
 // drain consumes the rest of the stream after parsing stopped, so the
 // writer never blocks.
 func (r *chanReader) drain() {
-	if r.buf != nil {
-		r.free <- r.buf[:0]
-		r.buf = nil
-	}
-	for b := range r.work {
-		r.free <- b[:0]
+	r.releaseHeld()
+	r.cur = nil
+	for h := range r.work {
+		h.release(h.b)
 	}
 }
 

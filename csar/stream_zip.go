@@ -11,6 +11,7 @@ import (
 	"hash"
 	"hash/crc32"
 	"io"
+	"math"
 	"path"
 	"strings"
 )
@@ -160,12 +161,12 @@ func (p *streamParser) followZipMember(br *bufio.Reader, h *zipLocal, pos func()
 		inflate = p.boundZipInflate(flate.NewReader(br), h, pos)
 		content = inflate
 	case !h.hasDescriptor:
-		content = io.LimitReader(br, h.csize)
+		content = &knownStored{br: br, crc: crc, left: h.csize}
 	default:
 		scan = &storedScan{br: br, crc: crc, tested: &p.out.Work.Candidates}
 		content = scan
 	}
-	if scan == nil {
+	if inflate != nil {
 		content = io.TeeReader(content, crc)
 	}
 	name := cleanMemberName(h.name)
@@ -268,13 +269,27 @@ type storedScan struct {
 }
 
 func (s *storedScan) Read(p []byte) (int, error) {
+	b, err := s.next(len(p))
+	return copy(p, b), err
+}
+
+// WriteSlicesTo hands the member to w in slices of the reader's buffer,
+// up to each candidate, without copying them (digest.SliceReader): on a
+// stored image that saves a copy of every byte.
+func (s *storedScan) WriteSlicesTo(w io.Writer) (int64, error) {
+	return writeSlices(w, s.next)
+}
+
+// next returns the next bytes of the member, at most most of them, as a
+// slice of the reader's buffer that stays valid until the next call.
+func (s *storedScan) next(most int) ([]byte, error) {
 	if s.found || s.err != nil {
-		return 0, io.EOF
+		return nil, io.EOF
 	}
 	w, err := s.window()
 	if len(w) == 0 {
 		s.err = io.ErrUnexpectedEOF
-		return 0, io.EOF
+		return nil, io.EOF
 	}
 	// A candidate is tested with up to descriptorWindow bytes after it:
 	// keep them in the window until the stream ends.
@@ -287,12 +302,12 @@ func (s *storedScan) Read(p []byte) (int, error) {
 		if nextCandidate(w, 0, 1) == 0 {
 			if s.overBudget() {
 				s.err = errScanBudget
-				return 0, s.err
+				return nil, s.err
 			}
 			if n := matchDescriptor(w, s.crc.Sum32(), s.n, s.n); n > 0 {
 				s.br.Discard(n)
 				s.found = true
-				return 0, io.EOF
+				return nil, io.EOF
 			}
 		}
 		from = 1
@@ -302,11 +317,79 @@ func (s *storedScan) Read(p []byte) (int, error) {
 		c = limit
 	}
 	s.clear = s.n + int64(c) // no descriptor starts before c
-	k := copy(p, w[:c])
-	s.br.Discard(k)
-	s.crc.Write(p[:k])
-	s.n += int64(k)
-	return k, nil
+	b := w[:min(c, most)]
+	// Discarding what is buffered only moves the read position: b stays
+	// intact until the next fill, which only a later call makes.
+	s.br.Discard(len(b))
+	s.crc.Write(b)
+	s.n += int64(len(b))
+	return b, nil
+}
+
+// knownStored reads a stored member whose size the local header gives,
+// feeding its CRC-32; like storedScan it hands out slices of the reader's
+// buffer to WriteSlicesTo.
+type knownStored struct {
+	br   *bufio.Reader
+	crc  hash.Hash32
+	left int64
+}
+
+func (k *knownStored) Read(p []byte) (int, error) {
+	if len(p) == 0 {
+		return 0, nil
+	}
+	b, err := k.next(len(p))
+	return copy(p, b), err
+}
+
+func (k *knownStored) WriteSlicesTo(w io.Writer) (int64, error) {
+	return writeSlices(w, k.next)
+}
+
+// next returns up to most bytes of the member from the reader's buffer,
+// io.EOF at its end or at the end of the stream (which then ends
+// inside the member, as io.LimitReader would report it).
+func (k *knownStored) next(most int) ([]byte, error) {
+	if k.left <= 0 {
+		return nil, io.EOF
+	}
+	want := int(min(k.left, int64(most)))
+	if b := k.br.Buffered(); b > 0 {
+		want = min(want, b)
+	} else {
+		want = min(want, k.br.Size())
+	}
+	b, _ := k.br.Peek(want)
+	if len(b) == 0 {
+		k.left = 0
+		return nil, io.EOF
+	}
+	k.br.Discard(len(b))
+	k.crc.Write(b)
+	k.left -= int64(len(b))
+	return b, nil
+}
+
+// writeSlices writes to w what next hands out until io.EOF.
+func writeSlices(w io.Writer, next func(most int) ([]byte, error)) (int64, error) {
+	var n int64
+	for {
+		b, err := next(math.MaxInt)
+		if len(b) > 0 {
+			k, werr := w.Write(b)
+			n += int64(k)
+			if werr != nil {
+				return n, werr
+			}
+		}
+		if err == io.EOF {
+			return n, nil
+		}
+		if err != nil {
+			return n, err
+		}
+	}
 }
 
 // window returns the bytes buffered ahead, refilling only when fewer than

@@ -1,8 +1,6 @@
 package vnfpkgm
 
 import (
-	"bytes"
-	"crypto/sha256"
 	"testing"
 
 	"github.com/vnfpkgm/vnfpkgm/storage"
@@ -40,23 +38,5 @@ func TestFilterViewAgreesWithRepresentation(t *testing.T) {
 		if got, want := f.Match(newFilterView(f).of(p)), f.Match(full); got != want {
 			t.Errorf("%s: view says %v, representation says %v", expr, got, want)
 		}
-	}
-}
-
-func TestPipelinedHashMatchesDirectHash(t *testing.T) {
-	data := make([]byte, 5<<20+123)
-	for i := range data {
-		data[i] = byte(i*31 + i>>9)
-	}
-	p := newPipelinedHash(sha256.New())
-	// Uneven writes, some larger than a buffer, some tiny.
-	for off, step := 0, 1; off < len(data); step = step*3 + 1 {
-		end := min(off+step, len(data))
-		p.Write(data[off:end])
-		off = end
-	}
-	want := sha256.Sum256(data)
-	if got := p.Sum(); !bytes.Equal(got, want[:]) {
-		t.Fatalf("pipelined %x, direct %x", got, want)
 	}
 }

@@ -6,7 +6,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"hash"
 	"io"
 	"mime"
 	"mime/multipart"
@@ -179,10 +178,10 @@ func (s *Server) storeContent(ctx context.Context, id string, body io.Reader, ho
 	// Every path that does not commit discards the temp file and its lock
 	// (a failed Commit too); after a Commit, Abort does nothing.
 	defer w.Abort()
-	h := newPipelinedHash(sha256.New())
-	dg := newUploadDigester(s.cfg.Limits) // onepass.go
-	n, err := copyInChunks(io.MultiWriter(w, h, dg), io.LimitReader(body, s.cfg.MaxUploadSize+1), make([]byte, 1<<20))
-	sumBytes := h.Sum()
+	// The blob, the package's SHA-256 and the digests onboarding needs,
+	// from one read of the body (uploadpipe.go, onepass.go).
+	dg := newUploadDigester(s.cfg.Limits)
+	n, sumBytes, err := streamUpload(w, io.LimitReader(body, s.cfg.MaxUploadSize+1), sha256.New(), dg)
 	digests := dg.Close()
 	switch {
 	case err != nil:
@@ -451,71 +450,4 @@ func (s *Server) fetchFailed(jobCtx context.Context, id string, cause error) {
 	if err != nil && !errors.Is(err, storage.ErrNotFound) {
 		log.Warn("failed fetch not rolled back", "package", id, "error", err)
 	}
-}
-
-// copyInChunks copies src to dst in writes of len(buf) bytes (the last
-// one shorter). A socket read returns what has arrived, often 64 KiB or
-// less; io.Copy would pass each on as one write, and the pipelined hash
-// hands every write to its goroutine: sixteen or more wake-ups per MiB
-// where one does. On a 1 GiB upload that was the largest cost after the
-// hashing itself (the scheduler's context switches).
-func copyInChunks(dst io.Writer, src io.Reader, buf []byte) (int64, error) {
-	var n int64
-	for {
-		k, err := io.ReadFull(src, buf)
-		if k > 0 {
-			w, werr := dst.Write(buf[:k])
-			n += int64(w)
-			if werr != nil {
-				return n, werr
-			}
-		}
-		switch err {
-		case nil:
-		case io.EOF, io.ErrUnexpectedEOF:
-			return n, nil
-		default:
-			return n, err
-		}
-	}
-}
-
-// pipelinedHash hashes in its own goroutine what is written to it, so that
-// hashing an upload overlaps reading the socket and writing the blob
-// instead of adding to them. Write copies the chunk into one of two
-// buffers and returns; Sum waits for the hashing to finish.
-type pipelinedHash struct {
-	h     hash.Hash
-	work  chan []byte
-	free  chan []byte
-	done  chan struct{}
-	final []byte
-}
-
-func newPipelinedHash(h hash.Hash) *pipelinedHash {
-	p := &pipelinedHash{h: h, work: make(chan []byte, 1), free: make(chan []byte, 2), done: make(chan struct{})}
-	p.free <- make([]byte, 0, 1<<20)
-	p.free <- make([]byte, 0, 1<<20)
-	go func() {
-		defer close(p.done)
-		for b := range p.work {
-			p.h.Write(b)
-			p.free <- b[:0]
-		}
-		p.final = p.h.Sum(nil)
-	}()
-	return p
-}
-
-func (p *pipelinedHash) Write(b []byte) (int, error) {
-	buf := append(<-p.free, b...)
-	p.work <- buf
-	return len(b), nil
-}
-
-// Sum ends the stream and returns the digest; Write must not follow.
-func (p *pipelinedHash) Sum() []byte {
-	close(p.work)
-	<-p.done
-	return p.final
 }

@@ -229,6 +229,19 @@ func readErr(err error) error { return fmt.Errorf("digest: reading stream: %w", 
 // nothing to run in parallel, and handing chunks to another goroutine only
 // adds synchronisation.
 func sumSerial(ctx context.Context, r io.Reader, hs []hasher) (int64, error) {
+	if sr, ok := r.(SliceReader); ok {
+		// The reader hands out its own buffer: hash it in place rather
+		// than copy it into ours.
+		n, err := sr.WriteSlicesTo(&serialWriter{ctx: ctx, hs: hs})
+		switch {
+		case err == nil:
+			return n, nil
+		case err == ctx.Err():
+			return n, err
+		default:
+			return n, readErr(err)
+		}
+	}
 	bp := bufPool.Get().(*[]byte)
 	defer bufPool.Put(bp)
 	buf := *bp
@@ -249,6 +262,35 @@ func sumSerial(ctx context.Context, r io.Reader, hs []hasher) (int64, error) {
 			return total, readErr(err)
 		}
 	}
+}
+
+// SliceReader is a reader that can also hand its bytes to a writer as
+// slices of its own buffer, which Sum then hashes in place instead of
+// copying them into its chunk buffer (with one algorithm; the parallel
+// ring needs its own chunks). It is an interface of its own, not
+// io.WriterTo: an *os.File's WriteTo would copy through 32 KiB reads.
+type SliceReader interface {
+	io.Reader
+	// WriteSlicesTo writes the rest of the stream to w, which must not
+	// keep the slices, and returns the byte count and the first error.
+	WriteSlicesTo(w io.Writer) (int64, error)
+}
+
+// serialWriter feeds every hasher what is written to it, checking ctx
+// between writes as sumSerial does between chunks.
+type serialWriter struct {
+	ctx context.Context
+	hs  []hasher
+}
+
+func (w *serialWriter) Write(b []byte) (int, error) {
+	if err := w.ctx.Err(); err != nil {
+		return 0, err
+	}
+	for _, h := range w.hs {
+		h.Write(b)
+	}
+	return len(b), nil
 }
 
 // ringSize is the number of chunks in flight in sumParallel.

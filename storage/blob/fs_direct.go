@@ -42,6 +42,7 @@ type directWriter struct {
 	buf      []byte   // the buffer being filled
 	off      int64    // file offset of buf[0]
 	free     chan []byte
+	taken    int // buffers taken from directPool, at most directBuffers
 	work     chan directBlock
 	failed   chan error // the goroutine's first error, as soon as it happens
 	done     chan error // the goroutine's first error (or nil), once it ends
@@ -62,9 +63,6 @@ func openDirect(f *os.File) *directWriter {
 	}
 	d := &directWriter{fd: fd, buffered: f, free: make(chan []byte, directBuffers), work: make(chan directBlock, directBuffers),
 		failed: make(chan error, 1), done: make(chan error, 1)}
-	for range directBuffers {
-		d.free <- directPool.Get().([]byte)[:0]
-	}
 	go d.run(d.work) // d.work is set to nil once closed
 	return d
 }
@@ -185,7 +183,18 @@ func (d *directWriter) ensureBuffer() error {
 		return d.err
 	default:
 	}
-	d.buf = <-d.free // the goroutine gives every buffer back, failed or not
+	// The buffers are taken on first need: an upload that writes from its
+	// own aligned memory (writeInPlace) needs none but for its tail.
+	select {
+	case d.buf = <-d.free:
+	default:
+		if d.taken < directBuffers {
+			d.taken++
+			d.buf = directPool.Get().([]byte)[:0]
+		} else {
+			d.buf = <-d.free // the goroutine gives every buffer back, failed or not
+		}
+	}
 	return nil
 }
 
@@ -235,8 +244,8 @@ func (d *directWriter) stop() error {
 	close(d.work)
 	d.work = nil
 	err := <-d.done
-	// Every buffer is now in free, but the one being filled.
-	inFree := directBuffers
+	// Every buffer taken is now in free, but the one being filled.
+	inFree := d.taken
 	if d.buf != nil {
 		directPool.Put(d.buf[:0])
 		d.buf, inFree = nil, inFree-1
