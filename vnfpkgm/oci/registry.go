@@ -398,6 +398,12 @@ func (r *Registry) layerOf(ctx context.Context, img *Image) (*storage.OCILayer, 
 	r.mu.Lock()
 	f, running := r.flights[key]
 	if !running {
+		// A flight may have ended, storing the row, between the read
+		// above and the lock: read again rather than compute twice.
+		if row, err := r.store.GetOCILayer(ctx, img.PackageID, img.key()); err == nil && row.Layout == Layout && row.ContentKey == img.ContentKey {
+			r.mu.Unlock()
+			return row, nil
+		}
 		f = &flight{done: make(chan struct{})}
 		r.flights[key] = f
 		// The computation outlives the request that started it: the
